@@ -1,0 +1,174 @@
+"""The Starlette app: GraphQL at /graphql, a health check, and the lifespan."""
+
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+
+from cross_web import HTTPException as ViewHTTPException
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from tortoise import connections
+
+from app.database import connected, migrate
+from app.settings import Settings
+from schema.catalog import ErrorCode, Lang, texts
+from schema.context import Context, Services
+from schema.root import schema
+from security.clock import Clock, SystemClock
+from security.passwords import Argon2idHasher, PasswordHasher
+from security.policy import Policy
+
+logger = logging.getLogger("ras_identity.http")
+
+
+def request_language(request: Request | WebSocket) -> Lang:
+    """``?lang=`` wins; else the best of ja/en in Accept-Language; else Japanese."""
+    explicit = request.query_params.get("lang", "").lower()
+    if explicit in {"ja", "en"}:
+        return Lang(explicit)
+    best: tuple[float, Lang] | None = None
+    for part in request.headers.get("accept-language", "").split(","):
+        tag, _, params = part.strip().partition(";")
+        primary = tag.strip().lower().split("-")[0]
+        if primary not in {"ja", "en"}:
+            continue
+        quality = 1.0
+        params = params.strip()
+        if params.startswith("q="):
+            try:
+                quality = float(params[2:])
+            except ValueError:
+                continue
+        if best is None or quality > best[0]:
+            best = (quality, Lang(primary))
+    return best[1] if best and best[0] > 0 else Lang.JA
+
+
+def bearer_token(request: Request | WebSocket) -> str | None:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    token = token.strip()
+    return token if scheme.lower() == "bearer" and token else None
+
+
+def error_response(status: int, message: str, code: str | None = None) -> JSONResponse:
+    error: dict[str, object] = {"message": message}
+    if code:
+        error["extensions"] = {"code": code}
+    return JSONResponse({"data": None, "errors": [error]}, status_code=status)
+
+
+class GraphQLApp(GraphQL[Context, None]):
+    """Strawberry's ASGI view with the service's context and JSON-only failures."""
+
+    def __init__(self, services: Services, *, graphiql: bool) -> None:
+        super().__init__(schema, graphql_ide="graphiql" if graphiql else None)
+        self.services = services
+
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket
+    ) -> Context:
+        return Context(
+            services=self.services,
+            lang=request_language(request),
+            bearer=bearer_token(request),
+            request=request if isinstance(request, Request) else None,
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await error_response(400, "only HTTP is served")(scope, receive, send)
+            return
+        request = Request(scope=scope, receive=receive)
+        try:
+            response = await self.run(request)
+        except ViewHTTPException as exc:
+            response = error_response(exc.status_code, exc.reason)
+        except Exception:
+            incident = uuid.uuid4().hex
+            logger.exception("incident %s outside GraphQL execution", incident)
+            lang = request_language(request)
+            response = error_response(
+                500,
+                f"{texts(ErrorCode.SYSTEM_ERROR, lang).message} (incident {incident})",
+                ErrorCode.SYSTEM_ERROR.value,
+            )
+        await response(scope, receive, send)
+
+
+def build_services(settings: Settings, clock: Clock | None = None) -> Services:
+    hasher: PasswordHasher = Argon2idHasher(
+        time_cost=settings.argon2_time_cost,
+        memory_kib=settings.argon2_memory_kib,
+        parallelism=settings.argon2_parallelism,
+    )
+    policy = Policy(
+        session_idle=timedelta(seconds=settings.session_idle_seconds),
+        session_max=timedelta(seconds=settings.session_max_seconds),
+        change_ticket_lifetime=timedelta(seconds=settings.change_ticket_seconds),
+        lockout_threshold=settings.lockout_threshold,
+        lockout_duration=timedelta(seconds=settings.lockout_seconds),
+        password_max_age=timedelta(days=settings.password_max_age_days),
+    )
+    return Services(policy=policy, clock=clock or SystemClock(), hasher=hasher)
+
+
+async def health(request: Request) -> JSONResponse:
+    """For load balancers: 200 when the database answers, 503 when it does not."""
+    try:
+        await connections.get("default").execute_query("SELECT 1")
+    except Exception:
+        logger.exception("health check: database unreachable")
+        return JSONResponse({"status": "unavailable"}, status_code=503)
+    return JSONResponse({"status": "ok"})
+
+
+async def _internal_error(request: Request, exc: Exception) -> Response:
+    incident = uuid.uuid4().hex
+    logger.error("incident %s", incident, exc_info=exc)
+    return error_response(
+        500, f"internal error (incident {incident})", ErrorCode.SYSTEM_ERROR.value
+    )
+
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    status = exc.status_code if isinstance(exc, HTTPException) else 404
+    detail = exc.detail if isinstance(exc, HTTPException) else "Not Found"
+    return error_response(status, detail)
+
+
+def create_app(
+    settings: Settings,
+    *,
+    services: Services | None = None,
+    manage_database: bool = True,
+) -> Starlette:
+    """The ASGI app. With ``manage_database`` its lifespan migrates the database and
+    opens the ORM; tests that hold their own database pass False."""
+    services = services or build_services(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if not manage_database:
+            yield
+            return
+        await migrate(settings.database_url)
+        async with connected(settings.database_url):
+            yield
+
+    graphql = GraphQLApp(services, graphiql=settings.is_development)
+    return Starlette(
+        routes=[
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/healthz", health, methods=["GET"]),
+        ],
+        lifespan=lifespan,
+        exception_handlers={Exception: _internal_error, HTTPException: _not_found},
+    )

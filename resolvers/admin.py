@@ -1,0 +1,78 @@
+"""Operator actions that are not (yet) GraphQL operations: the CLI calls these."""
+
+from dataclasses import dataclass
+
+from tortoise.exceptions import IntegrityError
+
+from models import User
+from schema.context import Services
+from security.passwords import policy_violations
+from security.text import gaiji, normalise_name, valid_email
+from security.tokens import new_auth_id
+
+_AUTH_ID_ATTEMPTS = 8
+
+
+@dataclass(frozen=True, slots=True)
+class InputProblem:
+    """One reason the operator's input was refused."""
+
+    field: str
+    message: str
+
+
+async def create_user(
+    services: Services, *, email: str, name: str, password: str | None
+) -> User | list[InputProblem]:
+    """Create an active account with a fresh 認証ID.
+
+    Every problem with the input is reported at once and nothing is written.
+    Without a password the account exists but cannot log in until one is set.
+    """
+    problems: list[InputProblem] = []
+    email = email.strip()
+    if not valid_email(email):
+        problems.append(
+            InputProblem("email", "not a half-width email address of at most 60 characters")
+        )
+    if bad := gaiji(name):
+        problems.append(InputProblem("name", f"外字 not allowed: {''.join(bad)}"))
+    stored_name = normalise_name(name)
+    if stored_name is None and not bad:
+        problems.append(
+            InputProblem(
+                "name",
+                "use half-width letters and spaces as in the passport (at most 104) "
+                "or full-width characters (at most 26)",
+            )
+        )
+    if password is not None:
+        problems.extend(
+            InputProblem("password", v.message_en)
+            for v in policy_violations(password, auth_id="")
+        )
+    if problems or stored_name is None:
+        return problems
+
+    now = services.clock.now()
+    for _ in range(_AUTH_ID_ATTEMPTS):
+        auth_id = new_auth_id()
+        if password is not None:
+            if policy_violations(password, auth_id=auth_id):
+                continue  # the password happens to contain this ID: draw another
+        password_hash = await services.hasher.hash(password) if password else None
+        try:
+            return await User.create(
+                auth_id=auth_id,
+                name=stored_name,
+                email=email,
+                password_hash=password_hash,
+                password_changed_at=now if password_hash else None,
+                password_expires_at=(
+                    now + services.policy.password_max_age if password_hash else None
+                ),
+                created_at=now,
+            )
+        except IntegrityError:
+            continue  # the random ID was taken; draw again
+    raise RuntimeError("could not draw a free auth ID")

@@ -1,0 +1,26 @@
+"""errorCatalog: every code with message and remedy (manual 3.1 別紙)."""
+
+from schema.catalog import ErrorCode, texts
+from schema.catalog_types import ErrorCatalogEntry
+from schema.context import Info
+from schema.types import Language
+
+
+def error_catalog(info: Info, lang: Language | None = None) -> list[ErrorCatalogEntry]:
+    """The manual's 25 codes in its order, then the service's extensions.
+
+    No login needed. ``lang`` wins over the request's language.
+    """
+    language = lang.to_lang() if lang is not None else info.context.lang
+    entries = []
+    for code in ErrorCode:
+        text = texts(code, language)
+        entries.append(
+            ErrorCatalogEntry(
+                code=code.value,
+                message=text.message,
+                remedy=text.remedy,
+                extension=code.is_extension,
+            )
+        )
+    return entries

@@ -1,0 +1,170 @@
+"""Sessions: start one at login, and authenticate every call that needs one.
+
+One active session per user: a newer login displaces the older session, whose
+next call answers WZBAM099E. Idle and absolute limits answer RASX001E.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from tortoise.transactions import in_transaction
+
+from models import AccountStatus, RevokeReason, SessionKind, User, UserSession
+from schema.context import Info
+from schema.errors import (
+    AccountDeletedError,
+    AccountSuspendedError,
+    AuthError,
+    DuplicateLoginError,
+    NotAuthenticatedError,
+    PasswordExpiredError,
+    SessionExpiredError,
+    UsageExpiredError,
+    UserInfoInvalidError,
+)
+from security.tokens import new_token, token_hash
+
+_CACHE_KEY = "authenticated"
+
+
+@dataclass(frozen=True, slots=True)
+class Authenticated:
+    """The caller's user and session, once the Bearer token checked out."""
+
+    user: User
+    session: UserSession
+
+
+async def start_session(user: User, kind: SessionKind, info: Info) -> str:
+    """Open a session (or change ticket) for ``user`` and return its token.
+
+    In one transaction that first locks the user row, so two simultaneous
+    logins of one user cannot both stay active: the later one revokes the
+    earlier as DISPLACED.
+    """
+    services = info.context.services
+    now = services.clock.now()
+    lifetime = (
+        services.policy.session_max
+        if kind is SessionKind.SESSION
+        else services.policy.change_ticket_lifetime
+    )
+    token = new_token()
+    async with in_transaction() as conn:
+        await User.select_for_update().using_db(conn).get(id=user.id)
+        await (
+            UserSession.filter(user_id=user.id, kind=kind, revoked_at=None)
+            .using_db(conn)
+            .update(revoked_at=now, revoked_reason=RevokeReason.DISPLACED)
+        )
+        await UserSession.create(
+            user_id=user.id,
+            token_hash=token_hash(token),
+            kind=kind,
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + lifetime,
+            using_db=conn,
+        )
+        if kind is SessionKind.SESSION:
+            user.previous_login_at = user.last_login_at
+            user.last_login_at = now
+            await user.save(
+                using_db=conn, update_fields=["previous_login_at", "last_login_at"]
+            )
+    return token
+
+
+def status_error(
+    user: User, now: datetime, info: Info
+) -> (
+    AccountSuspendedError
+    | AccountDeletedError
+    | UserInfoInvalidError
+    | UsageExpiredError
+    | None
+):
+    """Why this account may not be used now, or None."""
+    lang = info.context.lang
+    if user.status is AccountStatus.SUSPENDED:
+        return AccountSuspendedError.build(lang)
+    if user.status is AccountStatus.DELETED:
+        return AccountDeletedError.build(lang)
+    if user.status is AccountStatus.INVALID:
+        return UserInfoInvalidError.build(lang)
+    if user.usage_expired(now):
+        return UsageExpiredError.build(lang)
+    return None
+
+
+def _revoked_error(reason: RevokeReason | None, info: Info) -> AuthError:
+    lang = info.context.lang
+    if reason is RevokeReason.DISPLACED:
+        return DuplicateLoginError.build(lang)
+    if reason in {RevokeReason.IDLE_TIMEOUT, RevokeReason.LIFETIME}:
+        return SessionExpiredError.build(lang)
+    return NotAuthenticatedError.build(lang)
+
+
+async def find_session(info: Info) -> UserSession | None:
+    """The session row of the Bearer token, whatever its state."""
+    bearer = info.context.bearer
+    if not bearer:
+        return None
+    return await UserSession.get_or_none(token_hash=token_hash(bearer)).select_related(
+        "user"
+    )
+
+
+async def authenticate(info: Info, *, allow_ticket: bool = False) -> Authenticated | AuthError:
+    """Check the Bearer token and touch the session, once per request.
+
+    A change ticket (from WZBAM158E) is accepted only where ``allow_ticket``;
+    elsewhere it answers WZBAM158E again so the portal goes to password change.
+    """
+    cached = info.context.cache.get(_CACHE_KEY)
+    if cached is None:
+        cached = await _authenticate(info)
+        info.context.cache[_CACHE_KEY] = cached
+    if (
+        isinstance(cached, Authenticated)
+        and cached.session.kind is SessionKind.CHANGE_TICKET
+        and not allow_ticket
+    ):
+        return PasswordExpiredError.build(info.context.lang)
+    return cached  # type: ignore[no-any-return]
+
+
+async def _authenticate(info: Info) -> Authenticated | AuthError:
+    session = await find_session(info)
+    if session is None:
+        return NotAuthenticatedError.build(info.context.lang)
+    if session.revoked_at is not None:
+        return _revoked_error(session.revoked_reason, info)
+    services = info.context.services
+    now = services.clock.now()
+    if now >= session.expires_at:
+        return await _expire(session, RevokeReason.LIFETIME, now, info)
+    if now - session.last_seen_at >= services.policy.session_idle:
+        return await _expire(session, RevokeReason.IDLE_TIMEOUT, now, info)
+    if problem := status_error(session.user, now, info):
+        return problem
+    # Conditional on still being active: a login that displaced this session
+    # between the read above and now wins, and this call answers WZBAM099E.
+    touched = await UserSession.filter(id=session.id, revoked_at=None).update(
+        last_seen_at=now
+    )
+    if not touched:
+        await session.refresh_from_db(fields=["revoked_reason"])
+        return _revoked_error(session.revoked_reason, info)
+    session.last_seen_at = now
+    return Authenticated(user=session.user, session=session)
+
+
+async def _expire(
+    session: UserSession, reason: RevokeReason, now: datetime, info: Info
+) -> AuthError:
+    await UserSession.filter(id=session.id, revoked_at=None).update(
+        revoked_at=now, revoked_reason=reason
+    )
+    return SessionExpiredError.build(info.context.lang)

@@ -1,0 +1,73 @@
+"""Login and logout (manual 2.2, 1.3/1.4): inputs, success types, result unions."""
+
+from typing import Annotated
+
+import strawberry
+
+from schema.errors import (
+    AccountDeletedError,
+    AccountLockedError,
+    AccountSuspendedError,
+    InvalidCredentialsError,
+    NotAuthenticatedError,
+    PasswordExpiredError,
+    RequiredFieldError,
+    UsageExpiredError,
+    UserInfoInvalidError,
+)
+from schema.types import User
+
+
+@strawberry.input(description="What the login page asks for.")
+class LoginInput:
+    auth_id: str = strawberry.field(
+        description="認証ID as notified by mail. Full-width letters and digits and "
+        "lower case are accepted and folded."
+    )
+    password: str = strawberry.field(description="The password (case-sensitive).")
+
+
+@strawberry.type(description="Logged in: a new session.")
+class LoginSuccess:
+    token: str = strawberry.field(
+        description="The session token: send it as `Authorization: Bearer <token>`. "
+        "It is shown only this once and stored by the service only as a hash."
+    )
+    idle_timeout_seconds: int = strawberry.field(
+        description="The session ends after this many seconds without a request "
+        "(30 minutes by default)."
+    )
+    user: User = strawberry.field(description="Who logged in.")
+
+
+LoginResult = Annotated[
+    LoginSuccess
+    | RequiredFieldError
+    | InvalidCredentialsError
+    | AccountLockedError
+    | AccountSuspendedError
+    | AccountDeletedError
+    | UserInfoInvalidError
+    | UsageExpiredError
+    | PasswordExpiredError,
+    strawberry.union(
+        "LoginResult",
+        description="A session, or why not. Account status errors (WZBAM155E, 156E, "
+        "150E, 151E, 158E) come only after a correct password.",
+    ),
+]
+
+
+@strawberry.type(description="The session has ended.")
+class LogoutSuccess:
+    ok: bool = strawberry.field(description="Always true.")
+
+
+LogoutResult = Annotated[
+    LogoutSuccess | NotAuthenticatedError,
+    strawberry.union(
+        "LogoutResult",
+        description="Ends the session of the Bearer token (also a timed-out or "
+        "displaced one); NotAuthenticatedError when no known token was sent.",
+    ),
+]

@@ -1,0 +1,35 @@
+"""The per-request context every resolver receives."""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import strawberry
+from starlette.requests import Request
+
+from schema.catalog import Lang
+from security.clock import Clock
+from security.passwords import PasswordHasher
+from security.policy import Policy
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """What lives as long as the app: policy numbers, the clock and the hasher."""
+
+    policy: Policy
+    clock: Clock
+    hasher: PasswordHasher
+
+
+@dataclass
+class Context:
+    """One request: its language, its bearer token and the shared services."""
+
+    services: Services
+    lang: Lang = Lang.JA
+    bearer: str | None = None
+    request: Request | None = None
+    cache: dict[str, Any] = field(default_factory=dict)
+
+
+Info = strawberry.Info[Context, None]

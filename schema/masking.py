@@ -1,0 +1,64 @@
+"""Unexpected exceptions become WZBAM098E with an incident ID; never a traceback."""
+
+import logging
+import uuid
+from collections.abc import Iterator
+
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+
+from schema.catalog import ErrorCode, Lang, texts
+
+logger = logging.getLogger("ras_identity.incident")
+
+
+def is_unexpected(error: GraphQLError) -> bool:
+    """A resolver (or the service around it) raised: a bug or an outage.
+
+    Errors graphql-core makes itself (syntax, validation, variable coercion)
+    describe a malformed request and go to the client as they are.
+    """
+    original = error.original_error
+    return original is not None and not isinstance(original, GraphQLError)
+
+
+def incident_error(error: GraphQLError, lang: Lang) -> GraphQLError:
+    """Log ``error`` with a fresh incident ID and return what the client sees."""
+    incident = uuid.uuid4().hex
+    logger.error(
+        "incident %s at %s",
+        incident,
+        ".".join(str(p) for p in error.path or ()) or "-",
+        exc_info=error.original_error,
+    )
+    text = texts(ErrorCode.SYSTEM_ERROR, lang)
+    return GraphQLError(
+        message=text.message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        original_error=None,
+        extensions={
+            "code": ErrorCode.SYSTEM_ERROR.value,
+            "remedy": text.remedy,
+            "incidentId": incident,
+        },
+    )
+
+
+class IncidentMasking(SchemaExtension):
+    """Replaces every unexpected error of an operation by WZBAM098E."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        errors = getattr(result, "errors", None)
+        if not errors:
+            return
+        context = self.execution_context.context
+        lang = getattr(context, "lang", Lang.JA)
+        result.errors = [  # type: ignore[union-attr]
+            incident_error(error, lang) if is_unexpected(error) else error
+            for error in errors
+        ]

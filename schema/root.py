@@ -1,0 +1,128 @@
+"""The root Schema: every operation, wired to its resolver."""
+
+import logging
+from typing import Annotated, Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import (
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
+from strawberry.types import ExecutionContext
+
+from resolvers import account, auth, catalog, menu
+from schema.account import MeResult
+from schema.auth import LoginInput, LoginResult, LogoutResult
+from schema.catalog_types import ErrorCatalogEntry
+from schema.context import Info
+from schema.errors import FieldError, RequiredFieldError
+from schema.masking import IncidentMasking, is_unexpected
+from schema.menu import MenuResult, SearchApplicationsResult
+from schema.types import Language
+
+logger = logging.getLogger("ras_identity.graphql")
+
+MAX_DEPTH = 12
+MAX_ALIASES = 20
+MAX_TOKENS = 4000
+
+
+@strawberry.type(description="Read operations.")
+class Query:
+    @strawberry.field(
+        description="利用者情報表示: the logged-in user's information (Bearer token)."
+    )
+    async def me(self, info: Info) -> MeResult:
+        return await account.me(info)
+
+    @strawberry.field(
+        description="メニュー: the four menu items with their availability for the "
+        "user's category (Bearer token)."
+    )
+    async def menu(self, info: Info) -> MenuResult:
+        return await menu.menu(info)
+
+    @strawberry.field(
+        description="申請情報検索 (Bearer token). Unavailable for this service's user "
+        "category: answers WZBAM250E."
+    )
+    async def search_applications(self, info: Info) -> SearchApplicationsResult:
+        return await menu.search_applications(info)
+
+    @strawberry.field(
+        description="別紙「エラーメッセージ一覧」: every code with message and remedy, "
+        "the manual's 25 first, then this service's RASX extensions. No login needed."
+    )
+    def error_catalog(
+        self,
+        info: Info,
+        lang: Annotated[
+            Language | None,
+            strawberry.argument(
+                description="Language of the texts; defaults to the request's "
+                "language (`Accept-Language`, else Japanese)."
+            ),
+        ] = None,
+    ) -> list[ErrorCatalogEntry]:
+        return catalog.error_catalog(info, lang)
+
+
+@strawberry.type(description="Operations that change state.")
+class Mutation:
+    @strawberry.mutation(
+        description="ログイン: 認証ID and password for a session token. Five consecutive "
+        "failures for one auth ID lock it for 24 hours (WZBAM153E)."
+    )
+    async def login(
+        self,
+        info: Info,
+        input: Annotated[
+            LoginInput, strawberry.argument(description="The login form.")
+        ],
+    ) -> LoginResult:
+        return await auth.login(info, input)
+
+    @strawberry.mutation(
+        description="ログアウト: ends the session of the Bearer token."
+    )
+    async def logout(self, info: Info) -> LogoutResult:
+        return await auth.logout(info)
+
+
+class RasSchema(strawberry.Schema):
+    """Logs client mistakes quietly; unexpected errors are logged by IncidentMasking
+    with their incident ID, so they are not logged here a second time."""
+
+    def process_errors(
+        self,
+        errors: list[GraphQLError],
+        execution_context: ExecutionContext | None = None,
+    ) -> None:
+        for error in errors:
+            if not is_unexpected(error):
+                logger.debug("client error: %s", error.message)
+
+
+def build_schema(**kwargs: Any) -> strawberry.Schema:
+    """The service's schema with its protective extensions."""
+    return RasSchema(
+        query=Query,
+        mutation=Mutation,
+        types=[FieldError, RequiredFieldError],
+        extensions=[
+            IncidentMasking,
+            lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+            lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+            lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
+            lambda: ParserCache(maxsize=256),
+            lambda: ValidationCache(maxsize=256),
+        ],
+        **kwargs,
+    )
+
+
+schema = build_schema()

@@ -1,0 +1,99 @@
+"""Output types shared by several flows, each built from its model."""
+
+from datetime import datetime
+from enum import Enum
+from typing import Self
+
+import strawberry
+
+from models import User as UserModel
+from models import UserCategory as UserCategoryModel
+from schema.catalog import Lang
+
+
+@strawberry.enum(description="A language the service answers in (messages, mails).")
+class Language(Enum):
+    JA = strawberry.enum_value("ja", description="Japanese (日本語); the default.")
+    EN = strawberry.enum_value("en", description="English.")
+
+    def to_lang(self) -> Lang:
+        return Lang(self.value)
+
+
+@strawberry.enum(description="利用者区分: the user category, which decides the menu.")
+class UserCategory(Enum):
+    COUNTER_COE_ELECTRONIC = strawberry.enum_value(
+        UserCategoryModel.COUNTER_COE_ELECTRONIC.value,
+        description="（窓口申請）在留資格認定証明書電子交付希望者: applied at a counter "
+        "for a Certificate of Eligibility and wants it issued electronically.",
+    )
+
+
+@strawberry.type(description="住居地: the address as registered.")
+class Address:
+    municipality_code: str | None = strawberry.field(
+        description="全国地方公共団体コード (6 digits with check digit) of the "
+        "prefecture and municipality."
+    )
+    prefecture_name: str | None = strawberry.field(description="都道府県, e.g. 東京都.")
+    municipality_name: str | None = strawberry.field(
+        description="市区町村, e.g. 新宿区."
+    )
+    street: str | None = strawberry.field(
+        description="町名丁目番地号等: town, block and house number (full-width)."
+    )
+
+
+@strawberry.type(description="利用者情報: what the user-info screen shows.")
+class User:
+    auth_id: str = strawberry.field(description="認証ID: the login ID the system issued.")
+    name: str = strawberry.field(description="氏名 as registered.")
+    email: str = strawberry.field(description="The registered email address.")
+    phone: str | None = strawberry.field(
+        description="連絡先: phone number, half-width digits without hyphens."
+    )
+    address: Address | None = strawberry.field(
+        description="住居地, or null when none is registered."
+    )
+    user_category: UserCategory = strawberry.field(description="利用者区分.")
+    last_login_at: datetime | None = strawberry.field(
+        description="When the current session logged in (UTC)."
+    )
+    previous_login_at: datetime | None = strawberry.field(
+        description="When the login before that happened (UTC), so a user can "
+        "notice a login that was not theirs."
+    )
+    password_expires_at: datetime | None = strawberry.field(
+        description="When the password expires (UTC); after it, login answers "
+        "WZBAM158E."
+    )
+
+    @classmethod
+    def from_model(cls, user: UserModel) -> Self:
+        parts = (
+            user.municipality_code,
+            user.prefecture_name,
+            user.municipality_name,
+            user.street,
+        )
+        address = (
+            Address(
+                municipality_code=user.municipality_code,
+                prefecture_name=user.prefecture_name,
+                municipality_name=user.municipality_name,
+                street=user.street,
+            )
+            if any(parts)
+            else None
+        )
+        return cls(
+            auth_id=user.auth_id,
+            name=user.name,
+            email=user.email,
+            phone=user.phone,
+            address=address,
+            user_category=UserCategory(user.category.value),
+            last_login_at=user.last_login_at,
+            previous_login_at=user.previous_login_at,
+            password_expires_at=user.password_expires_at,
+        )

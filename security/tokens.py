@@ -1,0 +1,23 @@
+"""Bearer tokens: 256 random bits handed out once, kept only as a SHA-256 hash."""
+
+import hashlib
+import secrets
+
+TOKEN_BYTES = 32
+_AUTH_ID_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+AUTH_ID_LENGTH = 10
+
+
+def new_token() -> str:
+    """A fresh URL-safe token of 256 random bits."""
+    return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+def token_hash(token: str) -> str:
+    """What the database stores: a high-entropy token needs no salt or slow hash."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def new_auth_id() -> str:
+    """A 認証ID: 10 characters without look-alikes (0/O, 1/I/L), about 49 bits."""
+    return "".join(secrets.choice(_AUTH_ID_ALPHABET) for _ in range(AUTH_ID_LENGTH))

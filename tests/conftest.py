@@ -1,0 +1,223 @@
+"""Typed fixtures: a real database per test (SQLite file, and PostgreSQL when it is
+reachable), a settable clock, a counting password hasher, a user with a known
+password, and an ``execute`` helper over the real schema."""
+
+import asyncio
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass, replace
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+from tortoise.backends.base.executor import EXECUTOR_CACHE
+from tortoise.contrib.test import truncate_all_models
+
+from app.database import connected, migrate
+from models import User
+from resolvers.admin import create_user
+from schema.catalog import Lang
+from schema.context import Context, Services
+from schema.root import schema
+from security.clock import SettableClock
+from security.passwords import Argon2idHasher
+from security.policy import Policy
+
+PASSWORD = "Sakura2026$"
+POSTGRES_ADMIN_URL = os.environ.get(
+    "RAS_TEST_POSTGRES_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres"
+)
+REQUIRE_POSTGRES = os.environ.get("RAS_REQUIRE_POSTGRES", "") == "1"
+
+
+def _postgres_reachable() -> bool:
+    async def probe() -> bool:
+        try:
+            conn = await asyncpg.connect(POSTGRES_ADMIN_URL, timeout=3)
+        except (OSError, asyncpg.PostgresError, TimeoutError):
+            return False
+        await conn.close()
+        return True
+
+    return asyncio.run(probe())
+
+
+BACKENDS = ["sqlite"]
+if REQUIRE_POSTGRES or _postgres_reachable():
+    # With RAS_REQUIRE_POSTGRES=1 (as in CI) an unreachable server fails the
+    # PostgreSQL tests instead of leaving them out.
+    BACKENDS.append("postgres")
+
+
+class CountingHasher(Argon2idHasher):
+    """The real argon2id hasher, counting how often a password was verified."""
+
+    def __init__(self, **params: int) -> None:
+        super().__init__(**params)
+        self.verifications = 0
+
+    async def verify(self, encoded: str | None, password: str) -> bool:
+        self.verifications += 1
+        return await super().verify(encoded, password)
+
+
+@pytest.fixture(scope="session")
+def hasher() -> CountingHasher:
+    return CountingHasher(time_cost=2, memory_kib=19456, parallelism=1)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One migrated SQLite file; every test gets its own copy."""
+    path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+    asyncio.run(migrate(f"sqlite://{path}"))
+    return path
+
+
+async def _create_postgres_database(name: str) -> str:
+    admin = await asyncpg.connect(POSTGRES_ADMIN_URL)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    url = f"{POSTGRES_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
+    await migrate(url)
+    return url
+
+
+async def _drop_postgres_database(name: str) -> None:
+    admin = await asyncpg.connect(POSTGRES_ADMIN_URL)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A database of its own for this run, migrated once, dropped at the end."""
+    name = f"ras_test_{uuid.uuid4().hex[:12]}"
+    url = asyncio.run(_create_postgres_database(name))
+    try:
+        yield url
+    finally:
+        asyncio.run(_drop_postgres_database(name))
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
+) -> str:
+    """A migrated database of the parametrised kind (emptied by ``db``)."""
+    if request.param == "sqlite":
+        path = tmp_path / "test.sqlite3"
+        shutil.copyfile(sqlite_template, path)
+        return f"sqlite://{path}"
+    url: str = request.getfixturevalue("postgres_url")
+    return url
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[str]:
+    """The ORM connected to a fresh database; yields the database URL."""
+    # Tortoise caches each model's SQL per connection *name*, not per dialect;
+    # this run switches between SQLite and PostgreSQL under the name "default".
+    EXECUTOR_CACHE.clear()
+    async with connected(database_url):
+        if database_url.startswith("postgres"):
+            await truncate_all_models()
+        yield database_url
+
+
+@pytest.fixture
+def clock() -> SettableClock:
+    return SettableClock()
+
+
+@pytest.fixture
+def services(clock: SettableClock, hasher: CountingHasher) -> Services:
+    hasher.verifications = 0
+    return Services(policy=Policy(), clock=clock, hasher=hasher)
+
+
+@dataclass
+class Caller:
+    """Runs GraphQL documents against the real schema, as one client would."""
+
+    services: Services
+    lang: Lang = Lang.JA
+    token: str | None = None
+
+    async def __call__(
+        self,
+        document: str,
+        variables: dict[str, Any] | None = None,
+        *,
+        token: str | None = None,
+        lang: Lang | None = None,
+    ) -> dict[str, Any]:
+        context = Context(
+            services=self.services,
+            lang=lang or self.lang,
+            bearer=token if token is not None else self.token,
+        )
+        result = await schema.execute(document, variables, context_value=context)
+        assert result.errors is None, result.errors
+        assert result.data is not None
+        return result.data
+
+
+Execute = Callable[..., Awaitable[dict[str, Any]]]
+
+
+@pytest.fixture
+def execute(db: str, services: Services) -> Caller:
+    return Caller(services=services)
+
+
+@pytest.fixture
+def with_policy(services: Services) -> Callable[..., Services]:
+    """Services with some policy numbers changed (as RAS_ settings would)."""
+
+    def make(**changes: Any) -> Services:
+        return replace(services, policy=replace(services.policy, **changes))
+
+    return make
+
+
+@pytest.fixture
+async def user(db: str, services: Services) -> User:
+    """An active account with the password PASSWORD, valid for a year."""
+    created = await create_user(
+        services, email="taro@example.com", name="Yamada Taro", password=PASSWORD
+    )
+    assert isinstance(created, User)
+    return created
+
+
+LOGIN = """
+mutation Login($authId: String!, $password: String!) {
+  login(input: {authId: $authId, password: $password}) {
+    __typename
+    ... on Error { code message remedy }
+    ... on LoginSuccess { token idleTimeoutSeconds user { authId } }
+    ... on PasswordExpiredError { changeTicket }
+    ... on RequiredFieldError { field fields }
+  }
+}
+"""
+
+
+async def log_in(execute: Caller, auth_id: str, password: str = PASSWORD) -> str:
+    """Log in and return the session token (the test fails if login fails)."""
+    data = await execute(LOGIN, {"authId": auth_id, "password": password})
+    assert data["login"]["__typename"] == "LoginSuccess", data
+    token: str = data["login"]["token"]
+    return token
+
+
+MINUTE = timedelta(minutes=1)

@@ -1,0 +1,369 @@
+"""login: every member of LoginResult, lockout, enumeration and sessions."""
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+from argon2 import PasswordHasher as Argon2Hasher
+
+from models import AccountStatus, LoginThrottle, User, UserSession
+from models.session import RevokeReason, SessionKind
+from schema.catalog import Lang
+from security.tokens import token_hash
+from tests.conftest import LOGIN, PASSWORD, Caller, CountingHasher, log_in
+
+ME = "query { me { __typename ... on Error { code } ... on User { authId } } }"
+
+
+async def test_login_succeeds_with_token_and_idle_timeout(
+    execute: Caller, user: User
+) -> None:
+    data = await execute(LOGIN, {"authId": user.auth_id, "password": PASSWORD})
+
+    login = data["login"]
+    assert login["__typename"] == "LoginSuccess"
+    assert login["idleTimeoutSeconds"] == 1800
+    assert login["user"] == {"authId": user.auth_id}
+    assert len(login["token"]) >= 43  # 256 bits, URL-safe base64
+
+
+async def test_login_stores_only_the_token_hash(execute: Caller, user: User) -> None:
+    token = await log_in(execute, user.auth_id)
+
+    session = await UserSession.get(user_id=user.id)
+    assert session.token_hash == token_hash(token)
+    assert token not in session.token_hash
+    assert session.kind is SessionKind.SESSION
+
+
+async def test_login_records_login_times(
+    execute: Caller, user: User, clock: object
+) -> None:
+    await log_in(execute, user.auth_id)
+    first = (await User.get(id=user.id)).last_login_at
+    execute.services.clock.advance(timedelta(hours=1))  # type: ignore[attr-defined]
+    await log_in(execute, user.auth_id)
+
+    again = await User.get(id=user.id)
+    assert first is not None
+    assert again.previous_login_at == first
+    assert again.last_login_at == first + timedelta(hours=1)
+
+
+async def test_login_folds_full_width_and_lower_case_auth_id(
+    execute: Caller, user: User
+) -> None:
+    typed = user.auth_id.lower().translate(
+        {c: c + 0xFEE0 for c in range(0x21, 0x7F)}  # to full-width forms
+    )
+    data = await execute(LOGIN, {"authId": f" {typed} ", "password": PASSWORD})
+
+    assert data["login"]["__typename"] == "LoginSuccess"
+
+
+@pytest.mark.parametrize(
+    ("auth_id", "password", "fields"),
+    [
+        ("", PASSWORD, ["authId"]),
+        ("ABCDEFGHJK", "", ["password"]),
+        ("  ", "", ["authId", "password"]),
+    ],
+)
+async def test_login_rejects_empty_items_without_counting(
+    execute: Caller, auth_id: str, password: str, fields: list[str]
+) -> None:
+    data = await execute(LOGIN, {"authId": auth_id, "password": password})
+
+    login = data["login"]
+    assert login["__typename"] == "RequiredFieldError"
+    assert login["code"] == "WZBAM001E"
+    assert login["field"] == fields[0]
+    assert login["fields"] == fields
+    assert await LoginThrottle.all().count() == 0
+    assert execute.services.hasher.verifications == 0  # type: ignore[attr-defined]
+
+
+async def test_login_rejects_wrong_password_and_changes_nothing(
+    execute: Caller, user: User
+) -> None:
+    before = await User.get(id=user.id)
+
+    data = await execute(LOGIN, {"authId": user.auth_id, "password": "Wrong2026$"})
+
+    login = data["login"]
+    assert login["__typename"] == "InvalidCredentialsError"
+    assert login["code"] == "WZBAM005E"
+    assert login["message"] == "認証ID又はパスワードの入力内容に誤りがあります。再度入力してください。"
+    after = await User.get(id=user.id)
+    assert after.password_hash == before.password_hash
+    assert after.last_login_at is None
+    assert await UserSession.all().count() == 0
+    throttle = await LoginThrottle.get(key=user.auth_id)
+    assert throttle.failures == 1
+
+
+async def test_unknown_auth_id_gets_the_same_answer_and_the_same_work(
+    execute: Caller, user: User, hasher: CountingHasher
+) -> None:
+    wrong = await execute(LOGIN, {"authId": user.auth_id, "password": "Wrong2026$"})
+    assert hasher.verifications == 1
+    unknown = await execute(LOGIN, {"authId": "ZZZZZZZZZZ", "password": "Wrong2026$"})
+
+    assert unknown == wrong
+    # An argon2 verification (against the dummy hash) happened for the unknown ID too.
+    assert hasher.verifications == 2
+    assert (await LoginThrottle.get(key="ZZZZZZZZZZ")).failures == 1
+
+
+async def test_user_without_password_cannot_log_in(
+    execute: Caller, user: User
+) -> None:
+    await User.filter(id=user.id).update(password_hash=None)
+
+    data = await execute(LOGIN, {"authId": user.auth_id, "password": PASSWORD})
+
+    assert data["login"]["__typename"] == "InvalidCredentialsError"
+
+
+async def test_overlong_input_is_wrong_credentials_without_hashing(
+    execute: Caller, hasher: CountingHasher
+) -> None:
+    data = await execute(LOGIN, {"authId": "A" * 65, "password": PASSWORD})
+    long_password = await execute(LOGIN, {"authId": "ABCDEFGHJK", "password": "a" * 257})
+
+    assert data["login"]["code"] == "WZBAM005E"
+    assert long_password["login"]["code"] == "WZBAM005E"
+    assert hasher.verifications == 0
+
+
+async def _fail(execute: Caller, auth_id: str, times: int) -> list[str]:
+    codes = []
+    for _ in range(times):
+        data = await execute(LOGIN, {"authId": auth_id, "password": "Wrong2026$"})
+        codes.append(data["login"]["code"])
+    return codes
+
+
+async def test_fifth_consecutive_failure_locks_the_account(
+    execute: Caller, user: User
+) -> None:
+    codes = await _fail(execute, user.auth_id, 5)
+
+    assert codes == ["WZBAM005E"] * 4 + ["WZBAM153E"]
+    throttle = await LoginThrottle.get(key=user.auth_id)
+    assert throttle.failures == 5
+    assert throttle.locked_until == execute.services.clock.now() + timedelta(hours=24)
+
+
+async def test_locked_account_refuses_the_right_password_without_checking_it(
+    execute: Caller, user: User, hasher: CountingHasher
+) -> None:
+    await _fail(execute, user.auth_id, 5)
+    checked = hasher.verifications
+
+    data = await execute(LOGIN, {"authId": user.auth_id, "password": PASSWORD})
+
+    assert data["login"]["__typename"] == "AccountLockedError"
+    assert data["login"]["code"] == "WZBAM153E"
+    assert hasher.verifications == checked
+    assert await UserSession.all().count() == 0
+
+
+async def test_lock_lifts_by_itself_after_24_hours(
+    execute: Caller, user: User
+) -> None:
+    await _fail(execute, user.auth_id, 5)
+    clock = execute.services.clock
+    clock.advance(timedelta(hours=23, minutes=59))  # type: ignore[attr-defined]
+    still = await execute(LOGIN, {"authId": user.auth_id, "password": PASSWORD})
+    clock.advance(timedelta(minutes=1))  # type: ignore[attr-defined]
+
+    data = await execute(LOGIN, {"authId": user.auth_id, "password": PASSWORD})
+
+    assert still["login"]["code"] == "WZBAM153E"
+    assert data["login"]["__typename"] == "LoginSuccess"
+    assert not await LoginThrottle.filter(key=user.auth_id).exists()
+
+
+async def test_failures_after_an_expired_lock_count_from_one(
+    execute: Caller, user: User
+) -> None:
+    await _fail(execute, user.auth_id, 5)
+    execute.services.clock.advance(timedelta(hours=24))  # type: ignore[attr-defined]
+
+    codes = await _fail(execute, user.auth_id, 4)
+
+    assert codes == ["WZBAM005E"] * 4
+    assert (await LoginThrottle.get(key=user.auth_id)).failures == 4
+
+
+async def test_a_correct_login_resets_the_consecutive_failures(
+    execute: Caller, user: User
+) -> None:
+    await _fail(execute, user.auth_id, 4)
+    await log_in(execute, user.auth_id)
+
+    codes = await _fail(execute, user.auth_id, 4)
+
+    assert codes == ["WZBAM005E"] * 4
+
+
+async def test_unknown_auth_id_locks_exactly_like_a_real_one(
+    execute: Caller, user: User
+) -> None:
+    real = await _fail(execute, user.auth_id, 6)
+    unknown = await _fail(execute, "QQQQQQQQQQ", 6)
+
+    assert unknown == real == ["WZBAM005E"] * 4 + ["WZBAM153E"] * 2
+
+
+async def test_lockout_threshold_and_duration_are_settings(
+    execute: Caller, user: User, with_policy: object
+) -> None:
+    execute.services = with_policy(  # type: ignore[operator]
+        lockout_threshold=2, lockout_duration=timedelta(seconds=3)
+    )
+    codes = await _fail(execute, user.auth_id, 3)
+    execute.services.clock.advance(timedelta(seconds=3))  # type: ignore[attr-defined]
+
+    data = await execute(LOGIN, {"authId": user.auth_id, "password": PASSWORD})
+
+    assert codes == ["WZBAM005E", "WZBAM153E", "WZBAM153E"]
+    assert data["login"]["__typename"] == "LoginSuccess"
+
+
+async def test_twenty_parallel_wrong_logins_count_exactly_to_the_threshold(
+    execute: Caller, user: User, hasher: CountingHasher
+) -> None:
+    attempts = [
+        execute(LOGIN, {"authId": user.auth_id, "password": f"Wrong{n}2026$"})
+        for n in range(20)
+    ]
+    results = await asyncio.gather(*attempts)
+
+    codes = sorted(r["login"]["code"] for r in results)
+    assert codes.count("WZBAM005E") == 4
+    assert codes.count("WZBAM153E") == 16
+    # No more passwords were tried than the threshold allows.
+    assert hasher.verifications == 5
+    throttle = await LoginThrottle.get(key=user.auth_id)
+    assert throttle.failures == 5
+    assert throttle.locked_until is not None
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "typename"),
+    [
+        (AccountStatus.SUSPENDED, "WZBAM155E", "AccountSuspendedError"),
+        (AccountStatus.DELETED, "WZBAM156E", "AccountDeletedError"),
+        (AccountStatus.INVALID, "WZBAM150E", "UserInfoInvalidError"),
+    ],
+)
+async def test_account_status_is_told_only_after_a_correct_password(
+    execute: Caller, user: User, status: AccountStatus, code: str, typename: str
+) -> None:
+    await User.filter(id=user.id).update(status=status)
+
+    wrong = await execute(LOGIN, {"authId": user.auth_id, "password": "Wrong2026$"})
+    right = await execute(LOGIN, {"authId": user.auth_id, "password": PASSWORD})
+
+    assert wrong["login"]["code"] == "WZBAM005E"
+    assert right["login"]["__typename"] == typename
+    assert right["login"]["code"] == code
+    assert await UserSession.all().count() == 0
+
+
+async def test_expired_usage_application_answers_151e(
+    execute: Caller, user: User
+) -> None:
+    now = execute.services.clock.now()
+    await User.filter(id=user.id).update(usage_expires_at=now - timedelta(seconds=1))
+
+    wrong = await execute(LOGIN, {"authId": user.auth_id, "password": "Wrong2026$"})
+    right = await execute(LOGIN, {"authId": user.auth_id, "password": PASSWORD})
+
+    assert wrong["login"]["code"] == "WZBAM005E"
+    assert right["login"]["__typename"] == "UsageExpiredError"
+    assert right["login"]["code"] == "WZBAM151E"
+
+
+async def test_expired_password_answers_158e_with_a_change_ticket(
+    execute: Caller, user: User
+) -> None:
+    execute.services.clock.advance(timedelta(days=365))  # type: ignore[attr-defined]
+
+    wrong = await execute(LOGIN, {"authId": user.auth_id, "password": "Wrong2026$"})
+    data = await execute(LOGIN, {"authId": user.auth_id, "password": PASSWORD})
+
+    assert wrong["login"]["code"] == "WZBAM005E"
+    login = data["login"]
+    assert login["__typename"] == "PasswordExpiredError"
+    assert login["code"] == "WZBAM158E"
+    ticket = await UserSession.get(token_hash=token_hash(login["changeTicket"]))
+    assert ticket.kind is SessionKind.CHANGE_TICKET
+    assert not await UserSession.filter(kind=SessionKind.SESSION).exists()
+
+
+async def test_change_ticket_is_refused_everywhere_else(
+    execute: Caller, user: User
+) -> None:
+    execute.services.clock.advance(timedelta(days=366))  # type: ignore[attr-defined]
+    data = await execute(LOGIN, {"authId": user.auth_id, "password": PASSWORD})
+    ticket = data["login"]["changeTicket"]
+
+    me = await execute(ME, token=ticket)
+    menu = await execute("query { menu { __typename ... on Error { code } } }", token=ticket)
+
+    assert me["me"] == {"__typename": "PasswordExpiredError", "code": "WZBAM158E"}
+    assert menu["menu"] == {"__typename": "PasswordExpiredError", "code": "WZBAM158E"}
+
+
+async def test_login_rehashes_when_argon2_parameters_changed(
+    execute: Caller, user: User
+) -> None:
+    weaker = Argon2Hasher(time_cost=1, memory_cost=8192, parallelism=1)
+    await User.filter(id=user.id).update(password_hash=weaker.hash(PASSWORD))
+
+    await log_in(execute, user.auth_id)
+
+    stored = (await User.get(id=user.id)).password_hash
+    assert stored is not None
+    assert stored.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+    assert not execute.services.hasher.needs_rehash(stored)
+
+
+async def test_a_second_login_displaces_the_first_session(
+    execute: Caller, user: User
+) -> None:
+    first = await log_in(execute, user.auth_id)
+    second = await log_in(execute, user.auth_id)
+
+    old = await execute(ME, token=first)
+    new = await execute(ME, token=second)
+
+    assert old["me"] == {"__typename": "DuplicateLoginError", "code": "WZBAM099E"}
+    assert new["me"] == {"__typename": "User", "authId": user.auth_id}
+    displaced = await UserSession.get(token_hash=token_hash(first))
+    assert displaced.revoked_reason is RevokeReason.DISPLACED
+
+
+async def test_parallel_logins_of_one_user_leave_one_active_session(
+    execute: Caller, user: User
+) -> None:
+    tokens = await asyncio.gather(*(log_in(execute, user.auth_id) for _ in range(4)))
+
+    assert len(set(tokens)) == 4
+    active = await UserSession.filter(user_id=user.id, revoked_at=None).count()
+    assert active == 1
+
+
+async def test_login_errors_answer_in_english_when_asked(
+    execute: Caller, user: User
+) -> None:
+    data = await execute(
+        LOGIN, {"authId": user.auth_id, "password": "Wrong2026$"}, lang=Lang.EN
+    )
+
+    assert data["login"]["message"] == (
+        "What you entered in Auth ID or password is incorrect. Please enter it again."
+    )
