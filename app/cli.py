@@ -22,6 +22,11 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="migrate, then serve GraphQL over HTTP")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--no-migrate",
+        action="store_true",
+        help="do not apply migrations on start-up (a release step runs migrate)",
+    )
 
     commands.add_parser("migrate", help="apply pending database migrations")
 
@@ -47,12 +52,13 @@ def _configure_logging(settings: Settings) -> None:
     )
 
 
-def _serve(settings: Settings, host: str, port: int) -> int:
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
     from app.main import create_app
 
-    uvicorn.run(create_app(settings), host=host, port=port, log_config=None)
+    app = create_app(settings, migrate_on_start=not args.no_migrate)
+    uvicorn.run(app, host=args.host, port=args.port, log_config=None)
     return 0
 
 
@@ -68,7 +74,9 @@ async def _create_user(settings: Settings, args: argparse.Namespace) -> int:
         )
     if isinstance(outcome, list):
         for problem in outcome:
-            print(f"ras-identity: --{problem.field}: {problem.message}", file=sys.stderr)
+            print(
+                f"ras-identity: --{problem.field}: {problem.message}", file=sys.stderr
+            )
         return EXIT_USAGE
     print(outcome.auth_id)
     return 0
@@ -83,7 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     _configure_logging(settings)
     if args.command == "serve":
-        return _serve(settings, args.host, args.port)
+        return _serve(settings, args)
     if args.command == "migrate":
         asyncio.run(migrate(settings.database_url))
         print("migrations applied", file=sys.stderr)

@@ -37,5 +37,7 @@ async def connected(database_url: str) -> AsyncIterator[TortoiseContext]:
     """
     ctx = TortoiseContext()
     async with ctx:
-        await ctx.init(config=tortoise_config(database_url), _enable_global_fallback=True)
+        await ctx.init(
+            config=tortoise_config(database_url), _enable_global_fallback=True
+        )
         yield ctx

@@ -149,9 +149,11 @@ def create_app(
     *,
     services: Services | None = None,
     manage_database: bool = True,
+    migrate_on_start: bool = True,
 ) -> Starlette:
-    """The ASGI app. With ``manage_database`` its lifespan migrates the database and
-    opens the ORM; tests that hold their own database pass False."""
+    """The ASGI app. With ``manage_database`` its lifespan opens the ORM (after
+    applying migrations, unless ``migrate_on_start`` is off because a release step
+    does it); tests that hold their own database pass False."""
     services = services or build_services(settings)
 
     @asynccontextmanager
@@ -159,7 +161,8 @@ def create_app(
         if not manage_database:
             yield
             return
-        await migrate(settings.database_url)
+        if migrate_on_start:
+            await migrate(settings.database_url)
         async with connected(settings.database_url):
             yield
 

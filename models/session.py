@@ -1,9 +1,13 @@
 """Login sessions and password-change tickets, stored only as token hashes."""
 
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from tortoise import fields
 from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from models.user import User
 
 
 class SessionKind(StrEnum):
@@ -27,7 +31,7 @@ class UserSession(Model):
     """One bearer token. The token itself is never stored, only its SHA-256."""
 
     id = fields.IntField(primary_key=True)
-    user = fields.ForeignKeyField(
+    user: fields.ForeignKeyRelation["User"] = fields.ForeignKeyField(
         "models.User", related_name="sessions", on_delete=fields.CASCADE
     )
     token_hash = fields.CharField(max_length=64, unique=True)

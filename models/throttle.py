@@ -75,4 +75,6 @@ class LoginThrottle(Model):
     @classmethod
     async def is_locked(cls, key: str, *, now: datetime) -> bool:
         row = await cls.get_or_none(key=key)
-        return row is not None and row.locked_until is not None and row.locked_until > now
+        return (
+            row is not None and row.locked_until is not None and row.locked_until > now
+        )

@@ -33,7 +33,9 @@ async def create_user(
     email = email.strip()
     if not valid_email(email):
         problems.append(
-            InputProblem("email", "not a half-width email address of at most 60 characters")
+            InputProblem(
+                "email", "not a half-width email address of at most 60 characters"
+            )
         )
     if bad := gaiji(name):
         problems.append(InputProblem("name", f"外字 not allowed: {''.join(bad)}"))
@@ -55,12 +57,11 @@ async def create_user(
         return problems
 
     now = services.clock.now()
+    password_hash = await services.hasher.hash(password) if password else None
     for _ in range(_AUTH_ID_ATTEMPTS):
         auth_id = new_auth_id()
-        if password is not None:
-            if policy_violations(password, auth_id=auth_id):
-                continue  # the password happens to contain this ID: draw another
-        password_hash = await services.hasher.hash(password) if password else None
+        if password is not None and policy_violations(password, auth_id=auth_id):
+            continue  # the password happens to contain this ID: draw another
         try:
             return await User.create(
                 auth_id=auth_id,

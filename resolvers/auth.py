@@ -3,7 +3,13 @@
 from models import LoginThrottle, SessionKind, User, UserSession
 from models.session import RevokeReason
 from resolvers.session import find_session, start_session, status_error
-from schema.auth import LoginInput, LoginResult, LoginSuccess, LogoutResult, LogoutSuccess
+from schema.auth import (
+    LoginInput,
+    LoginResult,
+    LoginSuccess,
+    LogoutResult,
+    LogoutSuccess,
+)
 from schema.catalog import FieldLabel
 from schema.context import Info
 from schema.errors import (

@@ -4,6 +4,7 @@ from models import UserCategory
 from resolvers.session import Authenticated, authenticate
 from schema.catalog import Lang
 from schema.context import Info
+from schema.errors import OperationNotAllowedError
 from schema.menu import (
     Menu,
     MenuItem,
@@ -11,7 +12,6 @@ from schema.menu import (
     MenuResult,
     SearchApplicationsResult,
 )
-from schema.errors import OperationNotAllowedError
 
 _LABELS: dict[MenuItemKey, tuple[str, str]] = {
     MenuItemKey.APPLY_INDIVIDUALLY: (

@@ -116,7 +116,9 @@ async def find_session(info: Info) -> UserSession | None:
     )
 
 
-async def authenticate(info: Info, *, allow_ticket: bool = False) -> Authenticated | AuthError:
+async def authenticate(
+    info: Info, *, allow_ticket: bool = False
+) -> Authenticated | AuthError:
     """Check the Bearer token and touch the session, once per request.
 
     A change ticket (from WZBAM158E) is accepted only where ``allow_ticket``;
@@ -132,7 +134,7 @@ async def authenticate(info: Info, *, allow_ticket: bool = False) -> Authenticat
         and not allow_ticket
     ):
         return PasswordExpiredError.build(info.context.lang)
-    return cached  # type: ignore[no-any-return]
+    return cached
 
 
 async def _authenticate(info: Info) -> Authenticated | AuthError:

@@ -75,8 +75,8 @@ _HELPDESK_EN = "Please contact the help desk."
 
 _ENGLISH: dict[ErrorCode, Texts] = {
     ErrorCode.REQUIRED: Texts(
-        "Please fill in the items marked with \"!\".",
-        "Check what you entered in the items marked with \"!\" against the examples "
+        'Please fill in the items marked with "!".',
+        'Check what you entered in the items marked with "!" against the examples '
         "on the screen, and enter them again.",
     ),
     ErrorCode.INVALID_INPUT: Texts(
@@ -90,9 +90,9 @@ _ENGLISH: dict[ErrorCode, Texts] = {
         "message.",
     ),
     ErrorCode.MALFORMED: Texts(
-        "An item marked with \"!\" is incorrect. Check what you entered and its "
+        'An item marked with "!" is incorrect. Check what you entered and its '
         "format, and enter it again.",
-        "An item marked with \"!\" is incorrect. Check what you entered and its "
+        'An item marked with "!" is incorrect. Check what you entered and its '
         "format, and enter it again.",
     ),
     ErrorCode.CHECK_FAILED: Texts(
@@ -111,8 +111,7 @@ _ENGLISH: dict[ErrorCode, Texts] = {
     ),
     ErrorCode.MUNICIPALITY_CODE_REQUIRED: Texts(
         "Enter the (prefecture and municipality) code of [field name].",
-        "Enter the prefecture and municipality code in the item named in the "
-        "message.",
+        "Enter the prefecture and municipality code in the item named in the message.",
     ),
     ErrorCode.STREET_REQUIRED: Texts(
         "Enter the (town, block and house number) part of [field name].",
@@ -149,18 +148,16 @@ _ENGLISH: dict[ErrorCode, Texts] = {
         "Your password has expired. Please change your password.",
     ),
     ErrorCode.EMAIL_MISMATCH: Texts(
-        "Enter the same value in \"Email address\" and \"Email address "
-        "(confirmation)\".",
-        "Enter the same value in \"Email address\" and \"Email address "
-        "(confirmation)\".",
+        'Enter the same value in "Email address" and "Email address (confirmation)".',
+        'Enter the same value in "Email address" and "Email address (confirmation)".',
     ),
     ErrorCode.PASSWORD_REENTRY_MISMATCH: Texts(
-        "Enter the same value in \"Password\" and \"Password (re-entry)\".",
-        "Enter the same value in \"Password\" and \"Password (re-entry)\".",
+        'Enter the same value in "Password" and "Password (re-entry)".',
+        'Enter the same value in "Password" and "Password (re-entry)".',
     ),
     ErrorCode.PASSWORD_CONFIRM_MISMATCH: Texts(
-        "Enter the same value in \"Password\" and \"Password (confirmation)\".",
-        "Enter the same value in \"Password\" and \"Password (confirmation)\".",
+        'Enter the same value in "Password" and "Password (confirmation)".',
+        'Enter the same value in "Password" and "Password (confirmation)".',
     ),
     ErrorCode.AUTH_ID_EMAIL_MISMATCH: Texts(
         "The auth ID or email address entered is incorrect. Please enter it again.",
@@ -175,19 +172,19 @@ _ENGLISH: dict[ErrorCode, Texts] = {
     ErrorCode.NOTHING_TO_CHANGE: Texts(
         "Enter the information to change.",
         "To change your user information, fill in at least one of the items "
-        "marked with \"!\" and press the \"Change\" button.",
+        'marked with "!" and press the "Change" button.',
     ),
     ErrorCode.TERMS_NOT_AGREED: Texts(
         "Please agree to the terms of use.",
         "Read the terms of use and tick the agreement check box.",
     ),
     ErrorCode.OPERATION_NOT_ALLOWED: Texts(
-        "This operation is not available for the user category \"(counter "
+        'This operation is not available for the user category "(counter '
         "application) applicant for electronic issuance of a Certificate of "
-        "Eligibility\".",
-        "This operation is not available for the user category \"(counter "
+        'Eligibility".',
+        'This operation is not available for the user category "(counter '
         "application) applicant for electronic issuance of a Certificate of "
-        "Eligibility\".",
+        'Eligibility".',
     ),
     ErrorCode.SESSION_EXPIRED: Texts(
         "Your session has timed out. Please log in again.",

@@ -3,7 +3,9 @@
 import strawberry
 
 
-@strawberry.type(description="One entry of the error list (別紙「エラーメッセージ一覧」).")
+@strawberry.type(
+    description="One entry of the error list (別紙「エラーメッセージ一覧」)."
+)
 class ErrorCatalogEntry:
     code: str = strawberry.field(description="The message ID, e.g. WZBAM153E.")
     message: str = strawberry.field(

@@ -29,7 +29,9 @@ class Error:
     CODE: ClassVar[ErrorCode]
 
     @classmethod
-    def build(cls, lang: Lang, label: FieldLabel | None = None, **extra: object) -> Self:
+    def build(
+        cls, lang: Lang, label: FieldLabel | None = None, **extra: object
+    ) -> Self:
         """The error in ``lang``, with ``label`` put in for 【入力項目名】."""
         texts = render(cls.CODE, lang, label.text(lang) if label else None)
         return cls(
@@ -87,9 +89,7 @@ class UserInfoInvalidError(Error):
     CODE: ClassVar[ErrorCode] = ErrorCode.USER_INFO_INVALID
 
 
-@strawberry.type(
-    description="WZBAM151E: the usage application (利用申出) has expired."
-)
+@strawberry.type(description="WZBAM151E: the usage application (利用申出) has expired.")
 class UsageExpiredError(Error):
     CODE: ClassVar[ErrorCode] = ErrorCode.USAGE_EXPIRED
 

@@ -74,8 +74,8 @@ class Query:
 @strawberry.type(description="Operations that change state.")
 class Mutation:
     @strawberry.mutation(
-        description="ログイン: 認証ID and password for a session token. Five consecutive "
-        "failures for one auth ID lock it for 24 hours (WZBAM153E)."
+        description="ログイン: 認証ID and password for a session token. Five "
+        "consecutive failures for one auth ID lock it for 24 hours (WZBAM153E)."
     )
     async def login(
         self,

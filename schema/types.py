@@ -17,15 +17,16 @@ class Language(Enum):
     EN = strawberry.enum_value("en", description="English.")
 
     def to_lang(self) -> Lang:
-        return Lang(self.value)
+        return Lang.EN if self is Language.EN else Lang.JA
 
 
 @strawberry.enum(description="利用者区分: the user category, which decides the menu.")
 class UserCategory(Enum):
     COUNTER_COE_ELECTRONIC = strawberry.enum_value(
         UserCategoryModel.COUNTER_COE_ELECTRONIC.value,
-        description="（窓口申請）在留資格認定証明書電子交付希望者: applied at a counter "
-        "for a Certificate of Eligibility and wants it issued electronically.",
+        description="（窓口申請）在留資格認定証明書電子交付希望者: applied at a "
+        "counter for a Certificate of Eligibility and wants it issued "
+        "electronically.",
     )
 
 
@@ -46,7 +47,9 @@ class Address:
 
 @strawberry.type(description="利用者情報: what the user-info screen shows.")
 class User:
-    auth_id: str = strawberry.field(description="認証ID: the login ID the system issued.")
+    auth_id: str = strawberry.field(
+        description="認証ID: the login ID the system issued."
+    )
     name: str = strawberry.field(description="氏名 as registered.")
     email: str = strawberry.field(description="The registered email address.")
     phone: str | None = strawberry.field(

@@ -93,7 +93,10 @@ async def test_login_rejects_wrong_password_and_changes_nothing(
     login = data["login"]
     assert login["__typename"] == "InvalidCredentialsError"
     assert login["code"] == "WZBAM005E"
-    assert login["message"] == "認証ID又はパスワードの入力内容に誤りがあります。再度入力してください。"
+    assert (
+        login["message"]
+        == "認証ID又はパスワードの入力内容に誤りがあります。再度入力してください。"
+    )
     after = await User.get(id=user.id)
     assert after.password_hash == before.password_hash
     assert after.last_login_at is None
@@ -115,9 +118,7 @@ async def test_unknown_auth_id_gets_the_same_answer_and_the_same_work(
     assert (await LoginThrottle.get(key="ZZZZZZZZZZ")).failures == 1
 
 
-async def test_user_without_password_cannot_log_in(
-    execute: Caller, user: User
-) -> None:
+async def test_user_without_password_cannot_log_in(execute: Caller, user: User) -> None:
     await User.filter(id=user.id).update(password_hash=None)
 
     data = await execute(LOGIN, {"authId": user.auth_id, "password": PASSWORD})
@@ -129,7 +130,9 @@ async def test_overlong_input_is_wrong_credentials_without_hashing(
     execute: Caller, hasher: CountingHasher
 ) -> None:
     data = await execute(LOGIN, {"authId": "A" * 65, "password": PASSWORD})
-    long_password = await execute(LOGIN, {"authId": "ABCDEFGHJK", "password": "a" * 257})
+    long_password = await execute(
+        LOGIN, {"authId": "ABCDEFGHJK", "password": "a" * 257}
+    )
 
     assert data["login"]["code"] == "WZBAM005E"
     assert long_password["login"]["code"] == "WZBAM005E"
@@ -169,9 +172,7 @@ async def test_locked_account_refuses_the_right_password_without_checking_it(
     assert await UserSession.all().count() == 0
 
 
-async def test_lock_lifts_by_itself_after_24_hours(
-    execute: Caller, user: User
-) -> None:
+async def test_lock_lifts_by_itself_after_24_hours(execute: Caller, user: User) -> None:
     await _fail(execute, user.auth_id, 5)
     clock = execute.services.clock
     clock.advance(timedelta(hours=23, minutes=59))  # type: ignore[attr-defined]
@@ -312,7 +313,9 @@ async def test_change_ticket_is_refused_everywhere_else(
     ticket = data["login"]["changeTicket"]
 
     me = await execute(ME, token=ticket)
-    menu = await execute("query { menu { __typename ... on Error { code } } }", token=ticket)
+    menu = await execute(
+        "query { menu { __typename ... on Error { code } } }", token=ticket
+    )
 
     assert me["me"] == {"__typename": "PasswordExpiredError", "code": "WZBAM158E"}
     assert menu["menu"] == {"__typename": "PasswordExpiredError", "code": "WZBAM158E"}

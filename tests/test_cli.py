@@ -1,0 +1,188 @@
+"""The ras-identity command: user create, migrate, settings errors, serve."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from models import User
+from tests.conftest import PASSWORD
+
+CLI = [sys.executable, "-m", "app.cli"]
+
+
+def _run(
+    args: list[str], database_url: str, **env: str
+) -> subprocess.CompletedProcess[str]:
+    environment = {**os.environ, "RAS_DATABASE_URL": database_url, **env}
+    return subprocess.run(  # noqa: S603
+        [*CLI, *args],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=120,
+        check=False,
+    )
+
+
+async def test_user_create_prints_the_new_auth_id(db: str) -> None:
+    done = _run(
+        [
+            "user",
+            "create",
+            "--email",
+            "hanako@example.com",
+            "--name",
+            "Sato Hanako",
+            "--password",
+            PASSWORD,
+        ],
+        db,
+    )
+
+    assert done.returncode == 0, done.stderr
+    auth_id = done.stdout.strip()
+    user = await User.get(auth_id=auth_id)
+    assert user.email == "hanako@example.com"
+    assert user.name == "SATO HANAKO"
+    assert user.password_hash is not None
+    assert user.password_hash.startswith("$argon2id$")
+    assert PASSWORD not in done.stdout + done.stderr
+
+
+async def test_user_create_without_password_prints_the_id_only(db: str) -> None:
+    done = _run(
+        ["user", "create", "--email", "a@example.com", "--name", "山田太郎"], db
+    )
+
+    assert done.returncode == 0, done.stderr
+    user = await User.get(auth_id=done.stdout.strip())
+    assert user.name == "山田太郎"
+    assert user.password_hash is None
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--email", "not-an-email", "--name", "Taro"], "--email"),
+        (["--email", "a@example.com", "--name", "ｱｲｳ"], "外字"),
+        (["--email", "a@example.com", "--name", "㈱山田"], "外字"),
+        (
+            ["--email", "a@example.com", "--name", "Taro", "--password", "short1$"],
+            "8 to 32",
+        ),
+        (
+            ["--email", "a@example.com", "--name", "Taro", "--password", "NoDigits$$"],
+            "Mix",
+        ),
+        (
+            [
+                "--email",
+                "a@example.com",
+                "--name",
+                "Taro",
+                "--password",
+                "パスワード1234$a",
+            ],
+            "half-width",
+        ),
+    ],
+)
+async def test_user_create_refuses_bad_input_and_writes_nothing(
+    db: str, args: list[str], message: str
+) -> None:
+    done = _run(["user", "create", *args], db)
+
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert message in done.stderr
+    assert await User.all().count() == 0
+
+
+def test_invalid_setting_stops_with_its_name(tmp_path: Path) -> None:
+    url = f"sqlite://{tmp_path / 'x.sqlite3'}"
+
+    done = _run(["migrate"], url, RAS_SESSION_IDLE_SECONDS="-5")
+    bad_url = _run(["migrate"], "mysql://nowhere/db")
+
+    assert done.returncode == 2
+    assert "RAS_SESSION_IDLE_SECONDS" in done.stderr
+    assert bad_url.returncode == 2
+    assert "RAS_DATABASE_URL" in bad_url.stderr
+    assert not (tmp_path / "x.sqlite3").exists()
+
+
+def test_migrate_creates_a_fresh_database(tmp_path: Path) -> None:
+    path = tmp_path / "nested" / "fresh.sqlite3"
+
+    first = _run(["migrate"], f"sqlite://{path}")
+    again = _run(["migrate"], f"sqlite://{path}")
+
+    assert first.returncode == 0, first.stderr
+    assert again.returncode == 0, again.stderr
+    assert path.exists()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def test_serve_migrates_a_fresh_database_and_answers(tmp_path: Path) -> None:
+    url = f"sqlite://{tmp_path / 'var' / 'serve.sqlite3'}"
+    created = _run(
+        [
+            "user",
+            "create",
+            "--email",
+            "a@example.com",
+            "--name",
+            "Taro",
+            "--password",
+            PASSWORD,
+        ],
+        url,
+    )
+    auth_id = created.stdout.strip()
+    port = _free_port()
+    env = {**os.environ, "RAS_DATABASE_URL": url}
+    server = subprocess.Popen(  # noqa: S603
+        [*CLI, "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(200):
+            try:
+                if httpx.get(f"{base}/healthz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.05)
+        query = (
+            f'mutation {{ login(input: {{authId: "{auth_id}", password: "{PASSWORD}"}})'
+            " { __typename ... on LoginSuccess { token } } }"
+        )
+        login = httpx.post(f"{base}/graphql", json={"query": query}).json()
+        token = login["data"]["login"]["token"]
+        me = httpx.post(
+            f"{base}/graphql",
+            json={"query": "{ me { ... on User { authId } } }"},
+            headers={"Authorization": f"Bearer {token}"},
+        ).json()
+    finally:
+        server.terminate()
+        output, _ = server.communicate(timeout=30)
+
+    assert me == {"data": {"me": {"authId": auth_id}}}
+    assert token not in output
+    assert PASSWORD not in output

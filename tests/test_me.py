@@ -1,0 +1,177 @@
+"""me and the session rules every authenticated call shares."""
+
+from datetime import timedelta
+
+from models import AccountStatus, User, UserSession
+from models.session import RevokeReason
+from schema.catalog import Lang
+from tests.conftest import Caller, log_in
+
+ME = """
+query {
+  me {
+    __typename
+    ... on Error { code message remedy }
+    ... on User {
+      authId name email phone userCategory lastLoginAt previousLoginAt
+      passwordExpiresAt
+      address { municipalityCode prefectureName municipalityName street }
+    }
+  }
+}
+"""
+
+
+async def test_me_shows_the_user_information(execute: Caller, user: User) -> None:
+    await User.filter(id=user.id).update(
+        phone="0312345678",
+        municipality_code="131041",
+        prefecture_name="東京都",
+        municipality_name="新宿区",
+        street="西新宿二丁目８番１号",
+    )
+    token = await log_in(execute, user.auth_id)
+
+    data = await execute(ME, token=token)
+
+    me = data["me"]
+    assert me["__typename"] == "User"
+    assert me["authId"] == user.auth_id
+    assert me["name"] == "YAMADA TARO"
+    assert me["email"] == "taro@example.com"
+    assert me["phone"] == "0312345678"
+    assert me["userCategory"] == "COUNTER_COE_ELECTRONIC"
+    assert me["address"] == {
+        "municipalityCode": "131041",
+        "prefectureName": "東京都",
+        "municipalityName": "新宿区",
+        "street": "西新宿二丁目８番１号",
+    }
+    now = execute.services.clock.now()
+    assert me["lastLoginAt"] == now.isoformat()
+    assert me["previousLoginAt"] is None
+    assert me["passwordExpiresAt"] == (now + timedelta(days=365)).isoformat()
+
+
+async def test_me_without_an_address_has_null_address(
+    execute: Caller, user: User
+) -> None:
+    token = await log_in(execute, user.auth_id)
+
+    data = await execute(ME, token=token)
+
+    assert data["me"]["address"] is None
+
+
+async def test_me_without_token_is_not_authenticated(execute: Caller) -> None:
+    data = await execute(ME)
+
+    assert data["me"]["__typename"] == "NotAuthenticatedError"
+    assert data["me"]["code"] == "RASX002E"
+
+
+async def test_me_with_an_unknown_token_is_not_authenticated(
+    execute: Caller, user: User
+) -> None:
+    await log_in(execute, user.auth_id)
+
+    data = await execute(ME, token="not-a-token-we-issued")
+
+    assert data["me"]["__typename"] == "NotAuthenticatedError"
+
+
+async def test_session_times_out_after_30_idle_minutes(
+    execute: Caller, user: User
+) -> None:
+    token = await log_in(execute, user.auth_id)
+    execute.services.clock.advance(timedelta(minutes=30))  # type: ignore[attr-defined]
+
+    data = await execute(ME, token=token)
+    again = await execute(ME, token=token)
+
+    assert data["me"]["__typename"] == "SessionExpiredError"
+    assert data["me"]["code"] == "RASX001E"
+    assert again["me"]["code"] == "RASX001E"
+    session = await UserSession.get(user_id=user.id)
+    assert session.revoked_reason is RevokeReason.IDLE_TIMEOUT
+
+
+async def test_each_request_restarts_the_idle_timer(
+    execute: Caller, user: User
+) -> None:
+    token = await log_in(execute, user.auth_id)
+    clock = execute.services.clock
+    for _ in range(4):
+        clock.advance(timedelta(minutes=29))  # type: ignore[attr-defined]
+        data = await execute(ME, token=token)
+        assert data["me"]["__typename"] == "User"
+
+    session = await UserSession.get(user_id=user.id)
+    assert session.last_seen_at == clock.now()
+
+
+async def test_idle_timeout_is_a_setting(
+    execute: Caller, user: User, with_policy: object
+) -> None:
+    execute.services = with_policy(session_idle=timedelta(seconds=2))  # type: ignore[operator]
+    token = await log_in(execute, user.auth_id)
+    execute.services.clock.advance(timedelta(seconds=2))  # type: ignore[attr-defined]
+
+    data = await execute(ME, token=token)
+
+    assert data["me"]["code"] == "RASX001E"
+
+
+async def test_absolute_lifetime_caps_an_active_session(
+    execute: Caller, user: User, with_policy: object
+) -> None:
+    execute.services = with_policy(session_max=timedelta(hours=1))  # type: ignore[operator]
+    token = await log_in(execute, user.auth_id)
+    clock = execute.services.clock
+    clock.advance(timedelta(minutes=25))  # type: ignore[attr-defined]
+    assert (await execute(ME, token=token))["me"]["__typename"] == "User"
+    clock.advance(timedelta(minutes=25))  # type: ignore[attr-defined]
+    assert (await execute(ME, token=token))["me"]["__typename"] == "User"
+    clock.advance(timedelta(minutes=10))  # type: ignore[attr-defined]
+
+    data = await execute(ME, token=token)
+
+    assert data["me"]["code"] == "RASX001E"
+    session = await UserSession.get(user_id=user.id)
+    assert session.revoked_reason is RevokeReason.LIFETIME
+
+
+async def test_displaced_session_answers_099e_in_both_languages(
+    execute: Caller, user: User
+) -> None:
+    first = await log_in(execute, user.auth_id)
+    await log_in(execute, user.auth_id)
+
+    ja = await execute(ME, token=first)
+    en = await execute(ME, token=first, lang=Lang.EN)
+
+    assert ja["me"]["code"] == "WZBAM099E"
+    assert ja["me"]["message"].startswith("二重ログインエラーです。")
+    assert en["me"]["message"].startswith("Duplicate login error.")
+
+
+async def test_suspending_an_account_stops_its_session(
+    execute: Caller, user: User
+) -> None:
+    token = await log_in(execute, user.auth_id)
+    await User.filter(id=user.id).update(status=AccountStatus.SUSPENDED)
+
+    data = await execute(ME, token=token)
+
+    assert data["me"]["__typename"] == "AccountSuspendedError"
+    assert data["me"]["code"] == "WZBAM155E"
+
+
+async def test_me_and_menu_in_one_request_check_the_session_once(
+    execute: Caller, user: User
+) -> None:
+    token = await log_in(execute, user.auth_id)
+
+    data = await execute("query { me { __typename } menu { __typename } }", token=token)
+
+    assert data == {"me": {"__typename": "User"}, "menu": {"__typename": "Menu"}}

@@ -1,0 +1,49 @@
+"""Password policy and argon2id parameters."""
+
+import pytest
+
+from security.passwords import Argon2idHasher, policy_violations
+from tests.conftest import CountingHasher
+
+
+@pytest.mark.parametrize("password", ["Sakura2026$", "a1!aaaaa", "Z" * 30 + "1?"])
+def test_policy_accepts_mixed_passwords(password: str) -> None:
+    assert policy_violations(password, auth_id="ABCDEFGHJK") == []
+
+
+@pytest.mark.parametrize(
+    ("password", "rules"),
+    [
+        ("a1!", ["length"]),
+        ("a1!" + "a" * 30, ["length"]),
+        ("abcdefgh", ["mix"]),
+        ("abcd1234", ["mix"]),
+        ("abcd123^", ["characters", "mix"]),
+        ("ａbc1234!", ["characters"]),
+        ("xabcdefghjk1!", ["contains_auth_id"]),
+    ],
+)
+def test_policy_names_each_broken_rule(password: str, rules: list[str]) -> None:
+    broken = [v.rule for v in policy_violations(password, auth_id="ABCDEFGHJK")]
+
+    assert broken == rules
+
+
+async def test_hash_uses_argon2id_with_the_configured_parameters(
+    hasher: CountingHasher,
+) -> None:
+    encoded = await hasher.hash("Sakura2026$")
+
+    assert encoded.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+    assert await hasher.verify(encoded, "Sakura2026$")
+    assert not await hasher.verify(encoded, "sakura2026$")
+    assert not await hasher.verify("not a hash", "Sakura2026$")
+    assert not await hasher.verify(None, "Sakura2026$")
+
+
+def test_stronger_parameters_ask_for_a_rehash(hasher: CountingHasher) -> None:
+    stronger = Argon2idHasher(time_cost=3, memory_kib=19456, parallelism=1)
+    old = hasher._hasher.hash("x")
+
+    assert stronger.needs_rehash(old)
+    assert not hasher.needs_rehash(old)

@@ -1,0 +1,120 @@
+"""The schema is the partners' contract: described everywhere, errors as data."""
+
+from typing import Any
+
+from schema.root import schema
+
+INTROSPECT = """
+query {
+  __schema {
+    types {
+      name kind description
+      fields(includeDeprecated: true) {
+        name description
+        args { name description }
+      }
+      inputFields { name description }
+      enumValues(includeDeprecated: true) { name description }
+      interfaces { name }
+      possibleTypes { name }
+    }
+  }
+}
+"""
+BUILT_IN = {"String", "Boolean", "Int", "Float", "ID"}
+
+
+def _types() -> dict[str, dict[str, Any]]:
+    result = schema.execute_sync(INTROSPECT)
+    assert result.errors is None
+    assert result.data is not None
+    return {
+        t["name"]: t
+        for t in result.data["__schema"]["types"]
+        if not t["name"].startswith("__") and t["name"] not in BUILT_IN
+    }
+
+
+def test_every_type_field_argument_and_enum_value_is_described() -> None:
+    missing = []
+    for name, kind in _types().items():
+        if not kind["description"]:
+            missing.append(name)
+        for field in kind["fields"] or []:
+            if not field["description"]:
+                missing.append(f"{name}.{field['name']}")
+            missing.extend(
+                f"{name}.{field['name']}({arg['name']})"
+                for arg in field["args"]
+                if not arg["description"]
+            )
+        missing.extend(
+            f"{name}.{f['name']}"
+            for f in kind["inputFields"] or []
+            if not f["description"]
+        )
+        missing.extend(
+            f"{name}.{v['name']}"
+            for v in kind["enumValues"] or []
+            if not v["description"]
+        )
+    assert missing == []
+
+
+def test_every_result_union_member_but_the_success_implements_error() -> None:
+    types = _types()
+    unions = {n: t for n, t in types.items() if t["kind"] == "UNION"}
+    assert set(unions) >= {
+        "LoginResult",
+        "LogoutResult",
+        "MeResult",
+        "MenuResult",
+        "SearchApplicationsResult",
+    }
+    successes = {"LoginSuccess", "LogoutSuccess", "User", "Menu"}
+    for union in unions.values():
+        for member in union["possibleTypes"]:
+            interfaces = {i["name"] for i in types[member["name"]]["interfaces"]}
+            assert member["name"] in successes or "Error" in interfaces, member
+
+
+def test_public_contract_names_exist() -> None:
+    types = _types()
+    mutation = {f["name"] for f in types["Mutation"]["fields"]}
+    query = {f["name"] for f in types["Query"]["fields"]}
+    assert {"login", "logout"} <= mutation
+    assert {"me", "menu", "searchApplications", "errorCatalog"} <= query
+    assert {f["name"] for f in types["LoginSuccess"]["fields"]} >= {
+        "token",
+        "idleTimeoutSeconds",
+        "user",
+    }
+    assert "changeTicket" in {
+        f["name"] for f in types["PasswordExpiredError"]["fields"]
+    }
+    assert {f["name"] for f in types["Error"]["fields"]} == {
+        "code",
+        "message",
+        "remedy",
+    }
+    assert {f["name"] for f in types["User"]["fields"]} >= {
+        "authId",
+        "name",
+        "email",
+        "phone",
+        "address",
+        "userCategory",
+        "lastLoginAt",
+        "passwordExpiresAt",
+    }
+    assert {f["name"] for f in types["Address"]["fields"]} == {
+        "municipalityCode",
+        "prefectureName",
+        "municipalityName",
+        "street",
+    }
+    assert {f["name"] for f in types["MenuItem"]["fields"]} == {
+        "key",
+        "label",
+        "available",
+    }

@@ -1,0 +1,68 @@
+"""RAS_ settings: defaults, durations, refusal of bad values."""
+
+import pytest
+
+from app.main import build_services
+from app.settings import Settings, SettingsError, load_settings
+
+
+def test_defaults_follow_the_manual_and_design(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in (
+        "RAS_SESSION_IDLE_SECONDS",
+        "RAS_LOCKOUT_THRESHOLD",
+        "RAS_DATABASE_URL",
+    ):
+        monkeypatch.delenv(name, raising=False)
+
+    settings = load_settings()
+
+    assert settings.session_idle_seconds == 1800
+    assert settings.lockout_threshold == 5
+    assert settings.lockout_seconds == 86400
+    assert settings.password_max_age_days == 365
+    assert settings.database_url.startswith("sqlite://")
+    assert settings.database_url.endswith("/var/ras-identity.sqlite3")
+
+
+def test_durations_accept_any_positive_number_of_seconds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("RAS_SESSION_IDLE_SECONDS", "2.5")
+    monkeypatch.setenv("RAS_LOCKOUT_SECONDS", "3")
+    monkeypatch.setenv("RAS_LOCKOUT_THRESHOLD", "2")
+
+    policy = build_services(load_settings()).policy
+
+    assert policy.session_idle.total_seconds() == 2.5
+    assert policy.lockout_duration.total_seconds() == 3
+    assert policy.lockout_threshold == 2
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("RAS_SESSION_IDLE_SECONDS", "0"),
+        ("RAS_SESSION_MAX_SECONDS", "soon"),
+        ("RAS_LOCKOUT_THRESHOLD", "0"),
+        ("RAS_PASSWORD_MAX_AGE_DAYS", "-1"),
+        ("RAS_ARGON2_MEMORY_KIB", "1024"),
+        ("RAS_SMTP_URL", "http://mail.example.com"),
+        ("RAS_DATABASE_URL", "mysql://x/y"),
+    ],
+)
+def test_invalid_values_are_refused_by_name(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    monkeypatch.setenv(name, value)
+
+    with pytest.raises(SettingsError, match=name):
+        load_settings()
+
+
+def test_smtp_url_forms_are_accepted() -> None:
+    for url in (
+        "smtp://127.0.0.1:25",
+        "smtp+starttls://u:p@mail:587",
+        "smtps://mail:465",
+    ):
+        assert Settings(smtp_url=url).smtp_url == url

@@ -1,0 +1,219 @@
+"""GraphQL over real HTTP (uvicorn on 127.0.0.1): headers, languages, failures."""
+
+import asyncio
+import json
+import logging
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+import uvicorn
+from starlette.applications import Starlette
+from tortoise import connections
+
+from app.main import create_app
+from app.settings import Environment, Settings
+from models import User
+from schema.context import Services
+from tests.conftest import LOGIN, PASSWORD
+
+ME = "query { me { __typename ... on Error { code message } ... on User { authId } } }"
+
+
+async def _serve(app: Starlette) -> tuple[uvicorn.Server, asyncio.Task[None], str]:
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=0, log_level="warning", lifespan="on"
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:  # noqa: ASYNC110 (uvicorn offers no event to wait on)
+        await asyncio.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    return server, task, f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture
+async def http(db: str, services: Services) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the app served by uvicorn on a free loopback port."""
+    app = create_app(
+        Settings(database_url=db), services=services, manage_database=False
+    )
+    server, task, url = await _serve(app)
+    async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+        yield client
+    server.should_exit = True
+    await task
+
+
+async def _post(
+    client: httpx.AsyncClient,
+    query: str,
+    variables: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
+) -> httpx.Response:
+    body = {"query": query, "variables": variables}
+    return await client.post("/graphql", json=body, headers=headers)
+
+
+async def test_login_then_me_with_a_bearer_token(
+    http: httpx.AsyncClient, user: User
+) -> None:
+    login = await _post(http, LOGIN, {"authId": user.auth_id, "password": PASSWORD})
+    token = login.json()["data"]["login"]["token"]
+
+    me = await _post(http, ME, headers={"Authorization": f"Bearer {token}"})
+    without = await _post(http, ME)
+
+    assert me.status_code == 200
+    assert me.json() == {"data": {"me": {"__typename": "User", "authId": user.auth_id}}}
+    assert without.json()["data"]["me"]["code"] == "RASX002E"
+
+
+async def test_accept_language_and_lang_parameter_choose_english(
+    http: httpx.AsyncClient,
+) -> None:
+    header = await _post(
+        http, ME, headers={"Accept-Language": "en-US,en;q=0.9,ja;q=0.5"}
+    )
+    ja_first = await _post(http, ME, headers={"Accept-Language": "ja,en;q=0.8"})
+    param = await http.post("/graphql?lang=en", json={"query": ME})
+
+    assert (
+        header.json()["data"]["me"]["message"]
+        == "You are not logged in. Please log in."
+    )
+    assert ja_first.json()["data"]["me"]["message"].startswith("ログインしていません")
+    assert param.json()["data"]["me"]["message"].startswith("You are not logged in")
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [(b"{not json", "application/json"), (b"garbage", "text/plain")],
+)
+async def test_malformed_requests_get_json_errors_not_html(
+    http: httpx.AsyncClient, body: bytes, content_type: str
+) -> None:
+    response = await http.post(
+        "/graphql", content=body, headers={"Content-Type": content_type}
+    )
+
+    assert response.status_code == 400
+    assert response.headers["content-type"].startswith("application/json")
+    assert response.json()["errors"][0]["message"]
+
+
+async def test_invalid_query_is_a_graphql_error_without_data(
+    http: httpx.AsyncClient,
+) -> None:
+    response = await _post(http, "query { nope }")
+
+    body = response.json()
+    assert body["data"] is None
+    assert "nope" in body["errors"][0]["message"]
+
+
+async def test_unknown_path_is_json_404(http: httpx.AsyncClient) -> None:
+    response = await http.get("/nowhere")
+
+    assert response.status_code == 404
+    assert response.json()["errors"][0]["message"] == "Not Found"
+
+
+async def test_health_check_answers_when_the_database_does(
+    http: httpx.AsyncClient,
+) -> None:
+    response = await http.get("/healthz")
+
+    assert response.json() == {"status": "ok"}
+
+
+async def test_unexpected_failure_answers_098e_with_an_incident_id_in_the_log(
+    http: httpx.AsyncClient, user: User, caplog: pytest.LogCaptureFixture
+) -> None:
+    login = await _post(http, LOGIN, {"authId": user.auth_id, "password": PASSWORD})
+    token = login.json()["data"]["login"]["token"]
+    db = connections.get("default")
+    # A real infrastructure failure: the sessions table disappears under the service.
+    await db.execute_script("ALTER TABLE user_sessions RENAME TO user_sessions_gone")
+    try:
+        with caplog.at_level(logging.ERROR, logger="ras_identity.incident"):
+            response = await _post(
+                http, ME, headers={"Authorization": f"Bearer {token}"}
+            )
+    finally:
+        await db.execute_script(
+            "ALTER TABLE user_sessions_gone RENAME TO user_sessions"
+        )
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["data"] is None
+    error = body["errors"][0]
+    assert (
+        error["message"]
+        == "システムエラーが発生しました。ヘルプデスクに問合せください。"
+    )
+    assert error["extensions"]["code"] == "WZBAM098E"
+    incident = error["extensions"]["incidentId"]
+    assert "Traceback" not in response.text
+    assert "user_sessions" not in response.text
+    logged = [r for r in caplog.records if incident in r.getMessage()]
+    assert len(logged) == 1
+    assert logged[0].exc_info is not None
+    assert token not in caplog.text
+
+
+async def test_graphiql_is_served_in_development(http: httpx.AsyncClient) -> None:
+    response = await http.get("/graphql", headers={"Accept": "text/html"})
+
+    assert response.status_code == 200
+    assert "graphiql" in response.text.lower()
+
+
+async def test_graphiql_is_off_in_production(db: str, services: Services) -> None:
+    settings = Settings(database_url=db, environment=Environment.PRODUCTION)
+    app = create_app(settings, services=services, manage_database=False)
+    server, task, url = await _serve(app)
+    try:
+        async with httpx.AsyncClient(base_url=url) as client:
+            response = await client.get("/graphql", headers={"Accept": "text/html"})
+    finally:
+        server.should_exit = True
+        await task
+
+    assert "graphiql" not in response.text.lower()
+    assert response.headers["content-type"].startswith("application/json")
+
+
+async def test_too_many_aliases_are_refused(http: httpx.AsyncClient) -> None:
+    query = (
+        "query {" + " ".join(f"a{n}: errorCatalog {{ code }}" for n in range(21)) + "}"
+    )
+
+    response = await _post(http, query)
+
+    body = response.json()
+    assert body["data"] is None
+    assert "aliases" in json.dumps(body["errors"]).lower()
+
+
+async def test_oversized_documents_are_refused_before_parsing(
+    http: httpx.AsyncClient,
+) -> None:
+    query = "query { " + "__typename " * 5000 + "}"
+
+    response = await _post(http, query)
+
+    body = response.json()
+    assert body["data"] is None
+    assert "token" in json.dumps(body["errors"]).lower()
+
+
+async def test_full_introspection_query_is_answered(http: httpx.AsyncClient) -> None:
+    from graphql import get_introspection_query
+
+    response = await _post(http, get_introspection_query(descriptions=True))
+
+    body = response.json()
+    assert "errors" not in body
+    assert body["data"]["__schema"]["queryType"]["name"] == "Query"
