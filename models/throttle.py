@@ -71,10 +71,3 @@ class LoginThrottle(Model):
     async def clear(cls, key: str) -> None:
         """A correct password ends the run of consecutive failures (and any lock)."""
         await cls.filter(key=key).delete()
-
-    @classmethod
-    async def is_locked(cls, key: str, *, now: datetime) -> bool:
-        row = await cls.get_or_none(key=key)
-        return (
-            row is not None and row.locked_until is not None and row.locked_until > now
-        )

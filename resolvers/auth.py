@@ -1,5 +1,7 @@
 """login and logout (manual 2.2)."""
 
+import logging
+
 from models import LoginThrottle, SessionKind, User, UserSession
 from models.session import RevokeReason
 from resolvers.session import find_session, start_session, status_error
@@ -21,11 +23,20 @@ from schema.errors import (
 )
 from schema.types import User as UserType
 from security.text import normalise_auth_id
+from security.tokens import looks_like_auth_id
+
+logger = logging.getLogger("ras_identity.auth")
 
 # No issued auth ID or accepted password is anywhere near these; longer input is
 # answered as wrong credentials without touching the counters or the hasher.
 MAX_AUTH_ID_INPUT = 64
 MAX_PASSWORD_INPUT = 256
+
+
+def _loggable(auth_id: str) -> str:
+    # Users sometimes type their password into the ID field: log only what has the
+    # form of an issued ID.
+    return auth_id if looks_like_auth_id(auth_id) else "<not an auth ID>"
 
 
 async def login(info: Info, input: LoginInput) -> LoginResult:
@@ -68,27 +79,33 @@ async def login(info: Info, input: LoginInput) -> LoginResult:
         lock_for=services.policy.lockout_duration,
     )
     if attempt.refused:
+        logger.info("login refused, locked: auth_id=%s", _loggable(auth_id))
         return AccountLockedError.build(lang)
 
     user = await User.get_or_none(auth_id=auth_id)
     encoded = user.password_hash if user is not None else None
     if not await services.hasher.verify(encoded, input.password) or user is None:
         if attempt.locks:
+            logger.warning("login failed, now locked: auth_id=%s", _loggable(auth_id))
             return AccountLockedError.build(lang)
+        logger.info("login failed: auth_id=%s", _loggable(auth_id))
         return InvalidCredentialsError.build(lang, FieldLabel.CREDENTIALS)
     await LoginThrottle.clear(auth_id)
 
     now = services.clock.now()
     if problem := status_error(user, now, info):
+        logger.info("login refused: user_id=%s code=%s", user.id, problem.code)
         return problem
     if encoded is not None and services.hasher.needs_rehash(encoded):
         user.password_hash = await services.hasher.hash(input.password)
         await user.save(update_fields=["password_hash"])
     if user.password_expired(now):
         ticket = await start_session(user, SessionKind.CHANGE_TICKET, info)
+        logger.info("login with expired password: user_id=%s", user.id)
         return PasswordExpiredError.build(lang, change_ticket=ticket)
 
     token = await start_session(user, SessionKind.SESSION, info)
+    logger.info("login: user_id=%s", user.id)
     return LoginSuccess(
         token=token,
         idle_timeout_seconds=int(services.policy.session_idle.total_seconds()),

@@ -18,6 +18,11 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
+def looks_like_auth_id(value: str) -> bool:
+    """Whether ``value`` has the form of an issued 認証ID (for safe logging)."""
+    return len(value) == AUTH_ID_LENGTH and all(c in _AUTH_ID_ALPHABET for c in value)
+
+
 def new_auth_id() -> str:
     """A 認証ID: 10 characters without look-alikes (0/O, 1/I/L), about 49 bits."""
     return "".join(secrets.choice(_AUTH_ID_ALPHABET) for _ in range(AUTH_ID_LENGTH))

@@ -370,3 +370,17 @@ async def test_login_errors_answer_in_english_when_asked(
     assert data["login"]["message"] == (
         "What you entered in Auth ID or password is incorrect. Please enter it again."
     )
+
+
+async def test_login_logs_auth_ids_but_never_passwords_or_tokens(
+    execute: Caller, user: User, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level("INFO", logger="ras_identity.auth"):
+        await execute(LOGIN, {"authId": user.auth_id, "password": "Wrong2026$"})
+        await execute(LOGIN, {"authId": "Sakura2026$", "password": "x"})
+        token = await log_in(execute, user.auth_id)
+
+    assert f"auth_id={user.auth_id}" in caplog.text
+    assert f"login: user_id={user.id}" in caplog.text
+    for secret in ("Wrong2026$", "Sakura2026$", PASSWORD, token):
+        assert secret not in caplog.text
