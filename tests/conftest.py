@@ -7,6 +7,7 @@ import os
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
@@ -78,34 +79,37 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-async def _create_postgres_database(name: str) -> str:
+async def _admin(statement: str) -> None:
     admin = await asyncpg.connect(POSTGRES_ADMIN_URL)
     try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
+        await admin.execute(statement)
     finally:
         await admin.close()
-    url = f"{POSTGRES_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
-    await migrate(url)
-    return url
 
 
-async def _drop_postgres_database(name: str) -> None:
-    admin = await asyncpg.connect(POSTGRES_ADMIN_URL)
+@asynccontextmanager
+async def empty_postgres_database(prefix: str) -> AsyncIterator[str]:
+    """A new, empty PostgreSQL database (not migrated), dropped on exit."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    await _admin(f'CREATE DATABASE "{name}"')
     try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        yield f"{POSTGRES_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
     finally:
-        await admin.close()
+        await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A database of its own for this run, migrated once, dropped at the end."""
-    name = f"ras_test_{uuid.uuid4().hex[:12]}"
-    url = asyncio.run(_create_postgres_database(name))
-    try:
-        yield url
-    finally:
-        asyncio.run(_drop_postgres_database(name))
+    database = empty_postgres_database("ras_test")
+    runner = asyncio.Runner()
+    with runner:
+        url = runner.run(database.__aenter__())
+        try:
+            runner.run(migrate(url))
+            yield url
+        finally:
+            runner.run(database.__aexit__(None, None, None))
 
 
 @pytest.fixture(params=BACKENDS)
