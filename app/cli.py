@@ -37,9 +37,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     create.add_argument("--email", required=True)
     create.add_argument("--name", required=True)
-    create.add_argument(
+    secret = create.add_mutually_exclusive_group()
+    secret.add_argument(
         "--password",
         help="initial password (policy applies); without it no login is possible yet",
+    )
+    secret.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the initial password from standard input (keeps it out of `ps` "
+        "and shell history)",
     )
     return parser
 
@@ -58,7 +65,8 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     from app.main import create_app
 
     app = create_app(settings, migrate_on_start=not args.no_migrate)
-    uvicorn.run(app, host=args.host, port=args.port, log_config=None)
+    # uvicorn's access log prints query strings; app.middleware.AccessLog does not.
+    uvicorn.run(app, host=args.host, port=args.port, log_config=None, access_log=False)
     return 0
 
 
@@ -66,11 +74,14 @@ async def _create_user(settings: Settings, args: argparse.Namespace) -> int:
     from app.main import build_services
     from resolvers.admin import create_user
 
+    password = args.password
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
     services = build_services(settings)
     await migrate(settings.database_url)
     async with connected(settings.database_url):
         outcome = await create_user(
-            services, email=args.email, name=args.name, password=args.password
+            services, email=args.email, name=args.name, password=password
         )
     if isinstance(outcome, list):
         for problem in outcome:

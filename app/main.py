@@ -1,5 +1,8 @@
 """The Starlette app: GraphQL at /graphql, a health check, and the lifespan."""
 
+import asyncio
+import contextlib
+import json
 import logging
 import uuid
 from collections.abc import AsyncIterator
@@ -9,6 +12,7 @@ from datetime import timedelta
 from cross_web import HTTPException as ViewHTTPException
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -18,7 +22,9 @@ from strawberry.asgi import GraphQL
 from tortoise import connections
 
 from app.database import connected, migrate
+from app.middleware import AccessLog, BodyLimit
 from app.settings import Settings
+from resolvers.admin import purge_stale
 from schema.catalog import ErrorCode, Lang, texts
 from schema.context import Context, Services
 from schema.root import schema
@@ -29,24 +35,31 @@ from security.policy import Policy
 logger = logging.getLogger("ras_identity.http")
 
 
+def _quality(params: list[str]) -> float | None:
+    """The q-value of one Accept-Language entry (1 when absent), None if invalid."""
+    for param in params:
+        name, _, value = param.strip().partition("=")
+        if name.strip().lower() == "q":
+            try:
+                quality = float(value)
+            except ValueError:
+                return None
+            return quality if 0 <= quality <= 1 else None
+    return 1.0
+
+
 def request_language(request: Request | WebSocket) -> Lang:
     """``?lang=`` wins; else the best of ja/en in Accept-Language; else Japanese."""
     explicit = request.query_params.get("lang", "").lower()
     if explicit in {"ja", "en"}:
         return Lang(explicit)
     best: tuple[float, Lang] | None = None
-    for part in request.headers.get("accept-language", "").split(","):
-        tag, _, params = part.strip().partition(";")
+    for entry in request.headers.get("accept-language", "").split(","):
+        tag, *params = entry.split(";")
         primary = tag.strip().lower().split("-")[0]
-        if primary not in {"ja", "en"}:
+        quality = _quality(params)
+        if primary not in {"ja", "en"} or quality is None:
             continue
-        quality = 1.0
-        params = params.strip()
-        if params.startswith("q="):
-            try:
-                quality = float(params[2:])
-            except ValueError:
-                continue
         if best is None or quality > best[0]:
             best = (quality, Lang(primary))
     return best[1] if best and best[0] > 0 else Lang.JA
@@ -58,11 +71,40 @@ def bearer_token(request: Request | WebSocket) -> str | None:
     return token if scheme.lower() == "bearer" and token else None
 
 
-def error_response(status: int, message: str, code: str | None = None) -> JSONResponse:
-    error: dict[str, object] = {"message": message}
-    if code:
-        error["extensions"] = {"code": code}
-    return JSONResponse({"data": None, "errors": [error]}, status_code=status)
+def error_response(status: int, message: str) -> JSONResponse:
+    """A failure outside GraphQL execution, in the GraphQL response shape."""
+    return JSONResponse({"data": None, "errors": [{"message": message}]}, status)
+
+
+def incident_response(request: Request, exc: BaseException) -> JSONResponse:
+    """WZBAM098E for a failure outside GraphQL execution, logged with its ID."""
+    incident = uuid.uuid4().hex
+    logger.error("incident %s outside GraphQL execution", incident, exc_info=exc)
+    text = texts(ErrorCode.SYSTEM_ERROR, request_language(request))
+    error = {
+        "message": text.message,
+        "extensions": {
+            "code": ErrorCode.SYSTEM_ERROR.value,
+            "remedy": text.remedy,
+            "incidentId": incident,
+        },
+    }
+    return JSONResponse({"data": None, "errors": [error]}, status_code=500)
+
+
+def _valid_unicode(value: object) -> bool:
+    """No lone surrogates (from JSON escapes such as \\ud800) anywhere in ``value``."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+        return True
+    if isinstance(value, dict):
+        return all(_valid_unicode(k) and _valid_unicode(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_valid_unicode(item) for item in value)
+    return True
 
 
 class GraphQLApp(GraphQL[Context, None]):
@@ -82,24 +124,37 @@ class GraphQLApp(GraphQL[Context, None]):
             request=request if isinstance(request, Request) else None,
         )
 
+    def decode_json(self, data: str | bytes) -> object:
+        """Only a JSON object (or array) of valid Unicode is a request: anything
+        else is the client's mistake (400), never a crash further in."""
+        try:
+            value = json.loads(data)
+        except ValueError as exc:  # also invalid UTF-8 (UnicodeDecodeError)
+            raise ViewHTTPException(
+                400, "Unable to parse request body as JSON"
+            ) from exc
+        if not isinstance(value, dict | list):
+            raise ViewHTTPException(400, "The request must be a JSON object")
+        if not _valid_unicode(value):
+            raise ViewHTTPException(400, "The request contains invalid Unicode text")
+        if isinstance(value, dict) and not isinstance(
+            value.get("operationName"), str | None
+        ):
+            raise ViewHTTPException(400, "`operationName` must be a string or null")
+        return value
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await error_response(400, "only HTTP is served")(scope, receive, send)
             return
         request = Request(scope=scope, receive=receive)
+        response: Response
         try:
             response = await self.run(request)
         except ViewHTTPException as exc:
             response = error_response(exc.status_code, exc.reason)
-        except Exception:
-            incident = uuid.uuid4().hex
-            logger.exception("incident %s outside GraphQL execution", incident)
-            lang = request_language(request)
-            response = error_response(
-                500,
-                f"{texts(ErrorCode.SYSTEM_ERROR, lang).message} (incident {incident})",
-                ErrorCode.SYSTEM_ERROR.value,
-            )
+        except Exception as exc:
+            response = incident_response(request, exc)
         await response(scope, receive, send)
 
 
@@ -120,6 +175,25 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
     return Services(policy=policy, clock=clock or SystemClock(), hasher=hasher)
 
 
+HOUSEKEEPING_EVERY_SECONDS = 600.0
+
+
+async def housekeeping(services: Services) -> None:
+    """Every few minutes, delete stale lockout counters and long-ended sessions."""
+    while True:
+        try:
+            purged = await purge_stale(services)
+            if purged.throttles or purged.sessions:
+                logger.info(
+                    "housekeeping: %d counters, %d sessions deleted",
+                    purged.throttles,
+                    purged.sessions,
+                )
+        except Exception:
+            logger.exception("housekeeping failed; trying again later")
+        await asyncio.sleep(HOUSEKEEPING_EVERY_SECONDS)
+
+
 async def health(request: Request) -> JSONResponse:
     """For load balancers: 200 when the database answers, 503 when it does not."""
     try:
@@ -131,11 +205,7 @@ async def health(request: Request) -> JSONResponse:
 
 
 async def _internal_error(request: Request, exc: Exception) -> Response:
-    incident = uuid.uuid4().hex
-    logger.error("incident %s", incident, exc_info=exc)
-    return error_response(
-        500, f"internal error (incident {incident})", ErrorCode.SYSTEM_ERROR.value
-    )
+    return incident_response(request, exc)
 
 
 async def _not_found(request: Request, exc: Exception) -> Response:
@@ -164,7 +234,13 @@ def create_app(
         if migrate_on_start:
             await migrate(settings.database_url)
         async with connected(settings.database_url):
-            yield
+            task = asyncio.create_task(housekeeping(services))
+            try:
+                yield
+            finally:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
 
     graphql = GraphQLApp(services, graphiql=settings.is_development)
     return Starlette(
@@ -174,4 +250,8 @@ def create_app(
         ],
         lifespan=lifespan,
         exception_handlers={Exception: _internal_error, HTTPException: _not_found},
+        middleware=[
+            Middleware(AccessLog),
+            Middleware(BodyLimit, max_bytes=settings.max_body_bytes),
+        ],
     )

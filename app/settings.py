@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     argon2_memory_kib: int = Field(default=19456, ge=19456, le=4 * 1024 * 1024)
     argon2_parallelism: int = Field(default=1, ge=1, le=16)
 
+    # Requests larger than this are refused (413) before they are parsed.
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024, le=16 * 1024 * 1024)
+
     log_level: str = "INFO"
 
     @field_validator("database_url")

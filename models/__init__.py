@@ -1,13 +1,14 @@
 """Tortoise ORM models; the app label is ``models``."""
 
 from models.session import RevokeReason, SessionKind, UserSession
-from models.throttle import Attempt, LoginThrottle
+from models.throttle import Limits, LoginThrottle, Reservation
 from models.user import AccountStatus, User, UserCategory
 
 __all__ = [
     "AccountStatus",
-    "Attempt",
+    "Limits",
     "LoginThrottle",
+    "Reservation",
     "RevokeReason",
     "SessionKind",
     "User",

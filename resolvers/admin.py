@@ -1,10 +1,12 @@
 """Operator actions that are not (yet) GraphQL operations: the CLI calls these."""
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q
 
-from models import User
+from models import LoginThrottle, User, UserSession
 from schema.context import Services
 from security.passwords import policy_violations
 from security.text import gaiji, normalise_name, valid_email
@@ -77,3 +79,29 @@ async def create_user(
         except IntegrityError:
             continue  # the random ID was taken; draw again
     raise RuntimeError("could not draw a free auth ID")
+
+
+# Ended sessions are kept this long (for the help desk's questions), then deleted.
+SESSION_RETENTION = timedelta(days=30)
+
+
+@dataclass(frozen=True, slots=True)
+class Purged:
+    """What one housekeeping pass deleted."""
+
+    throttles: int
+    sessions: int
+
+
+async def purge_stale(services: Services) -> Purged:
+    """Delete failure counters idle for the lockout period (a run of failures that
+    old no longer counts as consecutive) and sessions ended long ago."""
+    now = services.clock.now()
+    throttles = await LoginThrottle.purge(
+        now=now, idle_for=services.policy.lockout_duration
+    )
+    cutoff = now - SESSION_RETENTION
+    sessions = await UserSession.filter(
+        Q(revoked_at__lt=cutoff) | Q(expires_at__lt=cutoff)
+    ).delete()
+    return Purged(throttles=throttles, sessions=sessions)

@@ -1,8 +1,9 @@
 """login and logout (manual 2.2)."""
 
+import asyncio
 import logging
 
-from models import LoginThrottle, SessionKind, User, UserSession
+from models import Limits, LoginThrottle, Reservation, SessionKind, User, UserSession
 from models.session import RevokeReason
 from resolvers.session import find_session, start_session, status_error
 from schema.auth import (
@@ -20,17 +21,19 @@ from schema.errors import (
     NotAuthenticatedError,
     PasswordExpiredError,
     RequiredFieldError,
+    TooManyRequestsError,
 )
 from schema.types import User as UserType
 from security.text import normalise_auth_id
-from security.tokens import looks_like_auth_id
+from security.tokens import could_be_auth_id, looks_like_auth_id
 
 logger = logging.getLogger("ras_identity.auth")
 
-# No issued auth ID or accepted password is anywhere near these; longer input is
-# answered as wrong credentials without touching the counters or the hasher.
+# Far longer than any issued ID; checked before normalising so that a huge input
+# costs nothing (NFKC can also grow a string up to 18-fold).
 MAX_AUTH_ID_INPUT = 64
-MAX_PASSWORD_INPUT = 256
+# How long an attempt waits for parallel attempts on the same ID to finish.
+BUSY_WAIT_SECONDS = 5.0
 
 
 def _loggable(auth_id: str) -> str:
@@ -39,13 +42,31 @@ def _loggable(auth_id: str) -> str:
     return auth_id if looks_like_auth_id(auth_id) else "<not an auth ID>"
 
 
+async def _reserve(auth_id: str, info: Info, limits: Limits) -> Reservation:
+    """Reserve a password check, waiting while in-flight attempts hold every slot."""
+    clock = info.context.services.clock
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + BUSY_WAIT_SECONDS
+    pause = 0.01
+    while True:
+        outcome = await LoginThrottle.reserve(auth_id, now=clock.now(), limits=limits)
+        if outcome is not Reservation.BUSY or loop.time() >= deadline:
+            return outcome
+        await asyncio.sleep(pause)
+        pause = min(pause * 2, 0.2)
+
+
 async def login(info: Info, input: LoginInput) -> LoginResult:
     """Log in with 認証ID and password.
 
     Outcomes, in the order they are decided:
     - RequiredFieldError (001E): an item is empty.
+    - InvalidCredentialsError (005E) at once when the auth ID cannot be an issued
+      one (too long, or characters no ID has): the format is public.
     - AccountLockedError (153E): the submitted ID is locked; the password is not
       checked at all.
+    - TooManyRequestsError (RASX004E): so many attempts for this ID are in flight
+      at once that none could be reserved within a few seconds.
     - InvalidCredentialsError (005E): unknown ID, no password set yet, or wrong
       password: one answer, one argon2 verification (a dummy hash for unknown IDs),
       so neither the answer nor its timing tells whether the ID exists.
@@ -55,12 +76,15 @@ async def login(info: Info, input: LoginInput) -> LoginResult:
     - PasswordExpiredError (158E) with a change ticket.
     - LoginSuccess: a new session; the user's older session is displaced.
 
-    Failures are counted per submitted ID, existing or not, atomically and before
-    the password check (see LoginThrottle.reserve_attempt).
+    Failures are counted per submitted ID, existing or not; a slot is reserved
+    before the password check (see LoginThrottle), so parallel guesses never get
+    more checks than the threshold.
     """
     ctx = info.context
     lang = ctx.lang
     services = ctx.services
+    if len(input.auth_id) > MAX_AUTH_ID_INPUT:
+        return InvalidCredentialsError.build(lang, FieldLabel.CREDENTIALS)
     auth_id = normalise_auth_id(input.auth_id)
     missing = [
         name
@@ -69,28 +93,42 @@ async def login(info: Info, input: LoginInput) -> LoginResult:
     ]
     if missing:
         return RequiredFieldError.build(lang, field=missing[0], fields=missing)
-    if len(auth_id) > MAX_AUTH_ID_INPUT or len(input.password) > MAX_PASSWORD_INPUT:
+    if not could_be_auth_id(auth_id):
         return InvalidCredentialsError.build(lang, FieldLabel.CREDENTIALS)
 
-    attempt = await LoginThrottle.reserve_attempt(
-        auth_id,
-        now=services.clock.now(),
+    limits = Limits(
         threshold=services.policy.lockout_threshold,
         lock_for=services.policy.lockout_duration,
     )
-    if attempt.refused:
+    reservation = await _reserve(auth_id, info, limits)
+    if reservation is Reservation.LOCKED:
         logger.info("login refused, locked: auth_id=%s", _loggable(auth_id))
         return AccountLockedError.build(lang)
+    if reservation is Reservation.BUSY:
+        logger.warning(
+            "login refused, too many in flight: auth_id=%s", _loggable(auth_id)
+        )
+        return TooManyRequestsError.build(lang)
 
-    user = await User.get_or_none(auth_id=auth_id)
-    encoded = user.password_hash if user is not None else None
-    if not await services.hasher.verify(encoded, input.password) or user is None:
-        if attempt.locks:
+    try:
+        user = await User.get_or_none(auth_id=auth_id)
+        encoded = user.password_hash if user is not None else None
+        correct = await services.hasher.verify(encoded, input.password)
+    except BaseException:
+        # Whatever went wrong, the reserved slot is given back as a failure.
+        await LoginThrottle.record_failure(
+            auth_id, now=services.clock.now(), limits=limits
+        )
+        raise
+    if not correct or user is None:
+        if await LoginThrottle.record_failure(
+            auth_id, now=services.clock.now(), limits=limits
+        ):
             logger.warning("login failed, now locked: auth_id=%s", _loggable(auth_id))
             return AccountLockedError.build(lang)
         logger.info("login failed: auth_id=%s", _loggable(auth_id))
         return InvalidCredentialsError.build(lang, FieldLabel.CREDENTIALS)
-    await LoginThrottle.clear(auth_id)
+    await LoginThrottle.record_success(auth_id, now=services.clock.now())
 
     now = services.clock.now()
     if problem := status_error(user, now, info):
@@ -119,10 +157,13 @@ async def logout(info: Info) -> LogoutResult:
     - LogoutSuccess: the session existed (active, timed out or displaced); it is
       revoked now if it was not already. Logging out twice succeeds twice.
     - NotAuthenticatedError (RASX002E): no token, or one the service never issued.
+    - PasswordExpiredError (158E): a change ticket, good only for changePassword.
     """
     session = await find_session(info)
     if session is None:
         return NotAuthenticatedError.build(info.context.lang)
+    if session.kind is SessionKind.CHANGE_TICKET:
+        return PasswordExpiredError.build(info.context.lang)
     await UserSession.filter(id=session.id, revoked_at=None).update(
         revoked_at=info.context.services.clock.now(),
         revoked_reason=RevokeReason.LOGOUT,

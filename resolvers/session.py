@@ -38,9 +38,9 @@ class Authenticated:
 async def start_session(user: User, kind: SessionKind, info: Info) -> str:
     """Open a session (or change ticket) for ``user`` and return its token.
 
-    In one transaction that first locks the user row, so two simultaneous
-    logins of one user cannot both stay active: the later one revokes the
-    earlier as DISPLACED.
+    One active credential per user: every other session and ticket of the user
+    is revoked as DISPLACED, in one transaction that first locks the user row,
+    so two simultaneous logins cannot both stay active.
     """
     services = info.context.services
     now = services.clock.now()
@@ -53,7 +53,7 @@ async def start_session(user: User, kind: SessionKind, info: Info) -> str:
     async with in_transaction() as conn:
         await User.select_for_update().using_db(conn).get(id=user.id)
         await (
-            UserSession.filter(user_id=user.id, kind=kind, revoked_at=None)
+            UserSession.filter(user_id=user.id, revoked_at=None)
             .using_db(conn)
             .update(revoked_at=now, revoked_reason=RevokeReason.DISPLACED)
         )
@@ -151,6 +151,9 @@ async def _authenticate(info: Info) -> Authenticated | AuthError:
         return await _expire(session, RevokeReason.IDLE_TIMEOUT, now, info)
     if problem := status_error(session.user, now, info):
         return problem
+    if session.kind is SessionKind.SESSION and session.user.password_expired(now):
+        # Logging in again yields the change ticket.
+        return PasswordExpiredError.build(info.context.lang)
     # Conditional on still being active: a login that displaced this session
     # between the read above and now wins, and this call answers WZBAM099E.
     touched = await UserSession.filter(id=session.id, revoked_at=None).update(

@@ -12,6 +12,7 @@ from schema.errors import (
     NotAuthenticatedError,
     PasswordExpiredError,
     RequiredFieldError,
+    TooManyRequestsError,
     UsageExpiredError,
     UserInfoInvalidError,
 )
@@ -49,7 +50,8 @@ LoginResult = Annotated[
     | AccountDeletedError
     | UserInfoInvalidError
     | UsageExpiredError
-    | PasswordExpiredError,
+    | PasswordExpiredError
+    | TooManyRequestsError,
     strawberry.union(
         "LoginResult",
         description="A session, or why not. Account status errors (WZBAM155E, 156E, "
@@ -64,10 +66,12 @@ class LogoutSuccess:
 
 
 LogoutResult = Annotated[
-    LogoutSuccess | NotAuthenticatedError,
+    LogoutSuccess | NotAuthenticatedError | PasswordExpiredError,
     strawberry.union(
         "LogoutResult",
         description="Ends the session of the Bearer token (also a timed-out or "
-        "displaced one); NotAuthenticatedError when no known token was sent.",
+        "displaced one); NotAuthenticatedError when no known token was sent; "
+        "PasswordExpiredError for a change ticket, which allows only "
+        "`changePassword`.",
     ),
 ]

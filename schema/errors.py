@@ -131,6 +131,14 @@ class NotAuthenticatedError(Error):
 
 
 @strawberry.type(
+    description="RASX004E (extension): too many attempts for the same auth ID are "
+    "in progress at once; wait a moment and try again."
+)
+class TooManyRequestsError(Error):
+    CODE: ClassVar[ErrorCode] = ErrorCode.TOO_MANY_REQUESTS
+
+
+@strawberry.type(
     description="WZBAM250E: the operation is not available for the user's category."
 )
 class OperationNotAllowedError(Error):

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
+    AddValidationRules,
     MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
@@ -22,6 +23,7 @@ from schema.context import Info
 from schema.errors import FieldError, RequiredFieldError
 from schema.masking import IncidentMasking, is_unexpected
 from schema.menu import MenuResult, SearchApplicationsResult
+from schema.rules import OneLoginPerDocument
 from schema.types import Language
 
 logger = logging.getLogger("ras_identity.graphql")
@@ -115,6 +117,7 @@ def build_schema(**kwargs: Any) -> strawberry.Schema:
         types=[FieldError, RequiredFieldError],
         extensions=[
             IncidentMasking,
+            lambda: AddValidationRules([OneLoginPerDocument]),
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
             lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
             lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),

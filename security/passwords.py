@@ -50,7 +50,8 @@ class Argon2idHasher:
                 self._hasher.verify(self._dummy, password)
                 return False
             return self._hasher.verify(encoded, password)
-        except (VerificationError, InvalidHashError):
+        except (VerificationError, InvalidHashError, UnicodeEncodeError):
+            # UnicodeEncodeError: a lone surrogate, which no stored password has.
             return False
 
     def needs_rehash(self, encoded: str) -> bool:

@@ -23,6 +23,17 @@ def looks_like_auth_id(value: str) -> bool:
     return len(value) == AUTH_ID_LENGTH and all(c in _AUTH_ID_ALPHABET for c in value)
 
 
+def could_be_auth_id(value: str) -> bool:
+    """Whether ``value`` (normalised) has a form an account's ID can have: ASCII
+    letters and digits, at most 32 (the column's length)."""
+    return (
+        0 < len(value) <= 32
+        and value.isascii()
+        and value.isalnum()
+        and value == value.upper()
+    )
+
+
 def new_auth_id() -> str:
     """A 認証ID: 10 characters without look-alikes (0/O, 1/I/L), about 49 bits."""
     return "".join(secrets.choice(_AUTH_ID_ALPHABET) for _ in range(AUTH_ID_LENGTH))

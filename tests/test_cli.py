@@ -11,17 +11,18 @@ import httpx
 import pytest
 
 from models import User
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, CountingHasher
 
 CLI = [sys.executable, "-m", "app.cli"]
 
 
 def _run(
-    args: list[str], database_url: str, **env: str
+    args: list[str], database_url: str, *, stdin: str | None = None, **env: str
 ) -> subprocess.CompletedProcess[str]:
     environment = {**os.environ, "RAS_DATABASE_URL": database_url, **env}
     return subprocess.run(  # noqa: S603
         [*CLI, *args],
+        input=stdin,
         capture_output=True,
         text=True,
         env=environment,
@@ -53,6 +54,17 @@ async def test_user_create_prints_the_new_auth_id(db: str) -> None:
     assert user.password_hash is not None
     assert user.password_hash.startswith("$argon2id$")
     assert PASSWORD not in done.stdout + done.stderr
+
+
+async def test_user_create_reads_the_password_from_stdin(
+    db: str, hasher: CountingHasher
+) -> None:
+    args = ["user", "create", "--email", "a@example.com", "--name", "Taro"]
+    done = _run([*args, "--password-stdin"], db, stdin=f"{PASSWORD}\n")
+
+    assert done.returncode == 0, done.stderr
+    user = await User.get(auth_id=done.stdout.strip())
+    assert await hasher.verify(user.password_hash, PASSWORD)
 
 
 async def test_user_create_without_password_prints_the_id_only(db: str) -> None:

@@ -6,9 +6,12 @@ from datetime import timedelta
 import pytest
 from argon2 import PasswordHasher as Argon2Hasher
 
-from models import AccountStatus, LoginThrottle, User, UserSession
+from models import AccountStatus, Limits, LoginThrottle, Reservation, User, UserSession
 from models.session import RevokeReason, SessionKind
+from resolvers import auth
 from schema.catalog import Lang
+from schema.context import Context
+from schema.root import schema
 from security.tokens import token_hash
 from tests.conftest import LOGIN, PASSWORD, Caller, CountingHasher, log_in
 
@@ -126,17 +129,39 @@ async def test_user_without_password_cannot_log_in(execute: Caller, user: User) 
     assert data["login"]["__typename"] == "InvalidCredentialsError"
 
 
-async def test_overlong_input_is_wrong_credentials_without_hashing(
-    execute: Caller, hasher: CountingHasher
+@pytest.mark.parametrize(
+    "auth_id",
+    ["A" * 33, "A" * 65, "ﷺ" * 3, "AB\u0000CD", "AB\ud800CD", "AB-CD", "山田"],
+)
+async def test_impossible_auth_ids_answer_005e_at_once(
+    execute: Caller, hasher: CountingHasher, auth_id: str
 ) -> None:
-    data = await execute(LOGIN, {"authId": "A" * 65, "password": PASSWORD})
-    long_password = await execute(
-        LOGIN, {"authId": "ABCDEFGHJK", "password": "a" * 257}
-    )
+    data = await execute(LOGIN, {"authId": auth_id, "password": PASSWORD})
+
+    assert data["login"]["__typename"] == "InvalidCredentialsError"
+    # Issued IDs are short ASCII letters and digits (public knowledge): nothing
+    # else is counted, looked up or hashed.
+    assert hasher.verifications == 0
+    assert await LoginThrottle.all().count() == 0
+
+
+async def test_unencodable_password_is_a_counted_wrong_password(
+    execute: Caller, user: User
+) -> None:
+    data = await execute(LOGIN, {"authId": user.auth_id, "password": "ab\ud800"})
 
     assert data["login"]["code"] == "WZBAM005E"
-    assert long_password["login"]["code"] == "WZBAM005E"
-    assert hasher.verifications == 0
+    assert (await LoginThrottle.get(key=user.auth_id)).failures == 1
+
+
+async def test_a_long_password_is_checked_like_any_other(
+    execute: Caller, user: User
+) -> None:
+    await _fail(execute, user.auth_id, 5)
+
+    data = await execute(LOGIN, {"authId": user.auth_id, "password": "a1$" * 1000})
+
+    assert data["login"]["code"] == "WZBAM153E"
 
 
 async def _fail(execute: Caller, auth_id: str, times: int) -> list[str]:
@@ -350,14 +375,77 @@ async def test_a_second_login_displaces_the_first_session(
     assert displaced.revoked_reason is RevokeReason.DISPLACED
 
 
-async def test_parallel_logins_of_one_user_leave_one_active_session(
+async def test_parallel_correct_logins_beyond_the_threshold_all_succeed(
     execute: Caller, user: User
 ) -> None:
-    tokens = await asyncio.gather(*(log_in(execute, user.auth_id) for _ in range(4)))
+    tokens = await asyncio.gather(*(log_in(execute, user.auth_id) for _ in range(8)))
 
-    assert len(set(tokens)) == 4
+    assert len(set(tokens)) == 8
     active = await UserSession.filter(user_id=user.id, revoked_at=None).count()
     assert active == 1
+    assert not await LoginThrottle.filter(key=user.auth_id).exists()
+
+
+async def test_double_submitted_correct_password_after_four_typos_succeeds_twice(
+    execute: Caller, user: User
+) -> None:
+    await _fail(execute, user.auth_id, 4)
+
+    results = await asyncio.gather(
+        execute(LOGIN, {"authId": user.auth_id, "password": PASSWORD}),
+        execute(LOGIN, {"authId": user.auth_id, "password": PASSWORD}),
+    )
+
+    assert [r["login"]["__typename"] for r in results] == ["LoginSuccess"] * 2
+
+
+async def test_an_attempt_waits_for_slots_held_in_flight_then_gives_up(
+    execute: Caller, user: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(auth, "BUSY_WAIT_SECONDS", 0.2)
+    limits = Limits(threshold=5, lock_for=timedelta(hours=24))
+    now = execute.services.clock.now()
+    for _ in range(5):  # five attempts whose process died while checking
+        granted = await LoginThrottle.reserve(user.auth_id, now=now, limits=limits)
+        assert granted is Reservation.GRANTED
+    checked = execute.services.hasher.verifications  # type: ignore[attr-defined]
+
+    data = await execute(LOGIN, {"authId": user.auth_id, "password": PASSWORD})
+
+    assert data["login"]["__typename"] == "TooManyRequestsError"
+    assert data["login"]["code"] == "RASX004E"
+    assert execute.services.hasher.verifications == checked  # type: ignore[attr-defined]
+
+
+async def test_slots_of_dead_attempts_are_freed_after_30_seconds(
+    execute: Caller, user: User
+) -> None:
+    limits = Limits(threshold=5, lock_for=timedelta(hours=24))
+    now = execute.services.clock.now()
+    for _ in range(5):
+        await LoginThrottle.reserve(user.auth_id, now=now, limits=limits)
+    execute.services.clock.advance(timedelta(seconds=30))  # type: ignore[attr-defined]
+
+    data = await execute(LOGIN, {"authId": user.auth_id, "password": PASSWORD})
+
+    assert data["login"]["__typename"] == "LoginSuccess"
+
+
+async def test_one_request_may_hold_only_one_login(execute: Caller, user: User) -> None:
+    document = """
+    mutation {
+      a: login(input: {authId: "AAAAAAAAAA", password: "x"}) { __typename }
+      b: login(input: {authId: "BBBBBBBBBB", password: "y"}) { __typename }
+    }
+    """
+    context = Context(services=execute.services)
+
+    result = await schema.execute(document, context_value=context)
+
+    assert result.data is None
+    assert result.errors is not None
+    assert "at most one `login`" in result.errors[0].message
+    assert await LoginThrottle.all().count() == 0
 
 
 async def test_login_errors_answer_in_english_when_asked(
@@ -375,7 +463,7 @@ async def test_login_errors_answer_in_english_when_asked(
 async def test_login_logs_auth_ids_but_never_passwords_or_tokens(
     execute: Caller, user: User, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level("INFO", logger="ras_identity.auth"):
+    with caplog.at_level("DEBUG"):
         await execute(LOGIN, {"authId": user.auth_id, "password": "Wrong2026$"})
         await execute(LOGIN, {"authId": "Sakura2026$", "password": "x"})
         token = await log_in(execute, user.auth_id)

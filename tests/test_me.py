@@ -167,7 +167,7 @@ async def test_suspending_an_account_stops_its_session(
     assert data["me"]["code"] == "WZBAM155E"
 
 
-async def test_me_and_menu_in_one_request_check_the_session_once(
+async def test_me_and_menu_answer_together_in_one_request(
     execute: Caller, user: User
 ) -> None:
     token = await log_in(execute, user.auth_id)
@@ -175,3 +175,19 @@ async def test_me_and_menu_in_one_request_check_the_session_once(
     data = await execute("query { me { __typename } menu { __typename } }", token=token)
 
     assert data == {"me": {"__typename": "User"}, "menu": {"__typename": "Menu"}}
+
+
+async def test_a_password_expiring_mid_session_ends_the_session(
+    execute: Caller, user: User
+) -> None:
+    token = await log_in(execute, user.auth_id)
+    clock = execute.services.clock
+    await User.filter(id=user.id).update(
+        password_expires_at=clock.now() + timedelta(minutes=1)
+    )
+    clock.advance(timedelta(minutes=1))  # type: ignore[attr-defined]
+
+    data = await execute(ME, token=token)
+
+    assert data["me"]["__typename"] == "PasswordExpiredError"
+    assert data["me"]["code"] == "WZBAM158E"

@@ -217,3 +217,93 @@ async def test_full_introspection_query_is_answered(http: httpx.AsyncClient) -> 
     body = response.json()
     assert "errors" not in body
     assert body["data"]["__schema"]["queryType"]["name"] == "Query"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"1", b"true", b'"x"', b"null", b"\xff\xfe", b'{"query": "{ me { __typename } }'],
+)
+async def test_bodies_that_are_not_a_json_object_are_400(
+    http: httpx.AsyncClient, body: bytes, caplog: pytest.LogCaptureFixture
+) -> None:
+    response = await http.post(
+        "/graphql", content=body, headers={"Content-Type": "application/json"}
+    )
+
+    assert response.status_code == 400
+    assert response.json()["data"] is None
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"query": "query($a: String!) { errorCatalog { code } }",'
+        b' "variables": {"a": "\\ud800"}}',
+        b'{"query": "{ errorCatalog { code } }", "operationName": "\\udc00"}',
+        b'{"query": "{ errorCatalog { code } }", "operationName": 5}',
+    ],
+)
+async def test_lone_surrogates_and_odd_envelopes_are_400(
+    http: httpx.AsyncClient, body: bytes
+) -> None:
+    response = await http.post(
+        "/graphql", content=body, headers={"Content-Type": "application/json"}
+    )
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["message"]
+
+
+async def test_oversized_bodies_are_refused_with_413(http: httpx.AsyncClient) -> None:
+    big = {"query": "{ errorCatalog { code } }", "variables": {"x": "a" * 70_000}}
+
+    declared = await http.post("/graphql", json=big)
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for _ in range(100):
+            yield b" " * 1024
+
+    chunked = await http.post(
+        "/graphql", content=chunks(), headers={"Content-Type": "application/json"}
+    )
+
+    assert declared.status_code == 413
+    assert chunked.status_code == 413
+    assert declared.json()["errors"][0]["message"].startswith("request body over")
+
+
+async def test_access_log_never_shows_query_strings(
+    http: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    secret = "MySecret-Pw1!"
+    query = (
+        f'mutation {{ login(input: {{authId: "AAAAAAAAAA", password: "{secret}"}}) '
+        "{ __typename } }"
+    )
+    with caplog.at_level(logging.INFO):
+        response = await http.get("/graphql", params={"query": query})
+
+    assert response.status_code in {400, 405}
+    assert "GET /graphql" in caplog.text
+    assert secret not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("header", "english"),
+    [
+        ("en;level=1;q=0.5, ja;q=0.9", False),
+        ("ja;q=0.1, en;q=0.2", True),
+        ("en;q=inf", False),
+        ("en;q=0", False),
+        ("fr, en-GB;q=0.8", True),
+        ("*", False),
+    ],
+)
+async def test_accept_language_q_values(
+    http: httpx.AsyncClient, header: str, english: bool
+) -> None:
+    response = await _post(http, ME, headers={"Accept-Language": header})
+
+    message = response.json()["data"]["me"]["message"]
+    assert message.startswith("You are not") is english

@@ -13,12 +13,14 @@ class Migration(migrations.Migration):
         ops.CreateModel(
             name='LoginThrottle',
             fields=[
-                ('key', fields.CharField(primary_key=True, unique=True, db_index=True, max_length=64)),
+                ('key', fields.CharField(primary_key=True, unique=True, db_index=True, max_length=32)),
                 ('failures', fields.IntField(default=0)),
+                ('in_flight', fields.IntField(default=0)),
+                ('in_flight_until', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('locked_until', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('updated_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'login_throttles', 'app': 'models', 'pk_attr': 'key', 'table_description': 'A failure counter and lock for one submitted (normalised) auth ID.'},
+            options={'table': 'login_throttles', 'app': 'models', 'pk_attr': 'key', 'table_description': 'Failures, in-flight attempts and the lock of one submitted auth ID.'},
             bases=['Model'],
         ),
         ops.CreateModel(

@@ -1,0 +1,60 @@
+"""Housekeeping: stale lockout counters and long-ended sessions are deleted."""
+
+from datetime import timedelta
+
+from models import Limits, LoginThrottle, User, UserSession
+from resolvers.admin import purge_stale
+from schema.context import Services
+from tests.conftest import Caller, log_in
+
+LIMITS = Limits(threshold=5, lock_for=timedelta(hours=24))
+
+
+async def _failed(key: str, services: Services, times: int = 1) -> None:
+    for _ in range(times):
+        now = services.clock.now()
+        await LoginThrottle.reserve(key, now=now, limits=LIMITS)
+        await LoginThrottle.record_failure(key, now=now, limits=LIMITS)
+
+
+async def test_purge_keeps_recent_and_locked_counters(
+    execute: Caller, services: Services
+) -> None:
+    await _failed("OLDFAIL", services)
+    await _failed("LOCKED", services, times=5)
+    services.clock.advance(timedelta(hours=23))  # type: ignore[attr-defined]
+    await _failed("RECENT", services)
+    services.clock.advance(timedelta(hours=1, seconds=1))  # type: ignore[attr-defined]
+
+    purged = await purge_stale(services)
+
+    remaining = {row.key async for row in LoginThrottle.all()}
+    assert remaining == {"RECENT"}
+    assert purged.throttles == 2
+
+
+async def test_purge_keeps_a_lock_that_is_still_in_force(
+    services: Services, db: str
+) -> None:
+    await _failed("LOCKED", services, times=5)
+    services.clock.advance(timedelta(hours=23))  # type: ignore[attr-defined]
+    await _failed("OTHER", services)  # activity elsewhere does not matter
+
+    await purge_stale(services)
+
+    assert await LoginThrottle.filter(key="LOCKED").exists()
+
+
+async def test_purge_deletes_sessions_ended_over_30_days_ago(
+    execute: Caller, user: User, services: Services
+) -> None:
+    await log_in(execute, user.auth_id)
+    services.clock.advance(timedelta(days=31))  # type: ignore[attr-defined]
+    fresh = await log_in(execute, user.auth_id)
+
+    purged = await purge_stale(services)
+
+    assert purged.sessions == 1
+    assert await UserSession.all().count() == 1
+    me = await execute("query { me { __typename } }", token=fresh)
+    assert me["me"]["__typename"] == "User"
