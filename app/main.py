@@ -121,7 +121,6 @@ class GraphQLApp(GraphQL[Context, None]):
             services=self.services,
             lang=request_language(request),
             bearer=bearer_token(request),
-            request=request if isinstance(request, Request) else None,
         )
 
     def decode_json(self, data: str | bytes) -> object:

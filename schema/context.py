@@ -4,7 +4,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import strawberry
-from starlette.requests import Request
 
 from schema.catalog import Lang
 from security.clock import Clock
@@ -28,7 +27,6 @@ class Context:
     services: Services
     lang: Lang = Lang.JA
     bearer: str | None = None
-    request: Request | None = None
     cache: dict[str, Any] = field(default_factory=dict)
 
 

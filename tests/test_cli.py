@@ -1,5 +1,6 @@
 """The ras-identity command: user create, migrate, settings errors, serve."""
 
+import asyncio
 import os
 import socket
 import subprocess
@@ -11,7 +12,12 @@ import httpx
 import pytest
 
 from models import User
-from tests.conftest import PASSWORD, CountingHasher
+from tests.conftest import (
+    BACKENDS,
+    PASSWORD,
+    CountingHasher,
+    empty_postgres_database,
+)
 
 CLI = [sys.executable, "-m", "app.cli"]
 
@@ -147,22 +153,8 @@ def _free_port() -> int:
         return port
 
 
-def test_serve_migrates_a_fresh_database_and_answers(tmp_path: Path) -> None:
-    url = f"sqlite://{tmp_path / 'var' / 'serve.sqlite3'}"
-    created = _run(
-        [
-            "user",
-            "create",
-            "--email",
-            "a@example.com",
-            "--name",
-            "Taro",
-            "--password",
-            PASSWORD,
-        ],
-        url,
-    )
-    auth_id = created.stdout.strip()
+def _serve_then_log_in(url: str) -> None:
+    """Serve a fresh database (serve migrates it), create a user, log in, call me."""
     port = _free_port()
     env = {**os.environ, "RAS_DATABASE_URL": url}
     server = subprocess.Popen(  # noqa: S603
@@ -174,12 +166,14 @@ def test_serve_migrates_a_fresh_database_and_answers(tmp_path: Path) -> None:
     )
     try:
         base = f"http://127.0.0.1:{port}"
-        for _ in range(200):
+        for _ in range(400):
             try:
                 if httpx.get(f"{base}/healthz").status_code == 200:
                     break
             except httpx.TransportError:
                 time.sleep(0.05)
+        args = ["user", "create", "--email", "a@example.com", "--name", "Taro"]
+        auth_id = _run([*args, "--password", PASSWORD], url).stdout.strip()
         query = (
             f'mutation {{ login(input: {{authId: "{auth_id}", password: "{PASSWORD}"}})'
             " { __typename ... on LoginSuccess { token } } }"
@@ -196,5 +190,16 @@ def test_serve_migrates_a_fresh_database_and_answers(tmp_path: Path) -> None:
         output, _ = server.communicate(timeout=30)
 
     assert me == {"data": {"me": {"authId": auth_id}}}
+    assert "POST /graphql 200" in output
     assert token not in output
     assert PASSWORD not in output
+
+
+def test_serve_migrates_a_fresh_sqlite_database_and_answers(tmp_path: Path) -> None:
+    _serve_then_log_in(f"sqlite://{tmp_path / 'var' / 'serve.sqlite3'}")
+
+
+@pytest.mark.skipif("postgres" not in BACKENDS, reason="PostgreSQL not reachable")
+async def test_serve_migrates_a_fresh_postgres_database_and_answers() -> None:
+    async with empty_postgres_database("ras_serve") as url:
+        await asyncio.to_thread(_serve_then_log_in, url)
