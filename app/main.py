@@ -19,6 +19,8 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.types import ExecutionResult
 from tortoise import connections
 
 from app.database import connected, migrate
@@ -65,6 +67,38 @@ def request_language(request: Request | WebSocket) -> Lang:
     return best[1] if best and best[0] > 0 else Lang.JA
 
 
+GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
+
+
+def wants_graphql_response_json(request: Request | WebSocket) -> bool:
+    """GraphQL over HTTP: answer application/graphql-response+json when Accept
+    ranks it at least as high as application/json; no Accept or */* keeps the
+    legacy application/json."""
+    best = {GRAPHQL_RESPONSE_JSON: -1.0, "application/json": -1.0}
+    for entry in request.headers.get("accept", "").split(","):
+        media, *params = entry.split(";")
+        media = media.strip().lower()
+        quality = _quality(params)
+        if media in best and quality is not None:
+            best[media] = max(best[media], quality)
+    return 0 < best[GRAPHQL_RESPONSE_JSON] >= best["application/json"]
+
+
+def is_request_error(result: ExecutionResult) -> bool:
+    """The document did not parse or validate, or its variables did not coerce:
+    execution never started, so there is no data and no error has a path."""
+    errors = result.errors or []
+    return (
+        bool(errors)
+        and result.data is None
+        and all(
+            error.path is None
+            and (error.extensions or {}).get("code") != ErrorCode.SYSTEM_ERROR.value
+            for error in errors
+        )
+    )
+
+
 def bearer_token(request: Request | WebSocket) -> str | None:
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     token = token.strip()
@@ -72,8 +106,8 @@ def bearer_token(request: Request | WebSocket) -> str | None:
 
 
 def error_response(status: int, message: str) -> JSONResponse:
-    """A failure outside GraphQL execution, in the GraphQL response shape."""
-    return JSONResponse({"data": None, "errors": [{"message": message}]}, status)
+    """A request error outside GraphQL execution: errors and no data entry."""
+    return JSONResponse({"errors": [{"message": message}]}, status)
 
 
 def incident_response(request: Request, exc: BaseException) -> JSONResponse:
@@ -89,7 +123,7 @@ def incident_response(request: Request, exc: BaseException) -> JSONResponse:
             "incidentId": incident,
         },
     }
-    return JSONResponse({"data": None, "errors": [error]}, status_code=500)
+    return JSONResponse({"errors": [error]}, status_code=500)
 
 
 def _valid_unicode(value: object) -> bool:
@@ -107,6 +141,12 @@ def _valid_unicode(value: object) -> bool:
     return True
 
 
+class _SubResponse(Response):
+    """Strawberry's sub-response, remembering which media type was negotiated."""
+
+    graphql_response_json: bool = False
+
+
 class GraphQLApp(GraphQL[Context, None]):
     """Strawberry's ASGI view with the service's context and JSON-only failures."""
 
@@ -122,6 +162,38 @@ class GraphQLApp(GraphQL[Context, None]):
             lang=request_language(request),
             bearer=bearer_token(request),
         )
+
+    async def get_sub_response(self, request: Request | WebSocket) -> Response:
+        sub_response = _SubResponse()
+        sub_response.status_code = None  # type: ignore[assignment]
+        del sub_response.headers["content-length"]
+        sub_response.graphql_response_json = wants_graphql_response_json(request)
+        request.state.sub_response = sub_response
+        return sub_response
+
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        data = await super().process_result(request, result)
+        sub_response = request.state.sub_response
+        if sub_response.graphql_response_json and is_request_error(result):
+            # Under the GraphQL media type a request error is 400 with no data entry.
+            data.pop("data", None)
+            sub_response.status_code = 400
+        return data
+
+    def create_response(
+        self,
+        response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse],
+        sub_response: Response,
+    ) -> Response:
+        response = super().create_response(response_data, sub_response)
+        if (
+            isinstance(sub_response, _SubResponse)
+            and sub_response.graphql_response_json
+        ):
+            response.headers["content-type"] = f"{GRAPHQL_RESPONSE_JSON}; charset=utf-8"
+        return response
 
     def decode_json(self, data: str | bytes) -> object:
         """Only a JSON object (or array) of valid Unicode is a request: anything

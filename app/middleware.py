@@ -10,7 +10,7 @@ logger = logging.getLogger("ras_identity.access")
 
 
 async def _json_error(send: Send, status: int, message: str) -> None:
-    body = json.dumps({"data": None, "errors": [{"message": message}]}).encode()
+    body = json.dumps({"errors": [{"message": message}]}).encode()
     await send(
         {
             "type": "http.response.start",

@@ -14,11 +14,16 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+import httpx
 import pytest
+import uvicorn
+from starlette.applications import Starlette
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.contrib.test import truncate_all_models
 
 from app.database import connected, migrate
+from app.main import create_app
+from app.settings import Settings
 from models import User
 from resolvers.admin import create_user
 from schema.catalog import Lang
@@ -201,6 +206,30 @@ async def user(db: str, services: Services) -> User:
     )
     assert isinstance(created, User)
     return created
+
+
+async def serve(app: Starlette) -> tuple[uvicorn.Server, asyncio.Task[None], str]:
+    """Run ``app`` under uvicorn on a free loopback port in this event loop."""
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:  # noqa: ASYNC110 (uvicorn offers no event to wait on)
+        await asyncio.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    return server, task, f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture
+async def http(db: str, services: Services) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the app served by uvicorn on a free loopback port."""
+    app = create_app(
+        Settings(database_url=db), services=services, manage_database=False
+    )
+    server, task, url = await serve(app)
+    async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+        yield client
+    server.should_exit = True
+    await task
 
 
 LOGIN = """

@@ -1,48 +1,20 @@
 """GraphQL over real HTTP (uvicorn on 127.0.0.1): headers, languages, failures."""
 
-import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-import uvicorn
-from starlette.applications import Starlette
 from tortoise import connections
 
 from app.main import create_app
 from app.settings import Environment, Settings
 from models import User
 from schema.context import Services
-from tests.conftest import LOGIN, PASSWORD
+from tests.conftest import LOGIN, PASSWORD, serve
 
 ME = "query { me { __typename ... on Error { code message } ... on User { authId } } }"
-
-
-async def _serve(app: Starlette) -> tuple[uvicorn.Server, asyncio.Task[None], str]:
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=0, log_level="warning", lifespan="on"
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:  # noqa: ASYNC110 (uvicorn offers no event to wait on)
-        await asyncio.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    return server, task, f"http://127.0.0.1:{port}"
-
-
-@pytest.fixture
-async def http(db: str, services: Services) -> AsyncIterator[httpx.AsyncClient]:
-    """A client of the app served by uvicorn on a free loopback port."""
-    app = create_app(
-        Settings(database_url=db), services=services, manage_database=False
-    )
-    server, task, url = await _serve(app)
-    async with httpx.AsyncClient(base_url=url, timeout=30) as client:
-        yield client
-    server.should_exit = True
-    await task
 
 
 async def _post(
@@ -173,7 +145,7 @@ async def test_graphiql_is_served_in_development(http: httpx.AsyncClient) -> Non
 async def test_graphiql_is_off_in_production(db: str, services: Services) -> None:
     settings = Settings(database_url=db, environment=Environment.PRODUCTION)
     app = create_app(settings, services=services, manage_database=False)
-    server, task, url = await _serve(app)
+    server, task, url = await serve(app)
     try:
         async with httpx.AsyncClient(base_url=url) as client:
             response = await client.get("/graphql", headers={"Accept": "text/html"})
@@ -231,7 +203,7 @@ async def test_bodies_that_are_not_a_json_object_are_400(
     )
 
     assert response.status_code == 400
-    assert response.json()["data"] is None
+    assert "data" not in response.json()
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
