@@ -22,7 +22,7 @@ from schema.errors import (
     UsageExpiredError,
     UserInfoInvalidError,
 )
-from security.tokens import new_token, token_hash
+from security.tokens import could_be_token, new_token, token_hash
 
 _CACHE_KEY = "authenticated"
 
@@ -109,7 +109,7 @@ def _revoked_error(reason: RevokeReason | None, info: Info) -> AuthError:
 async def find_session(info: Info) -> UserSession | None:
     """The session row of the Bearer token, whatever its state."""
     bearer = info.context.bearer
-    if not bearer:
+    if not bearer or not could_be_token(bearer):
         return None
     return await UserSession.get_or_none(token_hash=token_hash(bearer)).select_related(
         "user"

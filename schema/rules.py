@@ -2,28 +2,29 @@
 
 from typing import Any
 
-from graphql import GraphQLError, OperationDefinitionNode, OperationType, ValidationRule
+from graphql import GraphQLError, ValidationContext, ValidationRule
 from graphql.language import FieldNode
 
 
 class OneLoginPerDocument(ValidationRule):
-    """At most one ``login`` field per document.
+    """At most one ``login`` field in a document, however it is reached.
 
     Aliases would otherwise let one request try many passwords (or many auth
-    IDs) at once, multiplying credential stuffing per request.
+    IDs) at once, multiplying credential stuffing per request; fragments are
+    counted too, so spreading the aliases over them does not help.
     """
 
-    def enter_operation_definition(
-        self, node: OperationDefinitionNode, *_args: Any
-    ) -> None:
-        if node.operation is not OperationType.MUTATION:
+    def __init__(self, context: ValidationContext) -> None:
+        super().__init__(context)
+        self.logins: list[FieldNode] = []
+
+    def enter_field(self, node: FieldNode, *_args: Any) -> None:
+        if node.name.value != "login":
             return
-        logins = [
-            selection
-            for selection in node.selection_set.selections
-            if isinstance(selection, FieldNode) and selection.name.value == "login"
-        ]
-        if len(logins) > 1:
+        if self.context.get_parent_type() is not self.context.schema.mutation_type:
+            return
+        self.logins.append(node)
+        if len(self.logins) == 2:
             self.report_error(
-                GraphQLError("A request may contain at most one `login`.", logins)
+                GraphQLError("A request may contain at most one `login`.", self.logins)
             )

@@ -13,6 +13,12 @@ def new_token() -> str:
     return secrets.token_urlsafe(TOKEN_BYTES)
 
 
+def could_be_token(value: str) -> bool:
+    """Issued tokens are 43 URL-safe ASCII characters; anything far from that is
+    not looked up (and cannot fail to encode)."""
+    return len(value) <= 128 and value.isascii()
+
+
 def token_hash(token: str) -> str:
     """What the database stores: a high-entropy token needs no salt or slow hash."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
