@@ -2,9 +2,12 @@
 
 from datetime import timedelta
 
+import pytest
+
 from models import AccountStatus, User, UserSession
 from models.session import RevokeReason
 from schema.catalog import Lang
+from security.clock import SettableClock
 from tests.conftest import Caller, log_in
 
 ME = """
@@ -155,16 +158,25 @@ async def test_displaced_session_answers_099e_in_both_languages(
     assert en["me"]["message"].startswith("Duplicate login error.")
 
 
-async def test_suspending_an_account_stops_its_session(
-    execute: Caller, user: User
+@pytest.mark.parametrize(
+    ("change", "typename", "code"),
+    [
+        ({"status": AccountStatus.SUSPENDED}, "AccountSuspendedError", "WZBAM155E"),
+        ({"status": AccountStatus.DELETED}, "AccountDeletedError", "WZBAM156E"),
+        ({"status": AccountStatus.INVALID}, "UserInfoInvalidError", "WZBAM150E"),
+        ({"usage_expires_at": SettableClock().now()}, "UsageExpiredError", "WZBAM151E"),
+    ],
+)
+async def test_a_status_change_by_staff_stops_the_open_session(
+    execute: Caller, user: User, change: dict[str, object], typename: str, code: str
 ) -> None:
     token = await log_in(execute, user.auth_id)
-    await User.filter(id=user.id).update(status=AccountStatus.SUSPENDED)
+    await User.filter(id=user.id).update(**change)
 
     data = await execute(ME, token=token)
 
-    assert data["me"]["__typename"] == "AccountSuspendedError"
-    assert data["me"]["code"] == "WZBAM155E"
+    assert data["me"]["__typename"] == typename
+    assert data["me"]["code"] == code
 
 
 async def test_me_and_menu_answer_together_in_one_request(
