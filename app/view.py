@@ -1,0 +1,213 @@
+"""The GraphQL HTTP view: context, content negotiation and JSON-only failures."""
+
+import json
+import logging
+import uuid
+
+from cross_web import HTTPException as ViewHTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.types import ExecutionResult
+
+from schema.catalog import ErrorCode, Lang, texts
+from schema.context import Context, Services
+from schema.root import schema
+
+logger = logging.getLogger("ras_identity.http")
+
+
+def _quality(params: list[str]) -> float | None:
+    """The q-value of one Accept or Accept-Language entry (1 when absent), None if
+    it is not a number from 0 to 1."""
+    for param in params:
+        name, _, value = param.strip().partition("=")
+        if name.strip().lower() == "q":
+            try:
+                quality = float(value)
+            except ValueError:
+                return None
+            return quality if 0 <= quality <= 1 else None
+    return 1.0
+
+
+def request_language(request: Request | WebSocket) -> Lang:
+    """``?lang=`` wins; else the best of ja/en in Accept-Language; else Japanese."""
+    explicit = request.query_params.get("lang", "").lower()
+    if explicit in {"ja", "en"}:
+        return Lang(explicit)
+    best: tuple[float, Lang] | None = None
+    for entry in request.headers.get("accept-language", "").split(","):
+        tag, *params = entry.split(";")
+        primary = tag.strip().lower().split("-")[0]
+        quality = _quality(params)
+        if primary not in {"ja", "en"} or quality is None:
+            continue
+        if best is None or quality > best[0]:
+            best = (quality, Lang(primary))
+    return best[1] if best and best[0] > 0 else Lang.JA
+
+
+GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
+
+
+def wants_graphql_response_json(request: Request | WebSocket) -> bool:
+    """GraphQL over HTTP: answer application/graphql-response+json when Accept
+    ranks it at least as high as application/json; no Accept or */* keeps the
+    legacy application/json."""
+    best = {GRAPHQL_RESPONSE_JSON: -1.0, "application/json": -1.0}
+    for entry in request.headers.get("accept", "").split(","):
+        media, *params = entry.split(";")
+        media = media.strip().lower()
+        quality = _quality(params)
+        if media in best and quality is not None:
+            best[media] = max(best[media], quality)
+    return 0 < best[GRAPHQL_RESPONSE_JSON] >= best["application/json"]
+
+
+def is_request_error(result: ExecutionResult) -> bool:
+    """The document did not parse or validate, or its variables did not coerce:
+    execution never started, so there is no data and no error has a path."""
+    errors = result.errors or []
+    return (
+        bool(errors)
+        and result.data is None
+        and all(
+            error.path is None
+            and (error.extensions or {}).get("code") != ErrorCode.SYSTEM_ERROR.value
+            for error in errors
+        )
+    )
+
+
+def bearer_token(request: Request | WebSocket) -> str | None:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    token = token.strip()
+    return token if scheme.lower() == "bearer" and token else None
+
+
+def error_response(status: int, message: str) -> JSONResponse:
+    """A request error outside GraphQL execution: errors and no data entry."""
+    return JSONResponse({"errors": [{"message": message}]}, status)
+
+
+def incident_response(request: Request, exc: BaseException) -> JSONResponse:
+    """WZBAM098E for a failure outside GraphQL execution, logged with its ID."""
+    incident = uuid.uuid4().hex
+    logger.error("incident %s outside GraphQL execution", incident, exc_info=exc)
+    text = texts(ErrorCode.SYSTEM_ERROR, request_language(request))
+    error = {
+        "message": text.message,
+        "extensions": {
+            "code": ErrorCode.SYSTEM_ERROR.value,
+            "remedy": text.remedy,
+            "incidentId": incident,
+        },
+    }
+    return JSONResponse({"errors": [error]}, status_code=500)
+
+
+def _valid_unicode(value: object) -> bool:
+    """No lone surrogates (from JSON escapes such as \\ud800) anywhere in ``value``."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+        return True
+    if isinstance(value, dict):
+        return all(_valid_unicode(k) and _valid_unicode(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_valid_unicode(item) for item in value)
+    return True
+
+
+class _SubResponse(Response):
+    """Strawberry's sub-response, remembering which media type was negotiated."""
+
+    graphql_response_json: bool = False
+
+
+class GraphQLApp(GraphQL[Context, None]):
+    """Strawberry's ASGI view with the service's context and JSON-only failures."""
+
+    def __init__(self, services: Services, *, graphiql: bool) -> None:
+        super().__init__(schema, graphql_ide="graphiql" if graphiql else None)
+        self.services = services
+
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket
+    ) -> Context:
+        return Context(
+            services=self.services,
+            lang=request_language(request),
+            bearer=bearer_token(request),
+        )
+
+    async def get_sub_response(self, request: Request | WebSocket) -> Response:
+        sub_response = _SubResponse()
+        sub_response.status_code = None  # type: ignore[assignment]
+        del sub_response.headers["content-length"]
+        sub_response.graphql_response_json = wants_graphql_response_json(request)
+        request.state.sub_response = sub_response
+        return sub_response
+
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        data = await super().process_result(request, result)
+        sub_response = request.state.sub_response
+        if sub_response.graphql_response_json and is_request_error(result):
+            # Under the GraphQL media type a request error is 400 with no data entry.
+            data.pop("data", None)
+            sub_response.status_code = 400
+        return data
+
+    def create_response(
+        self,
+        response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse],
+        sub_response: Response,
+    ) -> Response:
+        response = super().create_response(response_data, sub_response)
+        if (
+            isinstance(sub_response, _SubResponse)
+            and sub_response.graphql_response_json
+        ):
+            response.headers["content-type"] = f"{GRAPHQL_RESPONSE_JSON}; charset=utf-8"
+        return response
+
+    def decode_json(self, data: str | bytes) -> object:
+        """Only a JSON object (or array) of valid Unicode is a request: anything
+        else is the client's mistake (400), never a crash further in."""
+        try:
+            value = json.loads(data)
+        except ValueError as exc:  # also invalid UTF-8 (UnicodeDecodeError)
+            raise ViewHTTPException(
+                400, "Unable to parse request body as JSON"
+            ) from exc
+        if not isinstance(value, dict | list):
+            raise ViewHTTPException(400, "The request must be a JSON object")
+        if not _valid_unicode(value):
+            raise ViewHTTPException(400, "The request contains invalid Unicode text")
+        if isinstance(value, dict) and not isinstance(
+            value.get("operationName"), str | None
+        ):
+            raise ViewHTTPException(400, "`operationName` must be a string or null")
+        return value
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await error_response(400, "only HTTP is served")(scope, receive, send)
+            return
+        request = Request(scope=scope, receive=receive)
+        response: Response
+        try:
+            response = await self.run(request)
+        except ViewHTTPException as exc:
+            response = error_response(exc.status_code, exc.reason)
+        except Exception as exc:
+            response = incident_response(request, exc)
+        await response(scope, receive, send)
