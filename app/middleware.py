@@ -41,9 +41,12 @@ class BodyLimit:
             return
         too_large = f"request body over {self.max_bytes} bytes"
         for name, value in scope["headers"]:
-            if name == b"content-length" and (
-                not value.isdigit() or int(value) > self.max_bytes
-            ):
+            if name != b"content-length":
+                continue
+            if not value.isdigit():
+                await _json_error(send, 400, "invalid Content-Length")
+                return
+            if int(value) > self.max_bytes:
                 await _json_error(send, 413, too_large)
                 return
         chunks: list[bytes] = []
@@ -75,7 +78,9 @@ class BodyLimit:
 
 class AccessLog:
     """One line per request: method, path (never the query string, which could
-    carry a password in a GET), status and duration."""
+    carry a password in a GET), status and duration. The path is written with
+    escapes (%r), so a percent-encoded newline cannot forge a log line; the
+    status is "-" when the client left before any response."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -85,19 +90,19 @@ class AccessLog:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        status = 500
+        status = "-"
 
         async def record(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
-                status = message["status"]
+                status = str(message["status"])
             await send(message)
 
         try:
             await self.app(scope, receive, record)
         finally:
             logger.info(
-                "%s %s %s %.1fms",
+                "%s %r %s %.1fms",
                 scope["method"],
                 scope["path"],
                 status,

@@ -111,17 +111,22 @@ def incident_response(request: Request, exc: BaseException) -> JSONResponse:
 
 
 def _valid_unicode(value: object) -> bool:
-    """No lone surrogates (from JSON escapes such as \\ud800) anywhere in ``value``."""
-    if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            return False
-        return True
-    if isinstance(value, dict):
-        return all(_valid_unicode(k) and _valid_unicode(v) for k, v in value.items())
-    if isinstance(value, list):
-        return all(_valid_unicode(item) for item in value)
+    """No lone surrogates (from JSON escapes such as \\ud800) anywhere in ``value``.
+
+    Iterative, so that a deeply nested body cannot exhaust the stack."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return False
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
     return True
 
 
@@ -184,7 +189,7 @@ class GraphQLApp(GraphQL[Context, None]):
         else is the client's mistake (400), never a crash further in."""
         try:
             value = json.loads(data)
-        except ValueError as exc:  # also invalid UTF-8 (UnicodeDecodeError)
+        except (ValueError, RecursionError) as exc:  # ValueError: also bad UTF-8
             raise ViewHTTPException(
                 400, "Unable to parse request body as JSON"
             ) from exc

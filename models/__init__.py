@@ -1,12 +1,13 @@
 """Tortoise ORM models; the app label is ``models``."""
 
 from models.session import RevokeReason, SessionKind, UserSession
-from models.throttle import Limits, LoginThrottle, Reservation
+from models.throttle import Limits, LoginSlot, LoginThrottle, Reservation, Verdict
 from models.user import AccountStatus, User, UserCategory
 
 __all__ = [
     "AccountStatus",
     "Limits",
+    "LoginSlot",
     "LoginThrottle",
     "Reservation",
     "RevokeReason",
@@ -14,4 +15,5 @@ __all__ = [
     "User",
     "UserCategory",
     "UserSession",
+    "Verdict",
 ]

@@ -5,13 +5,14 @@ from datetime import datetime, timedelta
 from enum import Enum
 
 from tortoise import fields
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Q
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
-# An attempt whose process died between reserve and finish stops holding a slot
-# after this long without a new reservation; argon2 never takes near this long.
-IN_FLIGHT_STALE_AFTER = timedelta(seconds=30)
+# A slot whose attempt has not finished after this long is taken for dead (its
+# process died between reserve and finish); argon2 never takes near this long.
+SLOT_LIFETIME = timedelta(seconds=30)
 
 
 class Reservation(Enum):
@@ -22,6 +23,14 @@ class Reservation(Enum):
     BUSY = "busy"
 
 
+class Verdict(Enum):
+    """What a finished attempt amounts to."""
+
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    LOCKED = "locked"
+
+
 @dataclass(frozen=True, slots=True)
 class Limits:
     """The lockout rule in force."""
@@ -30,100 +39,116 @@ class Limits:
     lock_for: timedelta
 
 
+class LoginSlot(Model):
+    """One password check in progress for an auth ID, with its own expiry."""
+
+    id = fields.IntField(primary_key=True)
+    key = fields.CharField(max_length=32, db_index=True)
+    expires_at = fields.DatetimeField()
+
+    class Meta:
+        table = "login_slots"
+
+
 class LoginThrottle(Model):
-    """Failures, in-flight attempts and the lock of one submitted auth ID.
+    """Consecutive failures and the lock of one submitted auth ID.
 
     Keyed by what was typed (normalised), not by a user row, so neither the
     answer nor the lock tells an attacker whether an ID exists.
 
-    Attempts reserve a slot before their password is checked, and failures plus
-    in-flight attempts never exceed the threshold, so N parallel guesses get at
-    most ``threshold`` password checks. An attempt that finds every slot taken by
-    in-flight attempts is BUSY (it waits and asks again) rather than locked: a
-    burst of correct logins must not be told the account is locked.
+    An attempt takes a slot (a LoginSlot row) before its password is checked;
+    failures plus live slots never exceed the threshold, so N parallel guesses
+    get at most ``threshold`` password checks. All reads and writes happen with
+    this row locked, and the row is only ever deleted by ``purge``.
     """
 
     key = fields.CharField(max_length=32, primary_key=True)
     failures = fields.IntField(default=0)
-    in_flight = fields.IntField(default=0)
-    in_flight_until = fields.DatetimeField(null=True)
     locked_until = fields.DatetimeField(null=True)
     updated_at = fields.DatetimeField()
 
     class Meta:
         table = "login_throttles"
 
-    @classmethod
-    async def reserve(cls, key: str, *, now: datetime, limits: Limits) -> Reservation:
-        async with in_transaction() as conn:
-            seed = cls(key=key, updated_at=now)
-            await cls.bulk_create([seed], ignore_conflicts=True, using_db=conn)
-            row = await cls.select_for_update().using_db(conn).get(key=key)
-            if row.locked_until is not None and row.locked_until > now:
-                return Reservation.LOCKED
-            failures = 0 if row.locked_until is not None else row.failures
-            in_flight = row.in_flight
-            if row.in_flight_until is not None and row.in_flight_until <= now:
-                in_flight = 0
-            if failures + in_flight >= limits.threshold:
-                return Reservation.BUSY
-            await (
-                cls.filter(key=key)
-                .using_db(conn)
-                .update(
-                    failures=failures,
-                    in_flight=in_flight + 1,
-                    in_flight_until=now + IN_FLIGHT_STALE_AFTER,
-                    locked_until=None,
-                    updated_at=now,
-                )
-            )
-            return Reservation.GRANTED
+    def locked(self, now: datetime) -> bool:
+        return self.locked_until is not None and self.locked_until > now
+
+    def current_failures(self) -> int:
+        """Failures that still count: a lock that has run out starts a new run."""
+        return 0 if self.locked_until is not None else self.failures
 
     @classmethod
-    async def record_failure(cls, key: str, *, now: datetime, limits: Limits) -> bool:
-        """Release the slot and count a failure; True when this one locks the ID."""
+    async def _locked_row(
+        cls, key: str, now: datetime, conn: BaseDBAsyncClient
+    ) -> "LoginThrottle":
+        # An upsert takes the row lock in one statement, so a concurrent purge
+        # cannot delete the row between "make sure it exists" and "lock it".
+        seed = cls(key=key, updated_at=now)
+        await cls.bulk_create(
+            [seed], on_conflict=["key"], update_fields=["updated_at"], using_db=conn
+        )
+        return await cls.select_for_update().using_db(conn).get(key=key)
+
+    @classmethod
+    async def reserve(
+        cls, key: str, *, now: datetime, limits: Limits
+    ) -> tuple[Reservation, int | None]:
+        """A slot for one password check, or why not (with the slot's ID)."""
         async with in_transaction() as conn:
-            # The row may be gone if this attempt outlived IN_FLIGHT_STALE_AFTER.
-            seed = cls(key=key, updated_at=now)
-            await cls.bulk_create([seed], ignore_conflicts=True, using_db=conn)
-            row = await cls.select_for_update().using_db(conn).get(key=key)
-            failures = row.failures + 1
+            row = await cls._locked_row(key, now, conn)
+            if row.locked(now):
+                return Reservation.LOCKED, None
+            live = (
+                await LoginSlot.filter(key=key, expires_at__gt=now)
+                .using_db(conn)
+                .count()
+            )
+            if row.current_failures() + live >= limits.threshold:
+                return Reservation.BUSY, None
+            slot = await LoginSlot.create(
+                key=key, expires_at=now + SLOT_LIFETIME, using_db=conn
+            )
+            return Reservation.GRANTED, slot.id
+
+    @classmethod
+    async def finish(
+        cls, key: str, slot: int, *, correct: bool, now: datetime, limits: Limits
+    ) -> Verdict:
+        """Give the slot back and record the outcome.
+
+        A lock in force wins over the outcome: a late failure does not extend
+        it, and a late correct password does not lift it (nor is it accepted).
+        """
+        async with in_transaction() as conn:
+            row = await cls._locked_row(key, now, conn)
+            await LoginSlot.filter(id=slot).using_db(conn).delete()
+            if row.locked(now):
+                return Verdict.LOCKED
+            if correct:
+                await (
+                    cls.filter(key=key)
+                    .using_db(conn)
+                    .update(failures=0, locked_until=None, updated_at=now)
+                )
+                return Verdict.ACCEPTED
+            failures = row.current_failures() + 1
             locks = failures >= limits.threshold
             await (
                 cls.filter(key=key)
                 .using_db(conn)
                 .update(
                     failures=failures,
-                    in_flight=max(row.in_flight - 1, 0),
                     locked_until=now + limits.lock_for if locks else None,
                     updated_at=now,
                 )
             )
-            return locks
-
-    @classmethod
-    async def record_success(cls, key: str, *, now: datetime) -> None:
-        """Release the slot; a correct password ends the run of failures."""
-        async with in_transaction() as conn:
-            row = await cls.select_for_update().using_db(conn).get_or_none(key=key)
-            if row is None:
-                return
-            in_flight = max(row.in_flight - 1, 0)
-            if in_flight == 0:
-                await cls.filter(key=key).using_db(conn).delete()
-                return
-            await (
-                cls.filter(key=key)
-                .using_db(conn)
-                .update(failures=0, in_flight=in_flight, updated_at=now)
-            )
+            return Verdict.LOCKED if locks else Verdict.REJECTED
 
     @classmethod
     async def purge(cls, *, now: datetime, idle_for: timedelta) -> int:
-        """Delete rows with no lock and no activity for ``idle_for``: a run of
-        failures that old no longer counts as consecutive guessing."""
+        """Delete counters with no lock in force and no activity for ``idle_for``
+        (a run of failures that old is no longer consecutive guessing), and
+        slots that have expired. Returns how many counters went."""
+        await LoginSlot.filter(expires_at__lte=now).delete()
         unlocked = Q(locked_until=None) | Q(locked_until__lte=now)
-        return await cls.filter(
-            unlocked, updated_at__lt=now - idle_for, in_flight=0
-        ).delete()
+        return await cls.filter(unlocked, updated_at__lt=now - idle_for).delete()

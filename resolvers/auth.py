@@ -3,7 +3,15 @@
 import asyncio
 import logging
 
-from models import Limits, LoginThrottle, Reservation, SessionKind, User, UserSession
+from models import (
+    Limits,
+    LoginThrottle,
+    Reservation,
+    SessionKind,
+    User,
+    UserSession,
+    Verdict,
+)
 from models.session import RevokeReason
 from resolvers.session import find_session, start_session, status_error
 from schema.auth import (
@@ -24,6 +32,7 @@ from schema.errors import (
     TooManyRequestsError,
 )
 from schema.types import User as UserType
+from security.limits import KeyedLock
 from security.text import normalise_auth_id
 from security.tokens import could_be_auth_id, looks_like_auth_id
 
@@ -32,8 +41,10 @@ logger = logging.getLogger("ras_identity.auth")
 # Far longer than any issued ID; checked before normalising so that a huge input
 # costs nothing (NFKC can also grow a string up to 18-fold).
 MAX_AUTH_ID_INPUT = 64
-# How long an attempt waits for parallel attempts on the same ID to finish.
+# How long an attempt waits for attempts on the same ID in other processes.
 BUSY_WAIT_SECONDS = 5.0
+
+_attempts = KeyedLock()
 
 
 def _loggable(auth_id: str) -> str:
@@ -42,18 +53,23 @@ def _loggable(auth_id: str) -> str:
     return auth_id if looks_like_auth_id(auth_id) else "<not an auth ID>"
 
 
-async def _reserve(auth_id: str, info: Info, limits: Limits) -> Reservation:
-    """Reserve a password check, waiting while in-flight attempts hold every slot."""
+async def _reserve(
+    auth_id: str, info: Info, limits: Limits
+) -> tuple[Reservation, int | None]:
+    """Reserve a password check, waiting while attempts elsewhere (other
+    processes) hold every slot."""
     clock = info.context.services.clock
     loop = asyncio.get_running_loop()
     deadline = loop.time() + BUSY_WAIT_SECONDS
-    pause = 0.01
+    pause = 0.02
     while True:
-        outcome = await LoginThrottle.reserve(auth_id, now=clock.now(), limits=limits)
+        outcome, slot = await LoginThrottle.reserve(
+            auth_id, now=clock.now(), limits=limits
+        )
         if outcome is not Reservation.BUSY or loop.time() >= deadline:
-            return outcome
+            return outcome, slot
         await asyncio.sleep(pause)
-        pause = min(pause * 2, 0.2)
+        pause = min(pause * 2, 0.25)
 
 
 async def login(info: Info, input: LoginInput) -> LoginResult:
@@ -65,24 +81,25 @@ async def login(info: Info, input: LoginInput) -> LoginResult:
       one (too long, or characters no ID has): the format is public.
     - AccountLockedError (153E): the submitted ID is locked; the password is not
       checked at all.
-    - TooManyRequestsError (RASX004E): so many attempts for this ID are in flight
-      at once that none could be reserved within a few seconds.
+    - TooManyRequestsError (RASX004E): attempts for this ID in other processes
+      held every slot for a few seconds.
     - InvalidCredentialsError (005E): unknown ID, no password set yet, or wrong
       password: one answer, one argon2 verification (a dummy hash for unknown IDs),
       so neither the answer nor its timing tells whether the ID exists.
-    - AccountLockedError (153E): this wrong attempt reached the threshold.
+    - AccountLockedError (153E): this wrong attempt reached the threshold, or a
+      lock set meanwhile by other attempts is in force (then even a correct
+      password is not accepted).
     - AccountSuspendedError 155E, AccountDeletedError 156E, UserInfoInvalidError
       150E, UsageExpiredError 151E: only after a correct password.
     - PasswordExpiredError (158E) with a change ticket.
     - LoginSuccess: a new session; the user's older session is displaced.
 
-    Failures are counted per submitted ID, existing or not; a slot is reserved
-    before the password check (see LoginThrottle), so parallel guesses never get
-    more checks than the threshold.
+    Attempts on one ID queue in this process; across processes a slot is
+    reserved in the database before the password check (see LoginThrottle), so
+    parallel guesses never get more checks than the threshold.
     """
     ctx = info.context
     lang = ctx.lang
-    services = ctx.services
     if len(input.auth_id) > MAX_AUTH_ID_INPUT:
         return InvalidCredentialsError.build(lang, FieldLabel.CREDENTIALS)
     auth_id = normalise_auth_id(input.auth_id)
@@ -95,47 +112,48 @@ async def login(info: Info, input: LoginInput) -> LoginResult:
         return RequiredFieldError.build(lang, field=missing[0], fields=missing)
     if not could_be_auth_id(auth_id):
         return InvalidCredentialsError.build(lang, FieldLabel.CREDENTIALS)
+    async with _attempts.hold(auth_id):
+        return await _checked_login(info, auth_id, input.password)
 
+
+async def _checked_login(info: Info, auth_id: str, password: str) -> LoginResult:
+    lang = info.context.lang
+    services = info.context.services
     limits = Limits(
         threshold=services.policy.lockout_threshold,
         lock_for=services.policy.lockout_duration,
     )
-    reservation = await _reserve(auth_id, info, limits)
+    reservation, slot = await _reserve(auth_id, info, limits)
     if reservation is Reservation.LOCKED:
         logger.info("login refused, locked: auth_id=%s", _loggable(auth_id))
         return AccountLockedError.build(lang)
-    if reservation is Reservation.BUSY:
-        logger.warning(
-            "login refused, too many in flight: auth_id=%s", _loggable(auth_id)
-        )
+    if reservation is Reservation.BUSY or slot is None:
+        logger.warning("login refused, slots busy: auth_id=%s", _loggable(auth_id))
         return TooManyRequestsError.build(lang)
 
+    correct = False
     try:
         user = await User.get_or_none(auth_id=auth_id)
         encoded = user.password_hash if user is not None else None
-        correct = await services.hasher.verify(encoded, input.password)
-    except BaseException:
-        # Whatever went wrong, the reserved slot is given back as a failure.
-        await LoginThrottle.record_failure(
-            auth_id, now=services.clock.now(), limits=limits
+        correct = await services.hasher.verify(encoded, password) and user is not None
+    finally:
+        # Also when anything above failed: the slot goes back, as a failure.
+        verdict = await LoginThrottle.finish(
+            auth_id, slot, correct=correct, now=services.clock.now(), limits=limits
         )
-        raise
-    if not correct or user is None:
-        if await LoginThrottle.record_failure(
-            auth_id, now=services.clock.now(), limits=limits
-        ):
-            logger.warning("login failed, now locked: auth_id=%s", _loggable(auth_id))
-            return AccountLockedError.build(lang)
+    if verdict is Verdict.LOCKED:
+        logger.warning("login failed, locked: auth_id=%s", _loggable(auth_id))
+        return AccountLockedError.build(lang)
+    if verdict is Verdict.REJECTED or user is None:
         logger.info("login failed: auth_id=%s", _loggable(auth_id))
         return InvalidCredentialsError.build(lang, FieldLabel.CREDENTIALS)
-    await LoginThrottle.record_success(auth_id, now=services.clock.now())
 
     now = services.clock.now()
     if problem := status_error(user, now, info):
         logger.info("login refused: user_id=%s code=%s", user.id, problem.code)
         return problem
     if encoded is not None and services.hasher.needs_rehash(encoded):
-        user.password_hash = await services.hasher.hash(input.password)
+        user.password_hash = await services.hasher.hash(password)
         await user.save(update_fields=["password_hash"])
     if user.password_expired(now):
         ticket = await start_session(user, SessionKind.CHANGE_TICKET, info)

@@ -190,7 +190,7 @@ def _serve_then_log_in(url: str) -> None:
         output, _ = server.communicate(timeout=30)
 
     assert me == {"data": {"me": {"authId": auth_id}}}
-    assert "POST /graphql 200" in output
+    assert "POST '/graphql' 200" in output
     assert token not in output
     assert PASSWORD not in output
 

@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from models import Limits, LoginThrottle, User, UserSession
+from models import Limits, LoginSlot, LoginThrottle, User, UserSession
 from resolvers.admin import purge_stale
 from schema.context import Services
 from tests.conftest import Caller, log_in
@@ -13,8 +13,9 @@ LIMITS = Limits(threshold=5, lock_for=timedelta(hours=24))
 async def _failed(key: str, services: Services, times: int = 1) -> None:
     for _ in range(times):
         now = services.clock.now()
-        await LoginThrottle.reserve(key, now=now, limits=LIMITS)
-        await LoginThrottle.record_failure(key, now=now, limits=LIMITS)
+        _, slot = await LoginThrottle.reserve(key, now=now, limits=LIMITS)
+        assert slot is not None
+        await LoginThrottle.finish(key, slot, correct=False, now=now, limits=LIMITS)
 
 
 async def test_purge_keeps_recent_and_locked_counters(
@@ -43,6 +44,19 @@ async def test_purge_keeps_a_lock_that_is_still_in_force(
     await purge_stale(services)
 
     assert await LoginThrottle.filter(key="LOCKED").exists()
+
+
+async def test_a_dead_slot_does_not_keep_old_failures_alive(
+    services: Services, db: str
+) -> None:
+    await LoginThrottle.reserve("DEADSLOT", now=services.clock.now(), limits=LIMITS)
+    await _failed("DEADSLOT", services, times=3)
+    services.clock.advance(timedelta(hours=25))  # type: ignore[attr-defined]
+
+    purged = await purge_stale(services)
+
+    assert purged.throttles == 1
+    assert await LoginSlot.all().count() == 0
 
 
 async def test_purge_deletes_sessions_ended_over_30_days_ago(

@@ -1,12 +1,20 @@
 """login: every member of LoginResult, lockout, enumeration and sessions."""
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from argon2 import PasswordHasher as Argon2Hasher
 
-from models import AccountStatus, Limits, LoginThrottle, Reservation, User, UserSession
+from models import (
+    AccountStatus,
+    Limits,
+    LoginThrottle,
+    Reservation,
+    User,
+    UserSession,
+    Verdict,
+)
 from models.session import RevokeReason, SessionKind
 from resolvers import auth
 from schema.catalog import Lang
@@ -208,7 +216,8 @@ async def test_lock_lifts_by_itself_after_24_hours(execute: Caller, user: User) 
 
     assert still["login"]["code"] == "WZBAM153E"
     assert data["login"]["__typename"] == "LoginSuccess"
-    assert not await LoginThrottle.filter(key=user.auth_id).exists()
+    cleared = await LoginThrottle.get(key=user.auth_id)
+    assert (cleared.failures, cleared.locked_until) == (0, None)
 
 
 async def test_failures_after_an_expired_lock_count_from_one(
@@ -383,7 +392,9 @@ async def test_parallel_correct_logins_beyond_the_threshold_all_succeed(
     assert len(set(tokens)) == 8
     active = await UserSession.filter(user_id=user.id, revoked_at=None).count()
     assert active == 1
-    assert not await LoginThrottle.filter(key=user.auth_id).exists()
+    assert len(auth._attempts) == 0  # the per-ID locks are gone again
+    cleared = await LoginThrottle.get(key=user.auth_id)
+    assert (cleared.failures, cleared.locked_until) == (0, None)
 
 
 async def test_double_submitted_correct_password_after_four_typos_succeeds_twice(
@@ -405,8 +416,10 @@ async def test_an_attempt_waits_for_slots_held_in_flight_then_gives_up(
     monkeypatch.setattr(auth, "BUSY_WAIT_SECONDS", 0.2)
     limits = Limits(threshold=5, lock_for=timedelta(hours=24))
     now = execute.services.clock.now()
-    for _ in range(5):  # five attempts whose process died while checking
-        granted = await LoginThrottle.reserve(user.auth_id, now=now, limits=limits)
+    for _ in range(5):  # five attempts in another process, still checking
+        granted, _slot = await LoginThrottle.reserve(
+            user.auth_id, now=now, limits=limits
+        )
         assert granted is Reservation.GRANTED
     checked = execute.services.hasher.verifications  # type: ignore[attr-defined]
 
@@ -429,6 +442,102 @@ async def test_slots_of_dead_attempts_are_freed_after_30_seconds(
     data = await execute(LOGIN, {"authId": user.auth_id, "password": PASSWORD})
 
     assert data["login"]["__typename"] == "LoginSuccess"
+
+
+async def test_dead_slots_expire_one_by_one_while_logins_keep_coming(
+    execute: Caller, user: User
+) -> None:
+    clock = execute.services.clock
+    limits = Limits(threshold=5, lock_for=timedelta(hours=24))
+    for _ in range(4):  # attempts whose process died
+        await LoginThrottle.reserve(user.auth_id, now=clock.now(), limits=limits)
+    for _ in range(2):
+        clock.advance(timedelta(seconds=20))  # type: ignore[attr-defined]
+        await log_in(execute, user.auth_id)
+
+    granted = [
+        (await LoginThrottle.reserve(user.auth_id, now=clock.now(), limits=limits))[0]
+        for _ in range(5)
+    ]
+
+    assert granted == [Reservation.GRANTED] * 5
+
+
+async def test_a_late_result_neither_extends_nor_lifts_a_lock(
+    execute: Caller, user: User
+) -> None:
+    clock = execute.services.clock
+    limits = Limits(threshold=5, lock_for=timedelta(hours=24))
+    _, slow_wrong = await LoginThrottle.reserve(
+        user.auth_id, now=clock.now(), limits=limits
+    )
+    _, slow_right = await LoginThrottle.reserve(
+        user.auth_id, now=clock.now(), limits=limits
+    )
+    clock.advance(timedelta(seconds=31))  # type: ignore[attr-defined]
+    await _fail(execute, user.auth_id, 5)
+    locked_until = (await LoginThrottle.get(key=user.auth_id)).locked_until
+    clock.advance(timedelta(minutes=1))  # type: ignore[attr-defined]
+    assert slow_wrong is not None
+    assert slow_right is not None
+
+    late_wrong = await LoginThrottle.finish(
+        user.auth_id, slow_wrong, correct=False, now=clock.now(), limits=limits
+    )
+    late_right = await LoginThrottle.finish(
+        user.auth_id, slow_right, correct=True, now=clock.now(), limits=limits
+    )
+
+    assert late_wrong is Verdict.LOCKED
+    assert late_right is Verdict.LOCKED
+    row = await LoginThrottle.get(key=user.auth_id)
+    assert row.locked_until == locked_until
+    assert row.failures == 5
+
+
+async def _wrong_guess(key: str, now: datetime, limits: Limits) -> Reservation:
+    outcome, slot = await LoginThrottle.reserve(key, now=now, limits=limits)
+    if slot is not None:
+        await asyncio.sleep(0)
+        await LoginThrottle.finish(key, slot, correct=False, now=now, limits=limits)
+    return outcome
+
+
+async def test_parallel_attempts_from_many_processes_get_threshold_checks(
+    execute: Caller,
+) -> None:
+    # Straight at the model, as attempts from several processes would arrive
+    # (within one process they also queue on a per-ID lock).
+    limits = Limits(threshold=5, lock_for=timedelta(hours=24))
+    now = execute.services.clock.now()
+
+    outcomes = await asyncio.gather(
+        *(_wrong_guess("RACEKEY", now, limits) for _ in range(60))
+    )
+
+    assert outcomes.count(Reservation.GRANTED) == 5
+    row = await LoginThrottle.get(key="RACEKEY")
+    assert (row.failures, row.locked(now)) == (5, True)
+
+
+async def test_housekeeping_racing_attempts_never_breaks_them(
+    execute: Caller,
+) -> None:
+    # Purging (here: everything idle for 0 s) while attempts run must neither
+    # crash an attempt nor let more than the threshold through at once.
+    limits = Limits(threshold=5, lock_for=timedelta(hours=24))
+    now = execute.services.clock.now()
+
+    async def purge() -> Reservation:
+        later = now + timedelta(seconds=1)
+        await LoginThrottle.purge(now=later, idle_for=timedelta(0))
+        return Reservation.BUSY
+
+    outcomes = await asyncio.gather(
+        *(_wrong_guess("RACEKEY", now, limits) if n % 4 else purge() for n in range(80))
+    )
+
+    assert outcomes.count(Reservation.GRANTED) >= 1
 
 
 async def test_one_request_may_hold_only_one_login(execute: Caller, user: User) -> None:

@@ -1,5 +1,6 @@
 """GraphQL over real HTTP (uvicorn on 127.0.0.1): headers, languages, failures."""
 
+import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -257,7 +258,7 @@ async def test_access_log_never_shows_query_strings(
         response = await http.get("/graphql", params={"query": query})
 
     assert response.status_code in {400, 405}
-    assert "GET /graphql" in caplog.text
+    assert "GET '/graphql'" in caplog.text
     assert secret not in caplog.text
 
 
@@ -279,3 +280,47 @@ async def test_accept_language_q_values(
 
     message = response.json()["data"]["me"]["message"]
     assert message.startswith("You are not") is english
+
+
+@pytest.mark.parametrize("depth", [450, 1200, 100_000 // 2])
+async def test_deeply_nested_json_never_crashes(
+    http: httpx.AsyncClient, depth: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    body = '{"query": "{ __typename }", "variables": {"a": ' + "[" * depth
+    body += "]" * depth + "}}"
+
+    response = await http.post(
+        "/graphql", content=body, headers={"Content-Type": "application/json"}
+    )
+
+    assert response.status_code < 500
+    assert "errors" in response.json() or "data" in response.json()
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_access_log_lines_cannot_be_forged_through_the_path(
+    http: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger="ras_identity.access"):
+        await http.get("/x%0aINFO ras_identity.auth login: user_id=1")
+
+    lines = [r.getMessage() for r in caplog.records if r.name == "ras_identity.access"]
+    assert len(lines) == 1
+    assert "\n" not in lines[0]
+    assert "\\n" in lines[0]
+
+
+async def test_a_malformed_content_length_is_400(http: httpx.AsyncClient) -> None:
+    reader, writer = await asyncio.open_connection(
+        http.base_url.host, http.base_url.port
+    )
+    writer.write(
+        b"POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Content-Length: 12x\r\nConnection: close\r\n\r\n{}"
+    )
+    await writer.drain()
+    head = await reader.read(64)
+    writer.close()
+    await writer.wait_closed()
+
+    assert head.startswith(b"HTTP/1.1 400")

@@ -11,16 +11,24 @@ class Migration(migrations.Migration):
 
     operations = [
         ops.CreateModel(
+            name='LoginSlot',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('key', fields.CharField(db_index=True, max_length=32)),
+                ('expires_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'login_slots', 'app': 'models', 'pk_attr': 'id', 'table_description': 'One password check in progress for an auth ID, with its own expiry.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
             name='LoginThrottle',
             fields=[
                 ('key', fields.CharField(primary_key=True, unique=True, db_index=True, max_length=32)),
                 ('failures', fields.IntField(default=0)),
-                ('in_flight', fields.IntField(default=0)),
-                ('in_flight_until', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('locked_until', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('updated_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'login_throttles', 'app': 'models', 'pk_attr': 'key', 'table_description': 'Failures, in-flight attempts and the lock of one submitted auth ID.'},
+            options={'table': 'login_throttles', 'app': 'models', 'pk_attr': 'key', 'table_description': 'Consecutive failures and the lock of one submitted auth ID.'},
             bases=['Model'],
         ),
         ops.CreateModel(
