@@ -24,7 +24,6 @@ class RevokeReason(StrEnum):
     DISPLACED = "displaced"
     IDLE_TIMEOUT = "idle_timeout"
     LIFETIME = "lifetime"
-    PASSWORD_CHANGED = "password_changed"
 
 
 class UserSession(Model):

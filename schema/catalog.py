@@ -264,8 +264,6 @@ def render(code: ErrorCode, lang: Lang, field_label: str | None = None) -> Texts
 class FieldLabel(Enum):
     """Input items as the screens name them: (Japanese, English)."""
 
-    AUTH_ID = ("認証ID", "Auth ID")
-    PASSWORD = ("パスワード", "Password")
     CREDENTIALS = ("認証ID又はパスワード", "Auth ID or password")
 
     def text(self, lang: Lang) -> str:

@@ -28,6 +28,3 @@ class SettableClock:
 
     def advance(self, delta: timedelta) -> None:
         self._now += delta
-
-    def set(self, moment: datetime) -> None:
-        self._now = moment

@@ -6,7 +6,7 @@ import asyncio
 import os
 import shutil
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -178,9 +178,6 @@ class Caller:
         assert result.errors is None, result.errors
         assert result.data is not None
         return result.data
-
-
-Execute = Callable[..., Awaitable[dict[str, Any]]]
 
 
 @pytest.fixture

@@ -67,7 +67,7 @@ class Migration(migrations.Migration):
                 ('last_seen_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
                 ('expires_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
                 ('revoked_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
-                ('revoked_reason', fields.CharEnumField(null=True, description='LOGOUT: logout\nDISPLACED: displaced\nIDLE_TIMEOUT: idle_timeout\nLIFETIME: lifetime\nPASSWORD_CHANGED: password_changed', enum_type=RevokeReason, max_length=24)),
+                ('revoked_reason', fields.CharEnumField(null=True, description='LOGOUT: logout\nDISPLACED: displaced\nIDLE_TIMEOUT: idle_timeout\nLIFETIME: lifetime', enum_type=RevokeReason, max_length=24)),
             ],
             options={'table': 'user_sessions', 'app': 'models', 'indexes': [Index(fields=['user_id', 'revoked_at'])], 'pk_attr': 'id', 'table_description': 'One bearer token. The token itself is never stored, only its SHA-256.'},
             bases=['Model'],
