@@ -3,11 +3,13 @@
 import argparse
 import asyncio
 import logging
+import signal
 import sys
 from collections.abc import Sequence
 
 from app.database import connected, migrate
 from app.settings import Settings, SettingsError, load_settings
+from models.outbox import MailStatus
 
 EXIT_USAGE = 2
 
@@ -27,8 +29,42 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="do not apply migrations on start-up (a release step runs migrate)",
     )
+    serve.add_argument(
+        "--no-worker",
+        action="store_true",
+        help="do not deliver mail in this process (separate `worker` processes do)",
+    )
 
+    commands.add_parser(
+        "worker",
+        help="deliver mail from the outbox until stopped (SIGTERM/SIGINT finish the "
+        "batch in progress)",
+    )
     commands.add_parser("migrate", help="apply pending database migrations")
+
+    mail = commands.add_parser("mail", help="what was mailed, and the outbox")
+    mail_commands = mail.add_subparsers(dest="mail_command", required=True)
+    listing = mail_commands.add_parser(
+        "list", help="mail received by the embedded sink (RAS_MAIL_DIR), newest first"
+    )
+    listing.add_argument("--limit", type=int, default=20)
+    show = mail_commands.add_parser(
+        "show", help="one mail from the embedded sink: headers and decoded text"
+    )
+    show.add_argument(
+        "id",
+        nargs="?",
+        help="its id from `mail list` (or a unique prefix); default: the newest",
+    )
+    show.add_argument("--raw", action="store_true", help="print the .eml as received")
+    outbox = mail_commands.add_parser(
+        "outbox",
+        help="outbox rows with status, attempts and last error (never the bodies)",
+    )
+    outbox.add_argument(
+        "--status", choices=[s.value for s in MailStatus], help="only this status"
+    )
+    outbox.add_argument("--limit", type=int, default=50)
 
     user = commands.add_parser("user", help="manage accounts")
     user_commands = user.add_subparsers(dest="user_command", required=True)
@@ -59,12 +95,28 @@ def _configure_logging(settings: Settings) -> None:
     )
 
 
+def _refuse_unready(settings: Settings) -> int | None:
+    """In production, refuse to run with settings that would lose users' mail."""
+    if settings.is_development:
+        return None
+    problems = settings.production_problems()
+    for problem in problems:
+        print(f"ras-identity: {problem}", file=sys.stderr)
+    return EXIT_USAGE if problems else None
+
+
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
     from app.main import create_app
 
-    app = create_app(settings, migrate_on_start=not args.no_migrate)
+    if (refused := _refuse_unready(settings)) is not None:
+        return refused
+    app = create_app(
+        settings,
+        migrate_on_start=not args.no_migrate,
+        mail_worker=settings.mail_worker and not args.no_worker,
+    )
     # uvicorn's access log prints query strings; app.middleware.AccessLog does not.
     uvicorn.run(app, host=args.host, port=args.port, log_config=None, access_log=False)
     return 0
@@ -93,6 +145,87 @@ async def _create_user(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _worker(settings: Settings) -> int:
+    from app.mail import mail_delivery
+    from app.main import build_services
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    async with (
+        connected(settings.database_url),
+        mail_delivery(settings, build_services(settings)),
+    ):
+        await stop.wait()
+    return 0
+
+
+def _mail(settings: Settings, args: argparse.Namespace) -> int:
+    from mailer.sink import find_mail, stored_mails
+
+    if args.mail_command == "list":
+        mails = stored_mails(settings.mail_dir)
+        if not mails:
+            print(f"no mail under {settings.mail_dir}", file=sys.stderr)
+        for stored in mails[: max(args.limit, 0)]:
+            print(f"{stored.id}  {stored.date}  {stored.to}  {stored.subject}")
+        return 0
+    if args.mail_command == "show":
+        if args.id is None:
+            newest = stored_mails(settings.mail_dir)[:1]
+            found = newest[0] if newest else None
+        else:
+            found = find_mail(settings.mail_dir, args.id)
+        if found is None:
+            print(
+                f"ras-identity: no single mail {args.id or ''!s} under "
+                f"{settings.mail_dir} (see `ras-identity mail list`)",
+                file=sys.stderr,
+            )
+            return EXIT_USAGE
+        if args.raw:
+            sys.stdout.write(found.path.read_text("ascii", errors="replace"))
+            return 0
+        for header in ("From", "To", "Date", "Subject", "Message-ID"):
+            print(f"{header}: {found.message[header] or ''}")
+        print()
+        print(found.text())
+        return 0
+    return asyncio.run(_outbox(settings, args))
+
+
+async def _outbox(settings: Settings, args: argparse.Namespace) -> int:
+    from mailer.render import mask_email
+    from models import OutboxMail
+
+    async with connected(settings.database_url):
+        query = OutboxMail.all().order_by("-id").limit(max(args.limit, 0))
+        if args.status:
+            query = query.filter(status=args.status)
+        rows = await query
+    print(
+        "id\tstatus\tkind\trecipient\tattempts\tcreated\tnext attempt/sent\tlast error"
+    )
+    for row in rows:
+        when = row.sent_at if row.status is MailStatus.SENT else row.next_attempt_at
+        print(
+            "\t".join(
+                (
+                    str(row.id),
+                    row.status.value,
+                    row.kind.value,
+                    mask_email(row.recipient),
+                    str(row.attempts),
+                    f"{row.created_at:%Y-%m-%d %H:%M:%S}",
+                    f"{when:%Y-%m-%d %H:%M:%S}" if when else "-",
+                    row.last_error or "-",
+                )
+            )
+        )
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -103,6 +236,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     _configure_logging(settings)
     if args.command == "serve":
         return _serve(settings, args)
+    if args.command == "worker":
+        if (refused := _refuse_unready(settings)) is not None:
+            return refused
+        return asyncio.run(_worker(settings))
+    if args.command == "mail":
+        return _mail(settings, args)
     if args.command == "migrate":
         asyncio.run(migrate(settings.database_url))
         print("migrations applied", file=sys.stderr)

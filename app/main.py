@@ -16,9 +16,11 @@ from starlette.routing import Route
 from tortoise import connections
 
 from app.database import connected, migrate
+from app.mail import mail_delivery
 from app.middleware import AccessLog, BodyLimit
 from app.settings import Settings
 from app.view import GraphQLApp, error_response, incident_response
+from mailer.render import Composer
 from resolvers.admin import purge_stale
 from schema.context import Services
 from security.clock import Clock, SystemClock
@@ -42,7 +44,10 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         lockout_duration=timedelta(seconds=settings.lockout_seconds),
         password_max_age=timedelta(days=settings.password_max_age_days),
     )
-    return Services(policy=policy, clock=clock or SystemClock(), hasher=hasher)
+    composer = Composer(sender=settings.mail_from, public_url=settings.public_url)
+    return Services(
+        policy=policy, clock=clock or SystemClock(), hasher=hasher, composer=composer
+    )
 
 
 HOUSEKEEPING_EVERY_SECONDS = 600.0
@@ -90,11 +95,15 @@ def create_app(
     services: Services | None = None,
     manage_database: bool = True,
     migrate_on_start: bool = True,
+    mail_worker: bool | None = None,
 ) -> Starlette:
     """The ASGI app. With ``manage_database`` its lifespan opens the ORM (after
     applying migrations, unless ``migrate_on_start`` is off because a release step
-    does it); tests that hold their own database pass False."""
+    does it) and runs the mail worker (unless ``mail_worker``, by default
+    RAS_MAIL_WORKER, is off because separate worker processes deliver); tests
+    that hold their own database pass False."""
     services = services or build_services(settings)
+    run_worker = settings.mail_worker if mail_worker is None else mail_worker
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -103,7 +112,12 @@ def create_app(
             return
         if migrate_on_start:
             await migrate(settings.database_url)
-        async with connected(settings.database_url):
+        async with (
+            connected(settings.database_url),
+            contextlib.AsyncExitStack() as stack,
+        ):
+            if run_worker:
+                await stack.enter_async_context(mail_delivery(settings, services))
             task = asyncio.create_task(housekeeping(services))
             try:
                 yield

@@ -5,7 +5,9 @@ and production can tighten it without a release. An invalid value stops start-up
 with a message naming the variable (see ``SettingsError``).
 """
 
+from email.utils import parseaddr
 from enum import StrEnum
+from ipaddress import ip_address
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -23,6 +25,11 @@ class Environment(StrEnum):
     PRODUCTION = "production"
 
 
+def default_mail_dir() -> Path:
+    """Where the embedded SMTP sink stores what it receives: ./var/mail/."""
+    return (Path.cwd() / "var" / "mail").resolve()
+
+
 def default_database_url() -> str:
     """The embedded default: a SQLite file under ./var/ of the working directory."""
     return f"sqlite://{(Path.cwd() / 'var' / 'ras-identity.sqlite3').resolve()}"
@@ -35,7 +42,24 @@ class Settings(BaseSettings):
 
     environment: Environment = Environment.DEVELOPMENT
     database_url: str = Field(default_factory=default_database_url)
+    # No SMTP URL: mail goes over SMTP to an embedded sink that writes .eml files
+    # under mail_dir (development only; production refuses to start without it).
     smtp_url: str | None = None
+    smtp_ca_file: Path | None = None
+    smtp_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    mail_dir: Path = Field(default_factory=default_mail_dir)
+    mail_from: str = "在留申請オンラインシステム <no-reply@localhost>"
+    public_url: str = "http://127.0.0.1:8000"
+
+    # The delivery worker (inside `serve` unless turned off, or `ras-identity worker`).
+    mail_worker: bool = True
+    mail_batch_size: int = Field(default=50, ge=1, le=1000)
+    mail_poll_seconds: float = Field(default=1.0, gt=0, le=3600)
+    mail_retry_base_seconds: float = Field(default=1.0, gt=0, le=3600)
+    mail_retry_max_seconds: float = Field(default=60.0, gt=0, le=86400)
+    mail_max_attempts: int = Field(default=20, ge=1, le=1000)
+    mail_claim_seconds: float = Field(default=300.0, gt=0, le=86400)
+    mail_sweep_seconds: float = Field(default=300.0, gt=0, le=86400)
 
     session_idle_seconds: float = Field(default=1800.0, gt=0)
     session_max_seconds: float = Field(default=8 * 3600.0, gt=0)
@@ -78,7 +102,41 @@ class Settings(BaseSettings):
                 "must look like smtp://host:25, smtp+starttls://user:pass@host:587 "
                 "or smtps://host:465"
             )
+        if parts.scheme == "smtp" and parts.username and not _loopback(parts.hostname):
+            # A password must not cross the network in clear text.
+            raise ValueError(
+                "sends credentials only over TLS: use smtp+starttls:// or smtps://"
+            )
         return value
+
+    @field_validator("smtp_ca_file")
+    @classmethod
+    def _check_ca_file(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError("must be a readable PEM file of trusted certificates")
+        return value
+
+    @field_validator("mail_from")
+    @classmethod
+    def _check_mail_from(cls, value: str) -> str:
+        _, address = parseaddr(value)
+        local, _, domain = address.rpartition("@")
+        if not local or not domain or not address.isascii() or "\n" in value:
+            raise ValueError(
+                "must be an address such as no-reply@example.go.jp or "
+                "'在留申請オンラインシステム <no-reply@example.go.jp>'"
+            )
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _check_public_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in {"http", "https"} or not parts.hostname:
+            raise ValueError("must be the portal's http(s) address")
+        if parts.query or parts.fragment:
+            raise ValueError("must not carry a query or fragment")
+        return value.rstrip("/")
 
     @field_validator("log_level")
     @classmethod
@@ -92,9 +150,28 @@ class Settings(BaseSettings):
     def is_development(self) -> bool:
         return self.environment is Environment.DEVELOPMENT
 
+    def production_problems(self) -> list[str]:
+        """What keeps this configuration from serving real users."""
+        problems = []
+        if self.smtp_url is None:
+            problems.append(
+                "RAS_SMTP_URL: required in production (without it mail only "
+                "reaches the local sink)"
+            )
+        if urlsplit(self.public_url).scheme != "https":
+            problems.append("RAS_PUBLIC_URL: must be https:// in production")
+        return problems
+
     def tortoise_config(self) -> dict[str, Any]:
         """The Tortoise ORM configuration for this database URL."""
         return tortoise_config(self.database_url)
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
 
 
 class SettingsError(Exception):

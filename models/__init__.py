@@ -1,5 +1,6 @@
 """Tortoise ORM models; the app label is ``models``."""
 
+from models.outbox import MailKind, MailStatus, OutboxMail
 from models.session import RevokeReason, SessionKind, UserSession
 from models.throttle import Limits, LoginSlot, LoginThrottle, Reservation, Verdict
 from models.user import AccountStatus, User, UserCategory
@@ -9,6 +10,9 @@ __all__ = [
     "Limits",
     "LoginSlot",
     "LoginThrottle",
+    "MailKind",
+    "MailStatus",
+    "OutboxMail",
     "Reservation",
     "RevokeReason",
     "SessionKind",

@@ -5,6 +5,7 @@ from typing import Any
 
 import strawberry
 
+from mailer.render import Composer
 from schema.catalog import Lang
 from security.clock import Clock
 from security.passwords import PasswordHasher
@@ -13,11 +14,13 @@ from security.policy import Policy
 
 @dataclass(frozen=True, slots=True)
 class Services:
-    """What lives as long as the app: policy numbers, the clock and the hasher."""
+    """What lives as long as the app: policy numbers, the clock, the hasher and
+    the mail composer (sender and link base for the outbox)."""
 
     policy: Policy
     clock: Clock
     hasher: PasswordHasher
+    composer: Composer = field(default_factory=Composer)
 
 
 @dataclass
