@@ -74,14 +74,16 @@ async def claim(*, now: datetime, limit: int, lease: timedelta) -> list[OutboxMa
     """
     token = uuid.uuid4().hex
     async with in_transaction() as conn:
-        ids = (
+        # only(), not values_list(): Tortoise drops FOR UPDATE from the latter.
+        due = (
             await OutboxMail.filter(_due(now))
             .order_by("next_attempt_at", "id")
             .limit(limit)
             .select_for_update(skip_locked=True)
+            .only("id")
             .using_db(conn)
-            .values_list("id", flat=True)
         )
+        ids = [row.id for row in due]
         if not ids:
             return []
         await (

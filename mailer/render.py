@@ -187,28 +187,44 @@ def footer() -> tuple[Template, Template]:
 
 _RULE = "―" * 30
 CRLF = "\r\n"
-# An encoded word may be 75 characters; "=?utf-8?b?" and "?=" take 12, leaving
-# 63 base64 characters, which carry 45 bytes (47 rounds down to whole groups).
-_WORD_BYTES = 45
+# RFC 2047: a line holding encoded words stays within 76 characters; each word
+# spends 12 on "=?utf-8?b?" and "?=", and carries 3 bytes per 4 base64 characters.
+_LINE = 76
+_WORD_OVERHEAD = 12
 
 
-def _header_safe(value: str) -> str:
-    if not value.isascii() or "\r" in value or "\n" in value:
-        raise ValueError("a header value must be one line of ASCII")
+def _word_bytes(room: int) -> int:
+    return (room - _WORD_OVERHEAD) // 4 * 3
+
+
+def _header_safe_lines(value: str) -> str:
+    if "\r" in value or "\n" in value:
+        raise ValueError("a header value must be one line")
     return value
 
 
-def encode_header(value: str) -> str:
-    """RFC 2047 encoded words (UTF-8, base64), folded; ASCII passes unchanged."""
-    if value.isascii():
-        return _header_safe(value)
+def _header_safe(value: str) -> str:
+    if not value.isascii():
+        raise ValueError("a header value must be one line of ASCII")
+    return _header_safe_lines(value)
+
+
+def encode_header(value: str, *, name: str = "Subject") -> str:
+    """The value of header ``name`` as RFC 2047 encoded words (UTF-8, base64),
+    folded so that no line passes 76 characters; short ASCII passes unchanged."""
+    _header_safe_lines(value)
+    used = len(name) + 2  # "Subject: "
+    if value.isascii() and used + len(value) <= _LINE:
+        return value
     words: list[bytes] = []
     chunk = b""
+    room = _word_bytes(_LINE - used)
     for char in value:
         encoded = char.encode("utf-8")
-        if len(chunk) + len(encoded) > _WORD_BYTES:
+        if len(chunk) + len(encoded) > room:
             words.append(chunk)
             chunk = b""
+            room = _word_bytes(_LINE - 1)  # continuation lines start with a space
         chunk += encoded
     words.append(chunk)
     return (CRLF + " ").join(

@@ -49,9 +49,7 @@ class OutboxMail(Model):
     )
     recipient = fields.CharField(max_length=254)
     message = fields.TextField(null=True)
-    status = fields.CharEnumField(
-        MailStatus, max_length=16, default=MailStatus.PENDING
-    )
+    status = fields.CharEnumField(MailStatus, max_length=16, default=MailStatus.PENDING)
     # Hand-overs to a reachable server (counted at claim, given back when the
     # server could not be reached); MAX_ATTEMPTS of them end in DEAD.
     attempts = fields.IntField(default=0)

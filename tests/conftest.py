@@ -3,6 +3,8 @@ reachable), a settable clock, a counting password hasher, a user with a known
 password, and an ``execute`` helper over the real schema."""
 
 import asyncio
+import email
+import email.policy
 import os
 import shutil
 import uuid
@@ -10,6 +12,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import timedelta
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +20,7 @@ import asyncpg
 import httpx
 import pytest
 import uvicorn
+from aiosmtpd.smtp import Envelope
 from starlette.applications import Starlette
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.contrib.test import truncate_all_models
@@ -24,6 +28,9 @@ from tortoise.contrib.test import truncate_all_models
 from app.database import connected, migrate
 from app.main import create_app
 from app.settings import Settings
+from mailer.sink import SmtpSink, start_sink
+from mailer.smtp import SmtpTarget, SmtpTransport
+from mailer.worker import DeliveryPolicy, DeliveryWorker
 from models import User
 from resolvers.admin import create_user
 from schema.catalog import Lang
@@ -251,3 +258,119 @@ async def log_in(execute: Caller, auth_id: str, password: str = PASSWORD) -> str
 
 
 MINUTE = timedelta(minutes=1)
+
+
+class RecordingHandler:
+    """A real SMTP server's handler that keeps what it receives in memory.
+
+    ``rcpt_replies`` / ``data_replies`` are answers for the next RCPT / DATA
+    commands (e.g. "550 5.1.1 no such user"); when empty, everything is accepted.
+    ``on_data`` runs when a message arrives, before the server answers.
+    """
+
+    def __init__(self) -> None:
+        self.received: list[EmailMessage] = []
+        self.raw: list[bytes] = []
+        self.rcpt_replies: list[str] = []
+        self.data_replies: list[str] = []
+        self.on_data: Callable[[], None] | None = None
+        self.arrived = asyncio.Condition()
+
+    async def handle_RCPT(
+        self,
+        server: object,
+        session: object,
+        envelope: Envelope,
+        address: str,
+        rcpt_options: list[str],
+    ) -> str:
+        if self.rcpt_replies:
+            return self.rcpt_replies.pop(0)
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(
+        self, server: object, session: object, envelope: Envelope
+    ) -> str:
+        if self.on_data is not None:
+            self.on_data()
+        if self.data_replies:
+            return self.data_replies.pop(0)
+        content = envelope.original_content or b""
+        parsed = email.message_from_bytes(content, policy=email.policy.default)
+        assert isinstance(parsed, EmailMessage)
+        async with self.arrived:
+            self.raw.append(content)
+            self.received.append(parsed)
+            self.arrived.notify_all()
+        return "250 Message accepted"
+
+    async def wait_for(self, count: int) -> None:
+        """Until ``count`` messages have arrived (the test fails after 30 s)."""
+        async with asyncio.timeout(30), self.arrived:
+            await self.arrived.wait_for(lambda: len(self.received) >= count)
+
+    def message_ids(self) -> list[str]:
+        return [str(message["Message-ID"]) for message in self.received]
+
+
+@dataclass
+class SmtpServer:
+    """A real aiosmtpd server on 127.0.0.1 and the handler recording its mail."""
+
+    handler: RecordingHandler
+    port: int
+    sink: SmtpSink | None
+
+    @property
+    def url(self) -> str:
+        return f"smtp://127.0.0.1:{self.port}"
+
+    async def stop(self) -> None:
+        if self.sink is not None:
+            await self.sink.close()
+            self.sink = None
+
+    async def start(self, **smtp_options: Any) -> None:
+        """(Re)start on the same port, e.g. after a test took it down."""
+        await self.stop()
+        self.sink = await start_sink(self.handler, port=self.port, **smtp_options)
+
+
+@pytest.fixture
+async def smtp() -> AsyncIterator[SmtpServer]:
+    handler = RecordingHandler()
+    sink = await start_sink(handler)
+    server = SmtpServer(handler=handler, port=sink.port, sink=sink)
+    yield server
+    await server.stop()
+
+
+FAST_DELIVERY = DeliveryPolicy(
+    batch_size=10,
+    poll_interval=timedelta(milliseconds=20),
+    retry_base=timedelta(seconds=1),
+    retry_max=timedelta(seconds=8),
+    max_attempts=3,
+    claim_lease=timedelta(minutes=5),
+    sweep_interval=timedelta(hours=1),
+)
+
+
+@pytest.fixture
+def make_worker(
+    db: str, services: Services, smtp: SmtpServer
+) -> Callable[..., DeliveryWorker]:
+    """A delivery worker on the test clock, sending to the ``smtp`` server."""
+
+    def make(target: SmtpTarget | None = None, **policy: Any) -> DeliveryWorker:
+        return DeliveryWorker(
+            transport=SmtpTransport(
+                target or SmtpTarget(host="127.0.0.1", port=smtp.port, timeout=10)
+            ),
+            composer=services.composer,
+            clock=services.clock,
+            policy=replace(FAST_DELIVERY, **policy),
+        )
+
+    return make

@@ -153,10 +153,18 @@ def _free_port() -> int:
         return port
 
 
-def _serve_then_log_in(url: str) -> None:
-    """Serve a fresh database (serve migrates it), create a user, log in, call me."""
+def _serve_then_log_in(url: str, mail_dir: Path) -> None:
+    """Serve a fresh database (serve migrates it), create a user, log in, call me;
+    the worker inside serve mails the user's expiry reminder to the embedded sink."""
     port = _free_port()
-    env = {**os.environ, "RAS_DATABASE_URL": url}
+    env = {
+        **os.environ,
+        "RAS_DATABASE_URL": url,
+        "RAS_MAIL_DIR": str(mail_dir),
+        "RAS_MAIL_SWEEP_SECONDS": "0.2",
+        "RAS_MAIL_POLL_SECONDS": "0.1",
+    }
+    env.pop("RAS_SMTP_URL", None)
     server = subprocess.Popen(  # noqa: S603
         [*CLI, "serve", "--host", "127.0.0.1", "--port", str(port)],
         env=env,
@@ -173,7 +181,11 @@ def _serve_then_log_in(url: str) -> None:
             except httpx.TransportError:
                 time.sleep(0.05)
         args = ["user", "create", "--email", "a@example.com", "--name", "Taro"]
-        auth_id = _run([*args, "--password", PASSWORD], url).stdout.strip()
+        # A password that expires in 20 days is due for its 30-day reminder.
+        created = _run(
+            [*args, "--password", PASSWORD], url, RAS_PASSWORD_MAX_AGE_DAYS="20"
+        )
+        auth_id = created.stdout.strip()
         query = (
             f'mutation {{ login(input: {{authId: "{auth_id}", password: "{PASSWORD}"}})'
             " { __typename ... on LoginSuccess { token } } }"
@@ -185,6 +197,10 @@ def _serve_then_log_in(url: str) -> None:
             json={"query": "{ me { ... on User { authId } } }"},
             headers={"Authorization": f"Bearer {token}"},
         ).json()
+        for _ in range(200):
+            if list(mail_dir.glob("*.eml")):
+                break
+            time.sleep(0.05)
     finally:
         server.terminate()
         output, _ = server.communicate(timeout=30)
@@ -193,13 +209,27 @@ def _serve_then_log_in(url: str) -> None:
     assert "POST '/graphql' 200" in output
     assert token not in output
     assert PASSWORD not in output
+    assert "a@example.com" not in output  # not even from the SMTP sink's log
+    listing = _run(["mail", "list"], url, RAS_MAIL_DIR=str(mail_dir))
+    shown = _run(["mail", "show"], url, RAS_MAIL_DIR=str(mail_dir))
+    assert listing.returncode == 0, listing.stderr
+    assert "a@example.com" in listing.stdout
+    assert "Your password expires soon (days left: 20)" in listing.stdout
+    assert shown.returncode == 0, shown.stderr
+    assert f"認証ID {auth_id} のパスワードの有効期限" in shown.stdout
 
 
-def test_serve_migrates_a_fresh_sqlite_database_and_answers(tmp_path: Path) -> None:
-    _serve_then_log_in(f"sqlite://{tmp_path / 'var' / 'serve.sqlite3'}")
+def test_serve_migrates_a_fresh_sqlite_database_answers_and_mails(
+    tmp_path: Path,
+) -> None:
+    _serve_then_log_in(
+        f"sqlite://{tmp_path / 'var' / 'serve.sqlite3'}", tmp_path / "mail"
+    )
 
 
 @pytest.mark.skipif("postgres" not in BACKENDS, reason="PostgreSQL not reachable")
-async def test_serve_migrates_a_fresh_postgres_database_and_answers() -> None:
+async def test_serve_migrates_a_fresh_postgres_database_answers_and_mails(
+    tmp_path: Path,
+) -> None:
     async with empty_postgres_database("ras_serve") as url:
-        await asyncio.to_thread(_serve_then_log_in, url)
+        await asyncio.to_thread(_serve_then_log_in, url, tmp_path / "mail")

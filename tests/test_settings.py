@@ -47,6 +47,16 @@ def test_durations_accept_any_positive_number_of_seconds(
         ("RAS_PASSWORD_MAX_AGE_DAYS", "-1"),
         ("RAS_ARGON2_MEMORY_KIB", "1024"),
         ("RAS_SMTP_URL", "http://mail.example.com"),
+        # A password must not cross the network in clear text.
+        ("RAS_SMTP_URL", "smtp://user:secret@mail.example.com:25"),
+        ("RAS_SMTP_CA_FILE", "/no/such/ca.pem"),
+        ("RAS_MAIL_FROM", "not an address"),
+        ("RAS_MAIL_FROM", "no-reply@example.jp\r\nBcc: all@example.com"),
+        ("RAS_PUBLIC_URL", "javascript:alert(1)"),
+        ("RAS_PUBLIC_URL", "https://portal.example.jp/?next=x"),
+        ("RAS_MAIL_BATCH_SIZE", "0"),
+        ("RAS_MAIL_RETRY_BASE_SECONDS", "0"),
+        ("RAS_MAIL_MAX_ATTEMPTS", "0"),
         ("RAS_DATABASE_URL", "mysql://x/y"),
     ],
 )
@@ -66,3 +76,19 @@ def test_smtp_url_forms_are_accepted() -> None:
         "smtps://mail:465",
     ):
         assert Settings(smtp_url=url).smtp_url == url
+
+
+def test_mail_settings_reach_the_composer(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RAS_MAIL_FROM", "入管 <no-reply@ras-immi.example.jp>")
+    monkeypatch.setenv("RAS_PUBLIC_URL", "https://portal.example.jp/ras/")
+
+    composer = build_services(load_settings()).composer
+
+    assert composer.envelope_sender == "no-reply@ras-immi.example.jp"
+    assert composer.domain == "ras-immi.example.jp"
+    assert composer.public_url == "https://portal.example.jp/ras"
+
+
+def test_plain_smtp_with_credentials_is_allowed_on_loopback_only() -> None:
+    assert Settings(smtp_url="smtp://u:p@127.0.0.1:1025").smtp_url is not None
+    assert Settings(smtp_url="smtp://u:p@localhost:1025").smtp_url is not None
