@@ -209,6 +209,7 @@ def _header_safe(value: str) -> str:
     return _header_safe_lines(value)
 
 
+@functools.lru_cache(maxsize=1024)  # a kind's subject rarely changes: encode once
 def encode_header(value: str, *, name: str = "Subject") -> str:
     """The value of header ``name`` as RFC 2047 encoded words (UTF-8, base64),
     folded so that no line passes 76 characters; short ASCII passes unchanged."""
