@@ -6,10 +6,13 @@ and by however many workers, the sweep runs.
 """
 
 import math
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+from tortoise.expressions import Subquery
+
 from mailer.outbox import outbox_row
-from mailer.render import AccountLocked, Composer, PasswordExpiring
+from mailer.render import AccountLocked, Composer, Mail, PasswordExpiring
 from models import AccountStatus, LoginThrottle, OutboxMail, User
 
 REMINDER_DAYS = (7, 30)
@@ -20,18 +23,20 @@ def _stamp(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%S.%f")
 
 
-async def _insert_new(rows: list[OutboxMail]) -> int:
-    """Insert the rows whose dedupe key is not taken yet; return how many."""
-    if not rows:
+Pending = list[tuple[str, Callable[[], OutboxMail]]]
+
+
+async def _insert_new(candidates: Pending) -> int:
+    """Compose and insert the notices whose dedupe key is not taken yet."""
+    if not candidates:
         return 0
-    keys = [row.dedupe_key for row in rows]
     taken = {
         str(key)
-        for key in await OutboxMail.filter(dedupe_key__in=keys).values_list(
-            "dedupe_key", flat=True
-        )
+        for key in await OutboxMail.filter(
+            dedupe_key__in=[key for key, _ in candidates]
+        ).values_list("dedupe_key", flat=True)
     }
-    fresh = [row for row in rows if row.dedupe_key not in taken]
+    fresh = [build() for key, build in candidates if key not in taken]
     # Another worker may insert the same key between the check and here: the
     # unique key turns that into a no-op (ON CONFLICT DO NOTHING / INSERT OR IGNORE).
     await OutboxMail.bulk_create(fresh, ignore_conflicts=True)
@@ -62,32 +67,30 @@ async def enqueue_expiry_reminders(composer: Composer, *, now: datetime) -> int:
         )
         if not users:
             return written
-        rows = []
+        candidates: Pending = []
         for user in users:
             expires_at = user.password_expires_at
             if expires_at is None:  # excluded by the query; keeps mypy honest
                 continue
             left = expires_at - now
             window = min(d for d in REMINDER_DAYS if left <= timedelta(days=d))
-            days = min(window, math.ceil(left / timedelta(days=1)))
             mail = PasswordExpiring(
                 to=user.email,
                 name=user.name,
                 auth_id=user.auth_id,
                 expires_at=expires_at,
-                days=days,
+                days=min(window, math.ceil(left / timedelta(days=1))),
             )
-            rows.append(
-                outbox_row(
-                    composer,
-                    mail,
-                    now=now,
-                    user_id=user.id,
-                    dedupe_key=f"expiry:{window}:{user.id}:{_stamp(expires_at)}",
-                )
-            )
-        written += await _insert_new(rows)
+            key = f"expiry:{window}:{user.id}:{_stamp(expires_at)}"
+            candidates.append((key, _builder(composer, mail, now, user.id, key)))
+        written += await _insert_new(candidates)
         last_id = users[-1].id
+
+
+def _builder(
+    composer: Composer, mail: Mail, now: datetime, user_id: int, key: str
+) -> Callable[[], OutboxMail]:
+    return lambda: outbox_row(composer, mail, now=now, user_id=user_id, dedupe_key=key)
 
 
 async def enqueue_lock_notices(composer: Composer, *, now: datetime) -> int:
@@ -95,26 +98,31 @@ async def enqueue_lock_notices(composer: Composer, *, now: datetime) -> int:
 
     Written by the sweep rather than by the login that locked the ID: a write
     that only happens for IDs that exist would make that login measurably slower
-    for real IDs than for made-up ones.
+    for real IDs than for made-up ones. The database joins the locks to real
+    accounts, so locks on made-up IDs (however many an attacker makes) cost the
+    sweep nothing.
     """
+    locked_keys = Subquery(LoginThrottle.filter(locked_until__gt=now).values("key"))
     written = 0
-    last_key = ""
+    last_id = 0
     while True:
-        throttles = (
-            await LoginThrottle.filter(key__gt=last_key, locked_until__gt=now)
-            .order_by("key")
+        users = (
+            await User.filter(id__gt=last_id, auth_id__in=locked_keys)
+            .exclude(status=AccountStatus.DELETED)
+            .order_by("id")
             .limit(_PAGE)
         )
-        if not throttles:
+        if not users:
             return written
-        locks = {t.key: t.locked_until for t in throttles}
-        users = await User.filter(auth_id__in=list(locks)).exclude(
-            status=AccountStatus.DELETED
+        locks = dict(
+            await LoginThrottle.filter(
+                key__in=[user.auth_id for user in users], locked_until__gt=now
+            ).values_list("key", "locked_until")
         )
-        rows = []
+        candidates: Pending = []
         for user in users:
-            locked_until = locks[user.auth_id]
-            if locked_until is None:  # excluded by the query; keeps mypy honest
+            locked_until = locks.get(user.auth_id)
+            if locked_until is None:  # the lock ran out between the two queries
                 continue
             mail = AccountLocked(
                 to=user.email,
@@ -122,14 +130,7 @@ async def enqueue_lock_notices(composer: Composer, *, now: datetime) -> int:
                 auth_id=user.auth_id,
                 locked_until=locked_until,
             )
-            rows.append(
-                outbox_row(
-                    composer,
-                    mail,
-                    now=now,
-                    user_id=user.id,
-                    dedupe_key=f"locked:{user.id}:{_stamp(locked_until)}",
-                )
-            )
-        written += await _insert_new(rows)
-        last_key = throttles[-1].key
+            key = f"locked:{user.id}:{_stamp(locked_until)}"
+            candidates.append((key, _builder(composer, mail, now, user.id, key)))
+        written += await _insert_new(candidates)
+        last_id = users[-1].id

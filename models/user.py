@@ -50,6 +50,8 @@ class User(Model):
 
     class Meta:
         table = "users"
+        # For the expiry-reminder sweep.
+        indexes = (("password_expires_at",),)
 
     def usage_expired(self, now: datetime) -> bool:
         return self.usage_expires_at is not None and self.usage_expires_at <= now

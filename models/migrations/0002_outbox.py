@@ -34,4 +34,8 @@ class Migration(migrations.Migration):
             options={'table': 'outbox_mails', 'app': 'models', 'indexes': [Index(fields=['status', 'next_attempt_at'])], 'pk_attr': 'id', 'table_description': 'One mail, written in the same transaction as the change it reports.'},
             bases=['Model'],
         ),
+        ops.AddIndex(
+            model_name='User',
+            index=Index(fields=['password_expires_at']),
+        ),
     ]
