@@ -93,6 +93,9 @@ def _configure_logging(settings: Settings) -> None:
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
         stream=sys.stderr,
     )
+    # The ORM's DEBUG log prints query values: outbox bodies hold one-time links.
+    for name in ("tortoise", "aiosqlite", "asyncpg"):
+        logging.getLogger(name).setLevel(max(logging.INFO, logging.root.level))
 
 
 def _refuse_unready(settings: Settings) -> int | None:

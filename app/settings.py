@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MODELS_APP = "models"
@@ -57,7 +57,7 @@ class Settings(BaseSettings):
     mail_poll_seconds: float = Field(default=1.0, gt=0, le=3600)
     mail_retry_base_seconds: float = Field(default=1.0, gt=0, le=3600)
     mail_retry_max_seconds: float = Field(default=60.0, gt=0, le=86400)
-    mail_max_attempts: int = Field(default=20, ge=1, le=1000)
+    mail_max_attempts: int = Field(default=100, ge=1, le=10000)
     mail_claim_seconds: float = Field(default=300.0, gt=0, le=86400)
     mail_sweep_seconds: float = Field(default=300.0, gt=0, le=86400)
 
@@ -97,7 +97,16 @@ class Settings(BaseSettings):
         if value in (None, ""):
             return None
         parts = urlsplit(value)
-        if parts.scheme not in {"smtp", "smtps", "smtp+starttls"} or not parts.hostname:
+        try:
+            port = parts.port
+        except ValueError:
+            port = -1
+        if (
+            parts.scheme not in {"smtp", "smtps", "smtp+starttls"}
+            or not parts.hostname
+            or port == 0
+            or port == -1
+        ):
             raise ValueError(
                 "must look like smtp://host:25, smtp+starttls://user:pass@host:587 "
                 "or smtps://host:465"
@@ -150,6 +159,17 @@ class Settings(BaseSettings):
     def is_development(self) -> bool:
         return self.environment is Environment.DEVELOPMENT
 
+    @model_validator(mode="after")
+    def _check_lease(self) -> "Settings":
+        # A batch renews its claim when half the lease is gone; the other half
+        # must hold the slowest message (a few SMTP commands, each up to the
+        # timeout), or a second worker could take the row over mid-send.
+        if self.mail_claim_seconds < 10 * self.smtp_timeout_seconds:
+            raise ValueError(
+                "RAS_MAIL_CLAIM_SECONDS must be at least 10 × RAS_SMTP_TIMEOUT_SECONDS"
+            )
+        return self
+
     def production_problems(self) -> list[str]:
         """What keeps this configuration from serving real users."""
         problems = []
@@ -160,6 +180,11 @@ class Settings(BaseSettings):
             )
         if urlsplit(self.public_url).scheme != "https":
             problems.append("RAS_PUBLIC_URL: must be https:// in production")
+        domain = parseaddr(self.mail_from)[1].rpartition("@")[2].lower()
+        if domain == "localhost" or "." not in domain:
+            problems.append(
+                "RAS_MAIL_FROM: needs the agency's sending domain in production"
+            )
         return problems
 
     def tortoise_config(self) -> dict[str, Any]:
@@ -185,8 +210,11 @@ def load_settings(**overrides: Any) -> Settings:
     except ValidationError as exc:
         problems = []
         for error in exc.errors():
-            name = "RAS_" + "_".join(str(p) for p in error["loc"]).upper()
-            problems.append(f"{name}: {error['msg']}")
+            if error["loc"]:
+                name = "RAS_" + "_".join(str(p) for p in error["loc"]).upper()
+                problems.append(f"{name}: {error['msg']}")
+            else:  # a rule across several settings names them in its message
+                problems.append(str(error["msg"]))
         raise SettingsError("invalid setting " + "; ".join(problems)) from None
 
 

@@ -5,6 +5,7 @@ dedupe key (unique in the outbox), so a notice is written once however often,
 and by however many workers, the sweep runs.
 """
 
+import logging
 import math
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -13,7 +14,10 @@ from tortoise.expressions import Subquery
 
 from mailer.outbox import outbox_row
 from mailer.render import AccountLocked, Composer, Mail, PasswordExpiring
+from mailer.smtp import clean_text
 from models import AccountStatus, LoginThrottle, OutboxMail, User
+
+logger = logging.getLogger("ras_identity.mail")
 
 REMINDER_DAYS = (7, 30)
 _PAGE = 500
@@ -36,7 +40,17 @@ async def _insert_new(candidates: Pending) -> int:
             dedupe_key__in=[key for key, _ in candidates]
         ).values_list("dedupe_key", flat=True)
     }
-    fresh = [build() for key, build in candidates if key not in taken]
+    fresh = []
+    for key, build in candidates:
+        if key in taken:
+            continue
+        try:
+            fresh.append(build())
+        except ValueError as exc:
+            # One bad row (an address imported around the checks) must not
+            # stop everyone else's notices.
+            logger.error("notice %s not written: %s", key, clean_text(str(exc)))
+
     # Another worker may insert the same key between the check and here: the
     # unique key turns that into a no-op (ON CONFLICT DO NOTHING / INSERT OR IGNORE).
     await OutboxMail.bulk_create(fresh, ignore_conflicts=True)

@@ -98,18 +98,23 @@ async def claim(*, now: datetime, limit: int, lease: timedelta) -> list[OutboxMa
     return await OutboxMail.filter(claim=token).order_by("next_attempt_at", "id")
 
 
-async def extend(rows: Sequence[OutboxMail], *, until: datetime) -> None:
-    """Keep a long batch's remaining rows claimed (they share one claim token)."""
+async def extend(rows: Sequence[OutboxMail], *, until: datetime) -> int:
+    """Keep a long batch's remaining rows claimed; return how many are still
+    this worker's (fewer than ``rows`` means the lease ran out and another worker
+    has taken some over)."""
     if not rows:
-        return
-    await OutboxMail.filter(
-        id__in=[row.id for row in rows], claim=rows[0].claim
+        return 0
+    return await OutboxMail.filter(
+        id__in=[row.id for row in rows], claim=rows[0].claim, status=MailStatus.PENDING
     ).update(claimed_until=until)
 
 
-async def mark_sent(rows: Iterable[OutboxMail], *, now: datetime) -> int:
-    """The server took these: SENT, and the body (which may hold a link) erased."""
-    ids = [row.id for row in rows]
+async def mark_sent(ids: Iterable[int], *, now: datetime) -> int:
+    """The server took these: SENT, and the body (which may hold a link) erased.
+
+    Not limited to this worker's claim: the mail went out, whoever holds the row.
+    """
+    ids = list(ids)
     if not ids:
         return 0
     return await OutboxMail.filter(id__in=ids, status=MailStatus.PENDING).update(
@@ -123,8 +128,15 @@ async def mark_sent(rows: Iterable[OutboxMail], *, now: datetime) -> int:
 
 
 async def mark_dead(row: OutboxMail, *, error: str) -> None:
-    """Given up for good: DEAD with the error kept, the body erased, never deleted."""
-    await OutboxMail.filter(id=row.id, status=MailStatus.PENDING).update(
+    """Given up for good: DEAD with the error kept, the body erased, never deleted.
+
+    This and the changes below touch a row only while this worker's claim holds,
+    so a worker whose lease ran out cannot undo the claim of the one that took
+    the row over.
+    """
+    await OutboxMail.filter(
+        id=row.id, claim=row.claim, status=MailStatus.PENDING
+    ).update(
         status=MailStatus.DEAD,
         message=None,
         claim=None,
@@ -135,7 +147,9 @@ async def mark_dead(row: OutboxMail, *, error: str) -> None:
 
 async def defer(row: OutboxMail, *, error: str, retry_at: datetime) -> None:
     """A temporary failure: try again at ``retry_at``."""
-    await OutboxMail.filter(id=row.id, status=MailStatus.PENDING).update(
+    await OutboxMail.filter(
+        id=row.id, claim=row.claim, status=MailStatus.PENDING
+    ).update(
         failures=F("failures") + 1,
         next_attempt_at=retry_at,
         claim=None,
@@ -161,4 +175,6 @@ async def release(
     if error is not None:
         changes["failures"] = F("failures") + 1
         changes["last_error"] = error
-    await OutboxMail.filter(id__in=ids, status=MailStatus.PENDING).update(**changes)
+    await OutboxMail.filter(
+        id__in=ids, claim=rows[0].claim, status=MailStatus.PENDING
+    ).update(**changes)

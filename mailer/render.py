@@ -14,7 +14,7 @@ import functools
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from email.utils import format_datetime, parseaddr
+from email.utils import format_datetime, formataddr, parseaddr
 from importlib import resources
 from string import Template
 from typing import ClassVar
@@ -256,7 +256,11 @@ class Composer:
         display, address = parseaddr(sender)
         self.envelope_sender = address
         self.domain = address.rpartition("@")[2]
-        self._from = f"{encode_header(display)} <{address}>" if display else address
+        if display and not display.isascii():
+            self._from = f"{encode_header(display, name='From')} <{address}>"
+        else:
+            # formataddr quotes an ASCII name with specials ("Agency, Japan").
+            self._from = formataddr((display, address))
         self.public_url = public_url.rstrip("/")
 
     def values(self, mail: Mail) -> dict[str, str]:

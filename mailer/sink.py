@@ -36,7 +36,15 @@ class MailDirHandler:
         self, server: SMTP, session: Session, envelope: Envelope
     ) -> str:
         content = envelope.original_content or b""
-        await asyncio.to_thread(self.store, content)
+        try:
+            await asyncio.to_thread(self.store, content)
+        except OSError as exc:
+            # A full disk or a folder that cannot be written is temporary:
+            # the worker keeps the mail and tries again.
+            logging.getLogger("ras_identity.mail").error(
+                "mail sink cannot write under %s: %s", self.directory, exc.strerror
+            )
+            return "451 4.3.0 Cannot store the message now"
         return "250 Message accepted for delivery"
 
     def store(self, content: bytes) -> Path:
@@ -118,8 +126,15 @@ class StoredMail:
         part = self.message.get_body(preferencelist=("plain",))
         if part is None:
             return ""
-        content = part.get_content()
-        return str(content).replace("\r\n", "\n")
+        try:
+            content = str(part.get_content())
+        except (LookupError, UnicodeError):
+            # An unknown charset (anyone on this machine can mail the sink).
+            payload = part.get_payload(decode=True)
+            content = (
+                payload.decode("utf-8", "replace") if isinstance(payload, bytes) else ""
+            )
+        return content.replace("\r\n", "\n")
 
 
 def _parse(path: Path) -> StoredMail:

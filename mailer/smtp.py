@@ -71,9 +71,10 @@ class SmtpTarget:
 class Failure(Enum):
     """How a failed hand-over is treated."""
 
-    # The server could not be reached or refused the session (connect, TLS, AUTH):
-    # nothing is known about the message, so the attempt is not counted.
-    UNREACHABLE = "unreachable"
+    # The server could not be reached, or refused the session or our envelope
+    # sender (connect, TLS, AUTH, MAIL FROM, 530): the same for every message, so
+    # no message's attempt is counted and the worker backs off as a whole.
+    SESSION = "session"
     # The server answered 4xx for this message, or the connection broke during it.
     TEMPORARY = "temporary"
     # The server answered 5xx for this message: retrying cannot help.
@@ -93,7 +94,9 @@ class SendError(Exception):
         self.connection_lost = connection_lost
 
 
-_ADDRESS = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+)")
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]"
+_ADDRESS = re.compile(rf"({_ATEXT}){_ATEXT}*@([A-Za-z0-9.-]+)")
+MAX_ERROR = 500
 
 
 def mask_addresses(text: str) -> str:
@@ -109,7 +112,18 @@ def describe_error(exc: BaseException) -> str:
         text = f"{exc.code} {exc.message}"
     else:
         text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-    return mask_addresses(" ".join(text.split()))[:500]
+    return clean_text(text)
+
+
+def clean_text(text: str) -> str:
+    """One printable line, addresses masked, short enough for the column.
+
+    Servers answer in any encoding (Shift_JIS is common in Japan); aiosmtplib
+    keeps undecodable bytes as lone surrogates, which no database column takes.
+    """
+    text = text.encode("utf-8", "replace").decode("utf-8")
+    text = "".join(c if c.isprintable() else " " for c in text)
+    return mask_addresses(" ".join(text.split()))[:MAX_ERROR]
 
 
 def _response_code(exc: BaseException) -> int | None:
@@ -127,27 +141,36 @@ class SmtpConnection:
         self._client = client
 
     async def send(self, *, sender: str, recipient: str, message: str) -> None:
-        """Raise SendError unless the server accepted the message."""
+        """Raise SendError unless the server accepted the message.
+
+        The causes are not chained (``from None``): aiosmtplib's exceptions
+        quote the recipient, and a logged chain would carry it into the log.
+        """
         try:
             await self._client.sendmail(sender, [recipient], message)
+        except aiosmtplib.SMTPSenderRefused as exc:
+            # Our envelope sender is refused: the same for every message.
+            raise SendError(Failure.SESSION, describe_error(exc)) from None
         except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError) as exc:
             raise SendError(
                 Failure.TEMPORARY, describe_error(exc), connection_lost=True
-            ) from exc
+            ) from None
         except aiosmtplib.SMTPException as exc:
             code = _response_code(exc)
+            if code == 530:  # "authentication required": a session problem
+                raise SendError(Failure.SESSION, describe_error(exc)) from None
             if code is None or code < 500:
                 # 421 means the server is closing the session.
                 raise SendError(
                     Failure.TEMPORARY,
                     describe_error(exc),
                     connection_lost=code in (None, 421),
-                ) from exc
-            raise SendError(Failure.PERMANENT, describe_error(exc)) from exc
+                ) from None
+            raise SendError(Failure.PERMANENT, describe_error(exc)) from None
         except OSError as exc:
             raise SendError(
                 Failure.TEMPORARY, describe_error(exc), connection_lost=True
-            ) from exc
+            ) from None
 
 
 class SmtpTransport:
@@ -167,7 +190,7 @@ class SmtpTransport:
 
     @asynccontextmanager
     async def connect(self) -> AsyncIterator[SmtpConnection]:
-        """An authenticated session; SendError(UNREACHABLE) if there is none."""
+        """An authenticated session; SendError(SESSION) if there is none."""
         target = self.target
         client = aiosmtplib.SMTP(
             hostname=target.host,
@@ -186,7 +209,7 @@ class SmtpTransport:
             await client.connect()
         except (aiosmtplib.SMTPException, OSError) as exc:
             client.close()
-            raise SendError(Failure.UNREACHABLE, describe_error(exc)) from exc
+            raise SendError(Failure.SESSION, describe_error(exc)) from None
         try:
             yield SmtpConnection(client)
         finally:

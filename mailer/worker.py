@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import logging
 import random
+import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -17,7 +18,13 @@ from datetime import timedelta
 from mailer.notices import enqueue_expiry_reminders, enqueue_lock_notices
 from mailer.outbox import claim, defer, extend, mark_dead, mark_sent, release
 from mailer.render import Composer
-from mailer.smtp import Failure, SendError, SmtpConnection, SmtpTransport
+from mailer.smtp import (
+    Failure,
+    SendError,
+    SmtpConnection,
+    SmtpTransport,
+    describe_error,
+)
 from models import OutboxMail
 from security.clock import Clock
 
@@ -34,7 +41,7 @@ class DeliveryPolicy:
     poll_interval: timedelta = timedelta(seconds=1)
     retry_base: timedelta = timedelta(seconds=1)
     retry_max: timedelta = timedelta(seconds=60)
-    max_attempts: int = 20
+    max_attempts: int = 100
     claim_lease: timedelta = timedelta(minutes=5)
     sweep_interval: timedelta = timedelta(minutes=5)
 
@@ -61,78 +68,115 @@ class DeliveryWorker:
         self.composer = composer
         self.clock = clock
         self.policy = policy
-        # Consecutive times the server could not be reached: the worker's own
-        # backoff, so an outage costs a connection attempt now and then, not one
-        # per row.
-        self._unreachable = 0
+        # Consecutive session failures (unreachable, refused, connection lost):
+        # the worker's own backoff, so an outage costs a connection attempt now
+        # and then, not one per row.
+        self._session_failures = 0
         self._pause = timedelta(0)
 
-    async def deliver_batch(self) -> int:
-        """Claim and send one batch; return how many rows the server was offered
-        (0 when there were none, or when the server could not be reached)."""
-        now = self.clock.now()
+    async def deliver_batch(self, stop: asyncio.Event | None = None) -> int:
+        """Claim and send one batch; return how many rows the server was offered.
+
+        Rows not offered (the session failed, the lease was lost, ``stop`` was
+        set, or the task was cancelled) are handed back with their attempt
+        uncounted.
+        """
+        loop = asyncio.get_running_loop()
+        claimed_at = loop.time()
         rows = await claim(
-            now=now, limit=self.policy.batch_size, lease=self.policy.claim_lease
+            now=self.clock.now(),
+            limit=self.policy.batch_size,
+            lease=self.policy.claim_lease,
         )
         if not rows:
             return 0
+        batch = _Batch(rows, self.clock)
         try:
             async with self.transport.connect() as connection:
-                self._unreachable = 0
-                await self._send_all(connection, rows)
+                await self._send_all(connection, batch, claimed_at, stop)
         except SendError as exc:
-            if exc.failure is not Failure.UNREACHABLE:
+            if exc.failure is not Failure.SESSION:
                 raise
-            self._unreachable += 1
-            delay = self.policy.backoff(self._unreachable)
-            self._pause = delay
-            await release(rows, error=exc.detail, retry_at=now + delay)
-            logger.warning(
-                "mail server %s unreachable (%s); %d mails wait %.1f s",
-                self.transport.target.describe(),
-                exc.detail,
-                len(rows),
-                delay.total_seconds(),
-            )
-            return 0
-        return len(rows)
+            await self._session_failed(batch, exc)
+        finally:
+            # Also when cancelled: what the server took is recorded, and what
+            # was not offered goes back to be sent by whoever comes next (only
+            # rows this worker still holds: release checks the claim).
+            await batch.marker.close()
+            await release(batch.untried(), error=None, retry_at=self.clock.now())
+        return batch.offered
+
+    async def _session_failed(self, batch: "_Batch", exc: SendError) -> None:
+        self._session_failures += 1
+        delay = self.policy.backoff(self._session_failures)
+        self._pause = delay
+        untried = batch.untried()
+        batch.next = len(batch.rows)  # handed back here, with the pause
+        await release(untried, error=exc.detail, retry_at=self.clock.now() + delay)
+        logger.warning(
+            "mail server %s: session failed (%s); %d mails wait %.1f s",
+            self.transport.target.describe(),
+            exc.detail,
+            len(untried),
+            delay.total_seconds(),
+        )
 
     async def _send_all(
-        self, connection: SmtpConnection, rows: Sequence[OutboxMail]
+        self,
+        connection: SmtpConnection,
+        batch: "_Batch",
+        claimed_at: float,
+        stop: asyncio.Event | None,
     ) -> None:
-        sent: list[OutboxMail] = []
         loop = asyncio.get_running_loop()
-        renew_at = loop.time() + self.policy.claim_lease.total_seconds() / 2
-        try:
-            for index, row in enumerate(rows):
-                if loop.time() >= renew_at:
-                    # A slow server: keep the rest of the batch from being
-                    # claimed (and sent a second time) by another worker.
-                    await extend(
-                        rows[index:], until=self.clock.now() + self.policy.claim_lease
-                    )
-                    renew_at = loop.time() + self.policy.claim_lease.total_seconds() / 2
-                try:
-                    if row.message is None:
-                        raise SendError(Failure.PERMANENT, "the row holds no message")
-                    await connection.send(
-                        sender=self.composer.envelope_sender,
-                        recipient=row.recipient,
-                        message=row.message,
-                    )
-                except SendError as exc:
-                    await self._failed(row, exc)
-                    if exc.connection_lost:
-                        await release(
-                            rows[index + 1 :], error=None, retry_at=self.clock.now()
-                        )
-                        return
-                else:
-                    sent.append(row)
-        finally:
-            # Also when cancelled mid-batch: what the server took is recorded.
-            await mark_sent(sent, now=self.clock.now())
-            for row in sent:
+        lease = self.policy.claim_lease
+        while batch.next < len(batch.rows):
+            if stop is not None and stop.is_set():
+                return  # shutting down: the rest goes back to other workers
+            if loop.time() - claimed_at >= lease.total_seconds() / 2:
+                # A slow server: renew before half the lease is gone (settings
+                # keep the lease above ten SMTP timeouts, so one message always
+                # fits in the other half).
+                untried = batch.untried()
+                claimed_at = loop.time()
+                kept = await extend(untried, until=self.clock.now() + lease)
+                if kept < len(untried):
+                    # Another worker has some of these now; sending on would
+                    # send them twice. What is still ours is handed back.
+                    logger.warning("mail batch lost its claim (lease ran out)")
+                    return
+            row = batch.rows[batch.next]
+            batch.next += 1
+            batch.offered += 1
+            try:
+                if row.message is None:
+                    raise SendError(Failure.PERMANENT, "the row holds no message")
+                await connection.send(
+                    sender=self.composer.envelope_sender,
+                    recipient=row.recipient,
+                    message=row.message,
+                )
+            except SendError as exc:
+                if exc.failure is Failure.SESSION:
+                    batch.next -= 1  # not this message's fault: uncounted
+                    batch.offered -= 1
+                    raise
+                await self._failed(row, exc)
+                if exc.connection_lost:
+                    await self._session_failed(batch, exc)
+                    return
+            except Exception as exc:
+                # Unforeseen (a reply the client cannot parse …): this row is
+                # deferred, and the connection is not trusted any further.
+                failure = SendError(
+                    Failure.TEMPORARY, describe_error(exc), connection_lost=True
+                )
+                await self._failed(row, failure)
+                await self._session_failed(batch, failure)
+                return
+            else:
+                batch.marker.add(row)
+                self._session_failures = 0
                 logger.info("mail %d (%s) sent", row.id, row.kind.value)
 
     async def _failed(self, row: OutboxMail, exc: SendError) -> None:
@@ -166,7 +210,8 @@ class DeliveryWorker:
         return written
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Deliver until ``stop`` is set; a batch in progress is finished first."""
+        """Deliver until ``stop`` is set; the message in progress is finished,
+        the rest of its batch handed back for other workers."""
         loop = asyncio.get_running_loop()
         next_sweep = loop.time()
         logger.info(
@@ -180,14 +225,63 @@ class DeliveryWorker:
                         loop.time() + self.policy.sweep_interval.total_seconds()
                     )
                     await self.sweep()
-                handled = await self.deliver_batch()
-            except Exception:
-                # The database may be restarting; the rows are safe in it.
-                logger.exception("mail worker pass failed; trying again")
+                handled = await self.deliver_batch(stop)
+            except Exception as exc:
+                # The database may be restarting; the rows are safe in it. The
+                # message is cleaned like a server reply (no addresses), and the
+                # traceback lists code locations only.
+                logger.error(
+                    "mail worker pass failed (%s); trying again\n%s",
+                    describe_error(exc),
+                    "".join(traceback.format_tb(exc.__traceback__)).rstrip(),
+                )
+            # A full batch goes straight on to the next, unless the session
+            # failed: then the worker waits out its backoff.
+            pause = self._pause
+            self._pause = timedelta(0)
             if handled < self.policy.batch_size:
-                # After an unreachable server, wait out the worker's backoff.
-                pause = max(self.policy.poll_interval, self._pause)
-                self._pause = timedelta(0)
+                pause = max(pause, self.policy.poll_interval)
+            if pause > timedelta(0):
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), pause.total_seconds())
         logger.info("mail worker stopped")
+
+
+class _SentMarker:
+    """Records SENT for accepted rows as they are accepted, in small group
+    commits that overlap the next SMTP exchange: a worker killed mid-batch
+    sends again only the mail it had not yet recorded, not the whole batch."""
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        self._ids: list[int] = []
+        self._task: asyncio.Task[None] | None = None
+
+    def add(self, row: OutboxMail) -> None:
+        self._ids.append(row.id)
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._flush())
+
+    async def _flush(self) -> None:
+        while self._ids:
+            ids, self._ids = self._ids, []
+            await mark_sent(ids, now=self._clock.now())
+
+    async def close(self) -> None:
+        """Wait until every accepted row is recorded."""
+        if self._task is not None:
+            await self._task
+        await self._flush()
+
+
+class _Batch:
+    """The claimed rows and how far the worker got through them."""
+
+    def __init__(self, rows: Sequence[OutboxMail], clock: Clock) -> None:
+        self.rows = rows
+        self.next = 0  # rows[next:] have not been offered to the server
+        self.offered = 0
+        self.marker = _SentMarker(clock)
+
+    def untried(self) -> Sequence[OutboxMail]:
+        return self.rows[self.next :]

@@ -263,18 +263,34 @@ MINUTE = timedelta(minutes=1)
 class RecordingHandler:
     """A real SMTP server's handler that keeps what it receives in memory.
 
-    ``rcpt_replies`` / ``data_replies`` are answers for the next RCPT / DATA
-    commands (e.g. "550 5.1.1 no such user"); when empty, everything is accepted.
-    ``on_data`` runs when a message arrives, before the server answers.
+    ``mail_replies`` / ``rcpt_replies`` / ``data_replies`` are answers for the
+    next MAIL / RCPT / DATA commands (e.g. "550 5.1.1 no such user"); when empty,
+    everything is accepted. ``on_data`` runs (and is awaited, if it is a
+    coroutine function) when a message arrives, before the server answers.
     """
 
     def __init__(self) -> None:
         self.received: list[EmailMessage] = []
         self.raw: list[bytes] = []
+        self.mail_replies: list[str] = []
         self.rcpt_replies: list[str] = []
         self.data_replies: list[str] = []
-        self.on_data: Callable[[], None] | None = None
+        self.on_data: Callable[[Any], Any] | None = None
+        self.data_commands = 0
         self.arrived = asyncio.Condition()
+
+    async def handle_MAIL(
+        self,
+        server: object,
+        session: object,
+        envelope: Envelope,
+        address: str,
+        mail_options: list[str],
+    ) -> str:
+        if self.mail_replies:
+            return self.mail_replies.pop(0)
+        envelope.mail_from = address
+        return "250 OK"
 
     async def handle_RCPT(
         self,
@@ -292,8 +308,11 @@ class RecordingHandler:
     async def handle_DATA(
         self, server: object, session: object, envelope: Envelope
     ) -> str:
+        self.data_commands += 1
         if self.on_data is not None:
-            self.on_data()
+            outcome = self.on_data(server)
+            if asyncio.iscoroutine(outcome):
+                await outcome
         if self.data_replies:
             return self.data_replies.pop(0)
         content = envelope.original_content or b""

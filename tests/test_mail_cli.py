@@ -60,11 +60,13 @@ def test_mail_show_refuses_an_unknown_or_ambiguous_id(tmp_path: Path) -> None:
     env = {"RAS_MAIL_DIR": str(folder)}
     url = f"sqlite://{tmp_path / 'unused.sqlite3'}"
 
+    outside = file_mail(tmp_path, "outside", "not in the mail folder")
     unknown = _run(["mail", "show", "nope"], url, **env)
-    ambiguous = _run(["mail", "show", first[:4]], url, **env)
-    escape = _run(["mail", "show", "../etc"], url, **env)
+    ambiguous = _run(["mail", "show", first[:8]], url, **env)
+    escape = _run(["mail", "show", f"../{outside}"], url, **env)
+    wildcard = _run(["mail", "show", "*"], url, **env)
 
-    for done in (unknown, ambiguous, escape):
+    for done in (unknown, ambiguous, escape, wildcard):
         assert done.returncode == 2
         assert "mail list" in done.stderr
         assert done.stdout == ""
@@ -133,3 +135,4 @@ def test_worker_and_serve_refuse_production_without_smtp(tmp_path: Path) -> None
         assert done.returncode == 2
         assert "RAS_SMTP_URL: required in production" in done.stderr
         assert "RAS_PUBLIC_URL: must be https://" in done.stderr
+        assert "RAS_MAIL_FROM: needs the agency" in done.stderr

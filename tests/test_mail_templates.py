@@ -1,5 +1,6 @@
 """Every mail kind renders, bilingual, into MIME the stdlib parser reads back."""
 
+import base64
 import dataclasses
 import email
 import email.policy
@@ -19,6 +20,7 @@ from mailer.render import (
     Mail,
     PasswordResetLink,
     RegistrationNotice,
+    Templates,
     encode_header,
     footer,
     templates,
@@ -90,11 +92,17 @@ def test_templates_name_only_values_their_kind_has(mail_type: type[Mail]) -> Non
             assert shown & names(language), (field.name, language.template[:30])
 
 
-def test_a_template_naming_a_missing_value_fails_to_render() -> None:
-    broken = Template("$name 様、$no_such_value")
+def test_a_template_naming_a_missing_value_fails_to_render(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    real = templates(MailKind.PASSWORD_RESET)
+    broken = Templates(
+        subject=real.subject, ja=Template("$name 様、$no_such_value"), en=real.en
+    )
+    monkeypatch.setattr("mailer.render.templates", lambda kind: broken)
 
     with pytest.raises(KeyError, match="no_such_value"):
-        broken.substitute(COMPOSER.values(example(PasswordResetLink)))
+        COMPOSER.compose(example(PasswordResetLink), now=NOW)
 
 
 @pytest.mark.parametrize("mail_type", MAIL_TYPES, ids=lambda t: t.KIND.value)
@@ -117,7 +125,8 @@ def test_every_kind_parses_back_with_correct_headers(mail_type: type[Mail]) -> N
     assert parsedate_to_datetime(parsed["Date"]) == NOW
     assert parsed.get_content_type() == "text/plain"
     assert parsed.get_content_charset() == "utf-8"
-    assert all(len(line) <= 998 for line in composed.message.split("\r\n"))
+    head = composed.message.split("\r\n\r\n", 1)[0].split("\r\n")
+    assert all(len(line) <= 76 for line in head if not line.startswith("From:"))
     assert "\n" not in composed.message.replace("\r\n", "")  # CRLF only
 
 
@@ -184,3 +193,33 @@ def test_encoded_subjects_round_trip(subject: str) -> None:
 
     assert parsed["Subject"] == subject
     assert all(len(line) <= 76 for line in message.split("\r\n"))
+
+
+@pytest.mark.parametrize(
+    "subject",
+    ["A" * 200, "パスワード" * 40, "mixed 日本語 and English " * 8, "🙂" * 60],
+    ids=["ascii", "japanese", "mixed", "four-byte"],
+)
+def test_long_subjects_fold_into_whole_characters(subject: str) -> None:
+    encoded = encode_header(subject)
+    message = f"Subject: {encoded}\r\n\r\n"
+
+    assert parse(message)["Subject"] == subject
+    assert all(len(line) <= 76 for line in message.split("\r\n"))
+    for word in encoded.split():
+        if word.startswith("=?"):
+            # Each encoded word holds whole characters (RFC 2047, section 5).
+            base64.b64decode(word[10:-2]).decode("utf-8")
+
+
+def test_an_ascii_sender_name_with_specials_stays_one_mailbox() -> None:
+    composer = Composer(
+        sender='"Immigration Services Agency, Japan" <no-reply@isa.example.jp>'
+    )
+
+    message = composer.compose(example(PasswordResetLink), now=NOW).message
+    sender = parse(message)["From"]
+
+    assert len(sender.addresses) == 1
+    assert sender.addresses[0].display_name == "Immigration Services Agency, Japan"
+    assert composer.envelope_sender == "no-reply@isa.example.jp"

@@ -185,3 +185,64 @@ async def test_locking_an_id_nobody_has_mails_nobody(
 
     assert written == 0
     assert await OutboxMail.all().count() == 0
+
+
+async def test_users_whose_passwords_expire_together_each_get_a_reminder(
+    db: str, services: Services, clock: SettableClock
+) -> None:
+    expires_at = clock.now() + 10 * DAY  # e.g. accounts created in one batch
+    await User.bulk_create(
+        [
+            User(
+                auth_id=f"B{n:03d}ABCDEF",
+                name="HANAKO",
+                email=f"b{n}@example.com",
+                password_hash="$argon2id$placeholder",
+                password_expires_at=expires_at,
+                created_at=clock.now(),
+            )
+            for n in range(501)  # more than one page of the sweep
+        ]
+    )
+
+    written = await enqueue_expiry_reminders(services.composer, now=clock.now())
+    again = await enqueue_expiry_reminders(services.composer, now=clock.now())
+
+    assert (written, again) == (501, 0)
+    assert await OutboxMail.filter(kind=MailKind.PASSWORD_EXPIRING).count() == 501
+
+
+async def test_one_unmailable_account_does_not_stop_the_others(
+    db: str, services: Services, clock: SettableClock
+) -> None:
+    for n, email in enumerate(["a@example.com", "壊れた@example.com", "c@example.com"]):
+        await User.create(
+            auth_id=f"P{n}ABCDEFGH",
+            name="HANAKO",
+            email=email,  # the middle one came in around the checks
+            password_hash="$argon2id$placeholder",
+            password_expires_at=clock.now() + 3 * DAY,
+            created_at=clock.now(),
+        )
+
+    written = await enqueue_expiry_reminders(services.composer, now=clock.now())
+
+    assert written == 2
+    assert sorted(r for r, _ in await reminders()) == ["a@example.com", "c@example.com"]
+
+
+async def test_no_lock_notice_for_a_deleted_account_or_a_lock_that_ran_out(
+    execute: Caller, user: User, services: Services, clock: SettableClock
+) -> None:
+    for _ in range(services.policy.lockout_threshold):
+        await execute(LOGIN, {"authId": user.auth_id, "password": "Wrong-pass1$"})
+    user.status = AccountStatus.DELETED
+    await user.save()
+
+    deleted = await enqueue_lock_notices(services.composer, now=clock.now())
+    user.status = AccountStatus.ACTIVE
+    await user.save()
+    clock.advance(services.policy.lockout_duration + timedelta(seconds=1))
+    ran_out = await enqueue_lock_notices(services.composer, now=clock.now())
+
+    assert (deleted, ran_out) == (0, 0)

@@ -280,7 +280,7 @@ async def test_a_connection_closed_mid_batch_hands_back_the_rest_uncounted(
     rows = await enqueue_committed(services, user, count=4)
     delivered = 0
 
-    def close_after_two() -> None:
+    def close_after_two(server: object) -> None:
         nonlocal delivered
         delivered += 1
         if delivered == 3:

@@ -57,6 +57,10 @@ def test_durations_accept_any_positive_number_of_seconds(
         ("RAS_MAIL_BATCH_SIZE", "0"),
         ("RAS_MAIL_RETRY_BASE_SECONDS", "0"),
         ("RAS_MAIL_MAX_ATTEMPTS", "0"),
+        ("RAS_SMTP_URL", "smtp://mail.example.jp:99999"),
+        ("RAS_SMTP_URL", "smtp://mail.example.jp:abc"),
+        # The lease must hold ten SMTP timeouts (named in the message).
+        ("RAS_MAIL_CLAIM_SECONDS", "100"),
         ("RAS_DATABASE_URL", "mysql://x/y"),
     ],
 )

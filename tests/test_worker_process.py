@@ -73,6 +73,10 @@ class WorkerProcess:
 
 
 async def enqueue_changes(services: Services, user: User, count: int) -> list[str]:
+    # The worker processes run on the real clock and sweep at start-up: a
+    # password without expiry keeps a reminder out of the count in any year.
+    user.password_expires_at = None
+    await user.save()
     ids = []
     async with in_transaction() as conn:
         for _ in range(count):
@@ -92,12 +96,13 @@ async def test_worker_killed_between_send_and_mark_redelivers_same_message(
     db: str, user: User, services: Services, smtp: SmtpServer
 ) -> None:
     [message_id] = await enqueue_changes(services, user, 1)
-    # A short lease, so the next worker takes the orphaned row over quickly.
-    env = {"RAS_MAIL_CLAIM_SECONDS": "1"}
+    # A short lease (and so a short SMTP timeout: the lease must hold ten), so
+    # the next worker takes the orphaned row over quickly.
+    env = {"RAS_MAIL_CLAIM_SECONDS": "3", "RAS_SMTP_TIMEOUT_SECONDS": "0.3"}
     first = await WorkerProcess.start(db, smtp.url, **env)
 
     # The server has the whole message; the worker dies before hearing "250".
-    smtp.handler.on_data = lambda: os.kill(first.process.pid, signal.SIGKILL)
+    smtp.handler.on_data = lambda _: os.kill(first.process.pid, signal.SIGKILL)
     await smtp.handler.wait_for(1)
     assert await first.stop() == -signal.SIGKILL
     smtp.handler.on_data = None
