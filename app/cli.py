@@ -38,7 +38,7 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "worker",
         help="deliver mail from the outbox until stopped (SIGTERM/SIGINT finish the "
-        "batch in progress)",
+        "message in flight and hand the rest of the batch back)",
     )
     commands.add_parser("migrate", help="apply pending database migrations")
 
@@ -168,21 +168,21 @@ def _mail(settings: Settings, args: argparse.Namespace) -> int:
     from mailer.sink import find_mail, stored_mails
 
     if args.mail_command == "list":
-        mails = stored_mails(settings.mail_dir)
+        mails = stored_mails(settings.mail_dir, limit=max(args.limit, 0))
         if not mails:
             print(f"no mail under {settings.mail_dir}", file=sys.stderr)
-        for stored in mails[: max(args.limit, 0)]:
+        for stored in mails:
             print(f"{stored.id}  {stored.date}  {stored.to}  {stored.subject}")
         return 0
     if args.mail_command == "show":
         if args.id is None:
-            newest = stored_mails(settings.mail_dir)[:1]
+            newest = stored_mails(settings.mail_dir, limit=1)
             found = newest[0] if newest else None
         else:
             found = find_mail(settings.mail_dir, args.id)
         if found is None:
             print(
-                f"ras-identity: no single mail {args.id or ''!s} under "
+                f"ras-identity: no single mail {args.id or ''} under "
                 f"{settings.mail_dir} (see `ras-identity mail list`)",
                 file=sys.stderr,
             )

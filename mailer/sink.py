@@ -143,12 +143,12 @@ def _parse(path: Path) -> StoredMail:
     return StoredMail(id=path.stem, path=path, message=parsed)
 
 
-def stored_mails(directory: Path) -> list[StoredMail]:
-    """Every received message, newest first."""
+def stored_mails(directory: Path, *, limit: int | None = None) -> list[StoredMail]:
+    """The received messages, newest first (only the first ``limit`` are read)."""
     if not directory.is_dir():
         return []
     paths = sorted(directory.glob("*.eml"), key=lambda p: p.name, reverse=True)
-    return [_parse(path) for path in paths]
+    return [_parse(path) for path in paths[:limit]]
 
 
 def find_mail(directory: Path, wanted: str) -> StoredMail | None:

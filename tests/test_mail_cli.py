@@ -38,6 +38,7 @@ def test_mail_list_shows_newest_first_and_show_prints_the_text(tmp_path: Path) -
     url = f"sqlite://{tmp_path / 'unused.sqlite3'}"
 
     listing = _run(["mail", "list"], url, **env)
+    limited = _run(["mail", "list", "--limit", "1"], url, **env)
     by_id = _run(["mail", "show", older], url, **env)
     by_prefix = _run(["mail", "show", older[:-3]], url, **env)
     newest = _run(["mail", "show"], url, **env)
@@ -46,6 +47,7 @@ def test_mail_list_shows_newest_first_and_show_prints_the_text(tmp_path: Path) -
     lines = listing.stdout.splitlines()
     assert [line.split()[0] for line in lines] == [newer, older]
     assert "second" in lines[0]
+    assert limited.stdout.splitlines() == lines[:1]
     assert "Subject: first" in by_id.stdout
     assert by_id.stdout.rstrip().endswith("one")
     assert by_prefix.stdout == by_id.stdout
