@@ -240,7 +240,6 @@ class Composed:
     message_id: str
     recipient: str
     subject: str
-    text: str
     message: str
 
 
@@ -323,6 +322,5 @@ class Composer:
             message_id=message_id,
             recipient=mail.to,
             subject=subject,
-            text=text,
             message=message,
         )

@@ -7,11 +7,13 @@ import email
 import email.policy
 import os
 import shutil
+import subprocess
+import sys
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -24,14 +26,17 @@ from aiosmtpd.smtp import Envelope
 from starlette.applications import Starlette
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.contrib.test import truncate_all_models
+from tortoise.transactions import in_transaction
 
 from app.database import connected, migrate
 from app.main import create_app
 from app.settings import Settings
+from mailer.outbox import enqueue
+from mailer.render import PasswordResetLink
 from mailer.sink import SmtpSink, start_sink
 from mailer.smtp import SmtpTarget, SmtpTransport
 from mailer.worker import DeliveryPolicy, DeliveryWorker
-from models import User
+from models import OutboxMail, User
 from resolvers.admin import create_user
 from schema.catalog import Lang
 from schema.context import Context, Services
@@ -393,3 +398,54 @@ def make_worker(
         )
 
     return make
+
+
+MakeWorker = Callable[..., DeliveryWorker]
+
+
+def reset_mail(user: User, token: str = "secret-token-value") -> PasswordResetLink:  # noqa: S107
+    """A mail whose body holds a one-time link (so tests can look for leaks)."""
+    return PasswordResetLink(
+        to=user.email,
+        name=user.name,
+        token=token,
+        link_expires_at=datetime(2026, 4, 1, 10, 0, tzinfo=UTC),
+    )
+
+
+async def enqueue_mails(
+    services: Services, user: User, count: int = 1
+) -> list[OutboxMail]:
+    """``count`` reset mails to ``user``, enqueued in one committed transaction."""
+    rows = []
+    async with in_transaction() as conn:
+        for n in range(count):
+            rows.append(
+                await enqueue(
+                    services.composer,
+                    reset_mail(user, token=f"secret-token-{n}"),
+                    now=services.clock.now(),
+                    using_db=conn,
+                    user_id=user.id,
+                )
+            )
+    return rows
+
+
+CLI = [sys.executable, "-m", "app.cli"]
+
+
+def run_cli(
+    args: list[str], database_url: str, *, stdin: str | None = None, **env: str
+) -> subprocess.CompletedProcess[str]:
+    """``ras-identity ARGS`` as a subprocess on ``database_url``."""
+    environment = {**os.environ, "RAS_DATABASE_URL": database_url, **env}
+    return subprocess.run(  # noqa: S603
+        [*CLI, *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=120,
+        check=False,
+    )

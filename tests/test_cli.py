@@ -4,7 +4,6 @@ import asyncio
 import os
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -14,31 +13,16 @@ import pytest
 from models import User
 from tests.conftest import (
     BACKENDS,
+    CLI,
     PASSWORD,
     CountingHasher,
     empty_postgres_database,
+    run_cli,
 )
-
-CLI = [sys.executable, "-m", "app.cli"]
-
-
-def _run(
-    args: list[str], database_url: str, *, stdin: str | None = None, **env: str
-) -> subprocess.CompletedProcess[str]:
-    environment = {**os.environ, "RAS_DATABASE_URL": database_url, **env}
-    return subprocess.run(  # noqa: S603
-        [*CLI, *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=environment,
-        timeout=120,
-        check=False,
-    )
 
 
 async def test_user_create_prints_the_new_auth_id(db: str) -> None:
-    done = _run(
+    done = run_cli(
         [
             "user",
             "create",
@@ -66,7 +50,7 @@ async def test_user_create_reads_the_password_from_stdin(
     db: str, hasher: CountingHasher
 ) -> None:
     args = ["user", "create", "--email", "a@example.com", "--name", "Taro"]
-    done = _run([*args, "--password-stdin"], db, stdin=f"{PASSWORD}\n")
+    done = run_cli([*args, "--password-stdin"], db, stdin=f"{PASSWORD}\n")
 
     assert done.returncode == 0, done.stderr
     user = await User.get(auth_id=done.stdout.strip())
@@ -74,7 +58,7 @@ async def test_user_create_reads_the_password_from_stdin(
 
 
 async def test_user_create_without_password_prints_the_id_only(db: str) -> None:
-    done = _run(
+    done = run_cli(
         ["user", "create", "--email", "a@example.com", "--name", "山田太郎"], db
     )
 
@@ -114,7 +98,7 @@ async def test_user_create_without_password_prints_the_id_only(db: str) -> None:
 async def test_user_create_refuses_bad_input_and_writes_nothing(
     db: str, args: list[str], message: str
 ) -> None:
-    done = _run(["user", "create", *args], db)
+    done = run_cli(["user", "create", *args], db)
 
     assert done.returncode == 2
     assert done.stdout == ""
@@ -125,8 +109,8 @@ async def test_user_create_refuses_bad_input_and_writes_nothing(
 def test_invalid_setting_stops_with_its_name(tmp_path: Path) -> None:
     url = f"sqlite://{tmp_path / 'x.sqlite3'}"
 
-    done = _run(["migrate"], url, RAS_SESSION_IDLE_SECONDS="-5")
-    bad_url = _run(["migrate"], "mysql://nowhere/db")
+    done = run_cli(["migrate"], url, RAS_SESSION_IDLE_SECONDS="-5")
+    bad_url = run_cli(["migrate"], "mysql://nowhere/db")
 
     assert done.returncode == 2
     assert "RAS_SESSION_IDLE_SECONDS" in done.stderr
@@ -138,8 +122,8 @@ def test_invalid_setting_stops_with_its_name(tmp_path: Path) -> None:
 def test_migrate_creates_a_fresh_database(tmp_path: Path) -> None:
     path = tmp_path / "nested" / "fresh.sqlite3"
 
-    first = _run(["migrate"], f"sqlite://{path}")
-    again = _run(["migrate"], f"sqlite://{path}")
+    first = run_cli(["migrate"], f"sqlite://{path}")
+    again = run_cli(["migrate"], f"sqlite://{path}")
 
     assert first.returncode == 0, first.stderr
     assert again.returncode == 0, again.stderr
@@ -182,7 +166,7 @@ def _serve_then_log_in(url: str, mail_dir: Path) -> None:
                 time.sleep(0.05)
         args = ["user", "create", "--email", "a@example.com", "--name", "Taro"]
         # A password that expires in 20 days is due for its 30-day reminder.
-        created = _run(
+        created = run_cli(
             [*args, "--password", PASSWORD], url, RAS_PASSWORD_MAX_AGE_DAYS="20"
         )
         auth_id = created.stdout.strip()
@@ -210,8 +194,8 @@ def _serve_then_log_in(url: str, mail_dir: Path) -> None:
     assert token not in output
     assert PASSWORD not in output
     assert "a@example.com" not in output  # not even from the SMTP sink's log
-    listing = _run(["mail", "list"], url, RAS_MAIL_DIR=str(mail_dir))
-    shown = _run(["mail", "show"], url, RAS_MAIL_DIR=str(mail_dir))
+    listing = run_cli(["mail", "list"], url, RAS_MAIL_DIR=str(mail_dir))
+    shown = run_cli(["mail", "show"], url, RAS_MAIL_DIR=str(mail_dir))
     assert listing.returncode == 0, listing.stderr
     assert "a@example.com" in listing.stdout
     assert "Your password expires soon (days left: 20)" in listing.stdout

@@ -3,7 +3,6 @@ and shutdown mid-batch, dropped connections, refused senders, undecodable
 replies, per-row backoff. Real aiosmtpd server, real databases."""
 
 import asyncio
-from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -14,14 +13,10 @@ from aiosmtpd.smtp import SMTP
 from mailer.outbox import claim, defer
 from mailer.sink import MailDirHandler, start_sink
 from mailer.smtp import MAX_ERROR, SmtpTarget, clean_text, describe_error
-from mailer.worker import DeliveryWorker
 from models import MailStatus, OutboxMail, User
 from schema.context import Services
 from security.clock import SettableClock
-from tests.conftest import SmtpServer
-from tests.test_outbox import enqueue_committed
-
-MakeWorker = Callable[..., DeliveryWorker]
+from tests.conftest import MakeWorker, SmtpServer, enqueue_mails
 
 
 async def by_id() -> dict[int, OutboxMail]:
@@ -36,7 +31,7 @@ async def test_a_temporary_failure_backs_off_per_row_from_about_a_second(
     make_worker: MakeWorker,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    [row] = await enqueue_committed(services, user)
+    [row] = await enqueue_mails(services, user)
     smtp.handler.rcpt_replies.extend(["450 4.2.1 <taro@example.com> busy"] * 3)
     worker = make_worker(retry_base=timedelta(seconds=1), max_attempts=10)
     waits = []
@@ -61,7 +56,7 @@ async def test_a_temporary_failure_backs_off_per_row_from_about_a_second(
 async def test_a_refused_sender_is_a_session_failure_not_a_dead_mail(
     user: User, services: Services, smtp: SmtpServer, make_worker: MakeWorker
 ) -> None:
-    rows = await enqueue_committed(services, user, count=3)
+    rows = await enqueue_mails(services, user, count=3)
     smtp.handler.mail_replies.append("553 5.7.1 Sender address rejected")
 
     assert await make_worker().deliver_batch() == 0
@@ -76,7 +71,7 @@ async def test_a_refused_sender_is_a_session_failure_not_a_dead_mail(
 async def test_a_dropped_connection_defers_the_mail_and_pauses_the_worker(
     user: User, services: Services, smtp: SmtpServer, make_worker: MakeWorker
 ) -> None:
-    rows = await enqueue_committed(services, user, count=100)
+    rows = await enqueue_mails(services, user, count=100)
 
     def hang_up(server: SMTP) -> None:
         assert server.transport is not None
@@ -105,7 +100,7 @@ async def test_a_batch_renews_its_claim_on_a_slow_server(
     smtp: SmtpServer,
     make_worker: MakeWorker,
 ) -> None:
-    rows = await enqueue_committed(services, user, count=3)
+    rows = await enqueue_mails(services, user, count=3)
     lease = timedelta(seconds=0.3)
     seen: list[OutboxMail] = []
 
@@ -127,7 +122,7 @@ async def test_a_batch_renews_its_claim_on_a_slow_server(
 async def test_a_batch_that_lost_its_claim_stops_sending(
     user: User, services: Services, smtp: SmtpServer, make_worker: MakeWorker
 ) -> None:
-    rows = await enqueue_committed(services, user, count=3)
+    rows = await enqueue_mails(services, user, count=3)
 
     async def taken_over(server: object) -> None:
         # Meanwhile the lease ran out and another worker claimed the second row.
@@ -149,7 +144,7 @@ async def test_a_batch_that_lost_its_claim_stops_sending(
 async def test_stopping_finishes_the_message_and_hands_back_the_rest(
     user: User, services: Services, smtp: SmtpServer, make_worker: MakeWorker
 ) -> None:
-    rows = await enqueue_committed(services, user, count=4)
+    rows = await enqueue_mails(services, user, count=4)
     stop = asyncio.Event()
     smtp.handler.on_data = lambda _: stop.set()
 
@@ -166,7 +161,7 @@ async def test_stopping_finishes_the_message_and_hands_back_the_rest(
 async def test_a_cancelled_batch_still_records_what_was_sent(
     user: User, services: Services, smtp: SmtpServer, make_worker: MakeWorker
 ) -> None:
-    rows = await enqueue_committed(services, user, count=4)
+    rows = await enqueue_mails(services, user, count=4)
     worker = make_worker()
     task = asyncio.create_task(worker.deliver_batch())
 
@@ -205,7 +200,7 @@ def test_server_replies_are_cleaned_for_the_database_and_logs() -> None:
 async def test_cleaned_replies_fit_the_error_column(
     user: User, services: Services, clock: SettableClock
 ) -> None:
-    await enqueue_committed(services, user)
+    await enqueue_mails(services, user)
     [row] = await claim(now=clock.now(), limit=1, lease=timedelta(minutes=5))
     error = describe_error(
         aiosmtplib.SMTPResponseException(451, "\udc83\x00" + "ｴﾗｰ" * 400)
@@ -225,7 +220,7 @@ async def test_a_sink_that_cannot_write_defers_instead_of_refusing(
     not_a_folder = tmp_path / "file"
     not_a_folder.write_text("")
     sink = await start_sink(MailDirHandler(not_a_folder))
-    [row] = await enqueue_committed(services, user)
+    [row] = await enqueue_mails(services, user)
     try:
         await make_worker(SmtpTarget(host="127.0.0.1", port=sink.port)).deliver_batch()
     finally:

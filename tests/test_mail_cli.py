@@ -1,23 +1,13 @@
 """`ras-identity mail list | show | outbox`, and `worker` / `serve` refusing to
 run in production without a real SMTP server."""
 
-from collections.abc import Callable
-from datetime import timedelta
 from pathlib import Path
 
-from tortoise.transactions import in_transaction
-
-from mailer.outbox import enqueue
-from mailer.render import PasswordResetLink
 from mailer.sink import MailDirHandler
-from mailer.worker import DeliveryWorker
 from models import User
 from schema.context import Services
 from security.clock import SettableClock
-from tests.conftest import SmtpServer
-from tests.test_cli import _run
-
-MakeWorker = Callable[..., DeliveryWorker]
+from tests.conftest import MakeWorker, SmtpServer, enqueue_mails, run_cli
 
 
 def file_mail(folder: Path, subject: str, body: str) -> str:
@@ -37,12 +27,12 @@ def test_mail_list_shows_newest_first_and_show_prints_the_text(tmp_path: Path) -
     env = {"RAS_MAIL_DIR": str(folder)}
     url = f"sqlite://{tmp_path / 'unused.sqlite3'}"
 
-    listing = _run(["mail", "list"], url, **env)
-    limited = _run(["mail", "list", "--limit", "1"], url, **env)
-    by_id = _run(["mail", "show", older], url, **env)
-    by_prefix = _run(["mail", "show", older[:-3]], url, **env)
-    newest = _run(["mail", "show"], url, **env)
-    raw = _run(["mail", "show", "--raw", newer], url, **env)
+    listing = run_cli(["mail", "list"], url, **env)
+    limited = run_cli(["mail", "list", "--limit", "1"], url, **env)
+    by_id = run_cli(["mail", "show", older], url, **env)
+    by_prefix = run_cli(["mail", "show", older[:-3]], url, **env)
+    newest = run_cli(["mail", "show"], url, **env)
+    raw = run_cli(["mail", "show", "--raw", newer], url, **env)
 
     lines = listing.stdout.splitlines()
     assert [line.split()[0] for line in lines] == [newer, older]
@@ -63,10 +53,10 @@ def test_mail_show_refuses_an_unknown_or_ambiguous_id(tmp_path: Path) -> None:
     url = f"sqlite://{tmp_path / 'unused.sqlite3'}"
 
     outside = file_mail(tmp_path, "outside", "not in the mail folder")
-    unknown = _run(["mail", "show", "nope"], url, **env)
-    ambiguous = _run(["mail", "show", first[:8]], url, **env)
-    escape = _run(["mail", "show", f"../{outside}"], url, **env)
-    wildcard = _run(["mail", "show", "*"], url, **env)
+    unknown = run_cli(["mail", "show", "nope"], url, **env)
+    ambiguous = run_cli(["mail", "show", first[:8]], url, **env)
+    escape = run_cli(["mail", "show", f"../{outside}"], url, **env)
+    wildcard = run_cli(["mail", "show", "*"], url, **env)
 
     for done in (unknown, ambiguous, escape, wildcard):
         assert done.returncode == 2
@@ -75,7 +65,7 @@ def test_mail_show_refuses_an_unknown_or_ambiguous_id(tmp_path: Path) -> None:
 
 
 def test_mail_list_on_an_empty_folder_says_so(tmp_path: Path) -> None:
-    done = _run(
+    done = run_cli(
         ["mail", "list"],
         f"sqlite://{tmp_path / 'unused.sqlite3'}",
         RAS_MAIL_DIR=str(tmp_path / "none"),
@@ -94,24 +84,12 @@ async def test_mail_outbox_lists_status_attempts_and_error_without_bodies(
     make_worker: MakeWorker,
     db: str,
 ) -> None:
-    async with in_transaction() as conn:
-        for token in ("first-secret-token", "second-secret-token"):
-            await enqueue(
-                services.composer,
-                PasswordResetLink(
-                    to=user.email,
-                    name=user.name,
-                    token=token,
-                    link_expires_at=clock.now() + timedelta(hours=1),
-                ),
-                now=clock.now(),
-                using_db=conn,
-            )
+    await enqueue_mails(services, user, count=2)
     smtp.handler.data_replies.append("451 4.3.0 Mailbox busy")
     await make_worker().deliver_batch()
 
-    everything = _run(["mail", "outbox"], db)
-    pending = _run(["mail", "outbox", "--status", "pending"], db)
+    everything = run_cli(["mail", "outbox"], db)
+    pending = run_cli(["mail", "outbox", "--status", "pending"], db)
 
     assert everything.returncode == 0, everything.stderr
     rows = [line.split("\t") for line in everything.stdout.splitlines()[1:]]
@@ -130,8 +108,8 @@ def test_worker_and_serve_refuse_production_without_smtp(tmp_path: Path) -> None
     url = f"sqlite://{tmp_path / 'x.sqlite3'}"
     env = {"RAS_ENVIRONMENT": "production", "RAS_SMTP_URL": ""}
 
-    worker = _run(["worker"], url, **env)
-    serve = _run(["serve", "--port", "1"], url, **env)
+    worker = run_cli(["worker"], url, **env)
+    serve = run_cli(["serve", "--port", "1"], url, **env)
 
     for done in (worker, serve):
         assert done.returncode == 2

@@ -2,17 +2,14 @@
 sweep once per password / per lock, whatever the number of sweeps and workers."""
 
 import asyncio
-from collections.abc import Callable
 from datetime import timedelta
 
 from mailer.notices import enqueue_expiry_reminders, enqueue_lock_notices
-from mailer.worker import DeliveryWorker
 from models import AccountStatus, MailKind, OutboxMail, User
 from schema.context import Services
 from security.clock import SettableClock
-from tests.conftest import LOGIN, Caller, SmtpServer
+from tests.conftest import LOGIN, Caller, MakeWorker, SmtpServer
 
-MakeWorker = Callable[..., DeliveryWorker]
 DAY = timedelta(days=1)
 
 

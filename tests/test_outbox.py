@@ -4,49 +4,18 @@ Each test runs on a real SQLite file and on real PostgreSQL.
 """
 
 import asyncio
-from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from tortoise.transactions import in_transaction
 
 from mailer.outbox import claim, enqueue
-from mailer.render import PasswordChanged, PasswordResetLink
-from mailer.smtp import SmtpTarget
+from mailer.render import PasswordChanged
 from mailer.worker import DeliveryPolicy, DeliveryWorker
 from models import MailKind, MailStatus, OutboxMail, User
 from schema.context import Services
 from security.clock import SettableClock
-from tests.conftest import SmtpServer
-
-MakeWorker = Callable[..., DeliveryWorker]
-
-
-def reset_mail(user: User, token: str = "secret-token-value") -> PasswordResetLink:  # noqa: S107
-    return PasswordResetLink(
-        to=user.email,
-        name=user.name,
-        token=token,
-        link_expires_at=datetime(2026, 4, 1, 10, 0, tzinfo=UTC),
-    )
-
-
-async def enqueue_committed(
-    services: Services, user: User, count: int = 1
-) -> list[OutboxMail]:
-    rows = []
-    async with in_transaction() as conn:
-        for n in range(count):
-            rows.append(
-                await enqueue(
-                    services.composer,
-                    reset_mail(user, token=f"token-{n}"),
-                    now=services.clock.now(),
-                    using_db=conn,
-                    user_id=user.id,
-                )
-            )
-    return rows
+from tests.conftest import MakeWorker, SmtpServer, enqueue_mails, reset_mail
 
 
 async def test_committed_mail_arrives_with_correct_mime(
@@ -120,7 +89,7 @@ async def test_smtp_down_keeps_mail_pending_then_delivers_all(
     smtp: SmtpServer,
     make_worker: MakeWorker,
 ) -> None:
-    rows = await enqueue_committed(services, user, count=5)
+    rows = await enqueue_mails(services, user, count=5)
     worker = make_worker()
     await smtp.stop()  # the port is closed now
 
@@ -150,7 +119,7 @@ async def test_unreachable_server_backs_off_from_about_a_second(
     smtp: SmtpServer,
     make_worker: MakeWorker,
 ) -> None:
-    await enqueue_committed(services, user)
+    await enqueue_mails(services, user)
     worker = make_worker(
         retry_base=timedelta(seconds=1), retry_max=timedelta(seconds=4)
     )
@@ -192,7 +161,7 @@ def test_backoff_is_exponential_capped_and_jittered() -> None:
 async def test_permanent_refusal_makes_the_mail_dead_with_the_error(
     user: User, services: Services, smtp: SmtpServer, make_worker: MakeWorker
 ) -> None:
-    [row] = await enqueue_committed(services, user)
+    [row] = await enqueue_mails(services, user)
     smtp.handler.data_replies.append("554 5.7.1 Message refused by policy")
 
     await make_worker().deliver_batch()
@@ -208,7 +177,7 @@ async def test_permanent_refusal_makes_the_mail_dead_with_the_error(
 async def test_refused_recipient_is_dead_and_its_address_is_not_kept(
     user: User, services: Services, smtp: SmtpServer, make_worker: MakeWorker
 ) -> None:
-    [row] = await enqueue_committed(services, user)
+    [row] = await enqueue_mails(services, user)
     smtp.handler.rcpt_replies.append("550 5.1.1 <taro@example.com>: no such user")
 
     await make_worker().deliver_batch()
@@ -225,7 +194,7 @@ async def test_temporary_refusal_retries_then_dies_at_the_attempt_limit(
     smtp: SmtpServer,
     make_worker: MakeWorker,
 ) -> None:
-    [row] = await enqueue_committed(services, user)
+    [row] = await enqueue_mails(services, user)
     smtp.handler.data_replies.extend(["451 4.3.0 Try again later"] * 3)
     worker = make_worker(max_attempts=3)
 
@@ -256,7 +225,7 @@ async def test_temporary_refusal_then_success_delivers_once(
     smtp: SmtpServer,
     make_worker: MakeWorker,
 ) -> None:
-    [row] = await enqueue_committed(services, user)
+    [row] = await enqueue_mails(services, user)
     smtp.handler.data_replies.append("452 4.3.1 Insufficient system storage")
     worker = make_worker()
 
@@ -277,7 +246,7 @@ async def test_a_connection_closed_mid_batch_hands_back_the_rest_uncounted(
     smtp: SmtpServer,
     make_worker: MakeWorker,
 ) -> None:
-    rows = await enqueue_committed(services, user, count=4)
+    rows = await enqueue_mails(services, user, count=4)
     delivered = 0
 
     def close_after_two(server: object) -> None:
@@ -306,7 +275,7 @@ async def test_a_connection_closed_mid_batch_hands_back_the_rest_uncounted(
 async def test_a_claimed_row_is_not_claimed_again_until_its_lease_runs_out(
     user: User, services: Services, clock: SettableClock
 ) -> None:
-    [row] = await enqueue_committed(services, user)
+    [row] = await enqueue_mails(services, user)
     lease = timedelta(minutes=5)
 
     first = await claim(now=clock.now(), limit=10, lease=lease)
@@ -324,7 +293,7 @@ async def test_a_claimed_row_is_not_claimed_again_until_its_lease_runs_out(
 async def test_parallel_claims_never_share_a_row(
     user: User, services: Services, clock: SettableClock
 ) -> None:
-    await enqueue_committed(services, user, count=40)
+    await enqueue_mails(services, user, count=40)
 
     batches = await asyncio.gather(
         *(claim(now=clock.now(), limit=7, lease=timedelta(minutes=5)) for _ in range(8))
@@ -337,7 +306,7 @@ async def test_parallel_claims_never_share_a_row(
 async def test_two_workers_deliver_n_mails_exactly_n_times(
     user: User, services: Services, smtp: SmtpServer, make_worker: MakeWorker
 ) -> None:
-    rows = await enqueue_committed(services, user, count=60)
+    rows = await enqueue_mails(services, user, count=60)
     workers = [make_worker(batch_size=5), make_worker(batch_size=5)]
 
     async def drain(worker: DeliveryWorker) -> None:
@@ -356,7 +325,7 @@ async def test_worker_run_delivers_until_stopped(
     stop = asyncio.Event()
     task = asyncio.create_task(make_worker().run(stop))
 
-    rows = await enqueue_committed(services, user, count=3)
+    rows = await enqueue_mails(services, user, count=3)
     await smtp.handler.wait_for(3)
     stop.set()
     await asyncio.wait_for(task, 10)
@@ -371,13 +340,11 @@ async def test_delivery_logs_hold_neither_addresses_nor_links(
     make_worker: MakeWorker,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    await enqueue_committed(services, user)
+    await enqueue_mails(services, user)
     smtp.handler.rcpt_replies.append("550 5.1.1 <taro@example.com>: no such user")
 
     with caplog.at_level("INFO"):
-        await make_worker(
-            target=SmtpTarget(host="127.0.0.1", port=smtp.port)
-        ).deliver_batch()
+        await make_worker().deliver_batch()
 
     assert "dead" in caplog.text
     assert "taro@example.com" not in caplog.text

@@ -3,24 +3,18 @@ certificate made for the test (openssl)."""
 
 import ssl
 import subprocess
-from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from aiosmtpd.smtp import AuthResult, LoginPassword
-from tortoise.transactions import in_transaction
 
-from mailer.outbox import enqueue
-from mailer.render import PasswordChanged
 from mailer.smtp import SmtpTarget, TlsMode
-from mailer.worker import DeliveryWorker
 from models import MailStatus, OutboxMail, User
 from schema.context import Services
 from security.clock import SettableClock
-from tests.conftest import SmtpServer
+from tests.conftest import MakeWorker, SmtpServer, enqueue_mails
 
-MakeWorker = Callable[..., DeliveryWorker]
 # The implicit-TLS server must tell aiosmtpd that AUTH needs no STARTTLS (the
 # connection is TLS already); aiosmtpd warns about exactly that setting.
 pytestmark = pytest.mark.filterwarnings(
@@ -67,18 +61,6 @@ def authenticator(
     return AuthResult(success=good, handled=False)  # False: aiosmtpd answers 535
 
 
-async def enqueue_one(services: Services, user: User) -> OutboxMail:
-    async with in_transaction() as conn:
-        return await enqueue(
-            services.composer,
-            PasswordChanged(
-                to=user.email, name=user.name, changed_at=services.clock.now()
-            ),
-            now=services.clock.now(),
-            using_db=conn,
-        )
-
-
 def target(
     smtp: SmtpServer,
     tls: TlsMode,
@@ -110,7 +92,7 @@ async def test_starttls_with_auth_delivers(
         authenticator=authenticator,
         auth_required=True,
     )
-    row = await enqueue_one(services, user)
+    [row] = await enqueue_mails(services, user)
 
     await make_worker(target(smtp, TlsMode.STARTTLS, certificate)).deliver_batch()
 
@@ -134,7 +116,7 @@ async def test_implicit_tls_with_auth_delivers(
         # connection is TLS from its first byte.
         auth_require_tls=False,
     )
-    row = await enqueue_one(services, user)
+    [row] = await enqueue_mails(services, user)
 
     await make_worker(target(smtp, TlsMode.IMPLICIT, certificate)).deliver_batch()
 
@@ -178,7 +160,7 @@ async def test_refused_session_keeps_mail_pending_and_uncounted(
             authenticator=authenticator,
             auth_required=True,
         )
-    row = await enqueue_one(services, user)
+    [row] = await enqueue_mails(services, user)
     worker = make_worker(target(smtp, tls, certificate if trusted else None, password))
 
     with caplog.at_level("INFO"):
@@ -209,7 +191,7 @@ async def test_plain_smtp_never_upgrades_on_its_own(
     """smtp:// means plain: a server offering STARTTLS with a certificate nobody
     configured does not turn every mail into a certificate error."""
     await smtp.start(tls_context=server_tls)
-    row = await enqueue_one(services, user)
+    [row] = await enqueue_mails(services, user)
 
     await make_worker(
         SmtpTarget(host="127.0.0.1", port=smtp.port, tls=TlsMode.NONE)

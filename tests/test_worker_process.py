@@ -7,13 +7,10 @@ import signal
 import sys
 
 import pytest
-from tortoise.transactions import in_transaction
 
-from mailer.outbox import enqueue
-from mailer.render import PasswordChanged
 from models import MailStatus, OutboxMail, User
 from schema.context import Services
-from tests.conftest import BACKENDS, SmtpServer
+from tests.conftest import BACKENDS, SmtpServer, enqueue_mails
 
 
 class WorkerProcess:
@@ -77,19 +74,7 @@ async def enqueue_changes(services: Services, user: User, count: int) -> list[st
     # password without expiry keeps a reminder out of the count in any year.
     user.password_expires_at = None
     await user.save()
-    ids = []
-    async with in_transaction() as conn:
-        for _ in range(count):
-            row = await enqueue(
-                services.composer,
-                PasswordChanged(
-                    to=user.email, name=user.name, changed_at=services.clock.now()
-                ),
-                now=services.clock.now(),
-                using_db=conn,
-            )
-            ids.append(row.message_id)
-    return ids
+    return [row.message_id for row in await enqueue_mails(services, user, count)]
 
 
 async def test_worker_killed_between_send_and_mark_redelivers_same_message(
