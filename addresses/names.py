@@ -1,0 +1,177 @@
+"""Romanised names and the search keys of kanji, kana and romaji.
+
+Japan Post's data carries every name in kanji and katakana. The romanised form is
+made from the katakana by ``jaconv`` (Hepburn) and written the way Japan Post's
+romanised list and road signs write place names: no macrons, long vowels
+shortened (チュウオウ → Chuo, トウキョウ → Tokyo), and the administrative suffix
+hyphenated (Shinjuku-ku, Yaeyama-gun Yonaguni-cho, Tokyo-to).
+
+Search keys fold the ways people type one name into one string, applied to the
+stored names and to the query alike: NFKC (full-width letters and half-width
+katakana), hiragana to katakana, ヶ to ケ; for romaji, Hepburn and Kunrei spellings
+(shi/si, chu/tyu, ji/zi), long vowels (ou/oo/o, uu/u), IME doubling (nn) and
+m/n before b and p (Shimbashi/Shinbashi).
+"""
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from enum import StrEnum
+
+import jaconv
+
+QUERY_MAX = 40
+
+_SUFFIXES: dict[str, tuple[tuple[str, str], ...]] = {
+    "都": (("ト", "to"),),
+    "府": (("フ", "fu"),),
+    "県": (("ケン", "ken"),),
+    "市": (("シ", "shi"),),
+    "区": (("ク", "ku"),),
+    "郡": (("グン", "gun"),),
+    "町": (("チョウ", "cho"), ("マチ", "machi")),
+    "村": (("ソン", "son"), ("ムラ", "mura")),
+}
+_LONG_VOWELS = (("ou", "o"), ("oo", "o"), ("uu", "u"))
+_KUNREI = (
+    ("tch", "cch"),
+    ("cch", "tty"),
+    ("sh", "sy"),
+    ("ch", "ty"),
+    ("ts", "t"),
+    ("j", "zy"),
+    ("f", "h"),
+    ("syi", "si"),
+    ("tyi", "ti"),
+    ("zyi", "zi"),
+    ("yy", "y"),
+    ("nn", "n"),
+    ("mb", "nb"),
+    ("mp", "np"),
+)
+_NOT_LETTER = re.compile(r"[^a-z]")
+_ROMAJI_INPUT = re.compile(r"[A-Za-z][A-Za-z '\-.]*")
+_KANA_INPUT = re.compile(r"[ァ-ヴー ]+")
+_NAME_INPUT = re.compile(r"[一-鿿々〆ヶぁ-ゖァ-ヴー・ ]+")
+_DIGITS_INPUT = re.compile(r"[0-9]+")
+
+
+def _shorten_long_vowels(text: str) -> str:
+    previous = None
+    while previous != text:
+        previous = text
+        for long, short in _LONG_VOWELS:
+            text = text.replace(long, short)
+    return text
+
+
+def hepburn(kana: str) -> str:
+    """Lower-case Hepburn of katakana or hiragana, long vowels as written."""
+    text = jaconv.kana2alphabet(jaconv.kata2hira(kana.replace("ー", "")))
+    # jaconv spells ッチ "cchi" and a final ッ "xtsu"; Hepburn writes "tchi" and
+    # has no letter for a glottal stop at the end.
+    return text.replace("cch", "tch").replace("xtsu", "")
+
+
+def romanise(kana: str) -> str:
+    """The romanised word: Hepburn, long vowels shortened, capitalised."""
+    return _shorten_long_vowels(hepburn(kana)).capitalize()
+
+
+@dataclass(frozen=True, slots=True)
+class NamePart:
+    """One administrative unit of a name: 札幌市 / サッポロシ."""
+
+    name: str
+    kana: str
+
+    def romaji(self) -> str:
+        """``Sapporo-shi``; a part whose reading does not end in its suffix's
+        reading is romanised whole."""
+        for reading, suffix in _SUFFIXES.get(self.name[-1:], ()):
+            stem = self.kana.removesuffix(reading)
+            if stem and stem != self.kana:
+                return f"{romanise(stem)}-{suffix}"
+        return romanise(self.kana)
+
+
+def romanise_parts(parts: list[NamePart]) -> str:
+    """``Sapporo-shi Chuo-ku`` from its parts."""
+    return " ".join(part.romaji() for part in parts)
+
+
+def name_key(text: str) -> str:
+    """Kanji names and queries: NFKC, small ヶ/ヵ as written in Japan Post's data."""
+    folded = unicodedata.normalize("NFKC", text).replace("ヶ", "ケ").replace("ヵ", "カ")
+    return folded.replace(" ", "").replace("\u3000", "")
+
+
+def kana_key(text: str) -> str:
+    """Kana names and queries: full-width katakana without spaces."""
+    return name_key(jaconv.hira2kata(unicodedata.normalize("NFKC", text)))
+
+
+def romaji_key(text: str) -> str:
+    """Romaji names and queries folded to one spelling (see the module's notes)."""
+    folded = _NOT_LETTER.sub("", text.lower())
+    for long, short in _KUNREI:
+        folded = folded.replace(long, short)
+    return _shorten_long_vowels(folded)
+
+
+def kana_romaji_key(kana: str) -> str:
+    """The romaji key of a name given in kana."""
+    return romaji_key(hepburn(kana))
+
+
+class QueryKind(StrEnum):
+    """Which written form a search query is in."""
+
+    CODE = "code"
+    ROMAJI = "romaji"
+    KANA = "kana"
+    NAME = "name"
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """A search query folded to the key of its kind."""
+
+    kind: QueryKind
+    key: str
+
+
+class QueryProblem(StrEnum):
+    """Why a search query was refused."""
+
+    EMPTY = "empty"
+    TOO_LONG = "too_long"
+    CHARACTERS = "characters"
+
+
+def parse_query(raw: str) -> Query | QueryProblem:
+    """Digits search codes; Latin letters romaji; kana the readings; anything
+    else of kanji and kana the names. Other characters are refused, which also
+    keeps SQL ``LIKE`` wildcards out."""
+    text = unicodedata.normalize("NFKC", raw).strip()
+    if not text:
+        return QueryProblem.EMPTY
+    if len(text) > QUERY_MAX:
+        return QueryProblem.TOO_LONG
+    if _DIGITS_INPUT.fullmatch(text):
+        return Query(QueryKind.CODE, text)
+    if _ROMAJI_INPUT.fullmatch(text):
+        key = romaji_key(text)
+        return Query(QueryKind.ROMAJI, key) if key else QueryProblem.CHARACTERS
+    kana = kana_key(text)
+    if _KANA_INPUT.fullmatch(kana):
+        return Query(QueryKind.KANA, kana)
+    if _NAME_INPUT.fullmatch(text):
+        return Query(QueryKind.NAME, name_key(text))
+    return QueryProblem.CHARACTERS
+
+
+def romanise_town(kana: str) -> str:
+    """A town name from its reading; Japan Post lists a few towns together,
+    separated by 、."""
+    return ", ".join(romanise(part) for part in kana.split("、") if part)
