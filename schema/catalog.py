@@ -265,6 +265,12 @@ class FieldLabel(Enum):
     """Input items as the screens name them: (Japanese, English)."""
 
     CREDENTIALS = ("認証ID又はパスワード", "Auth ID or password")
+    ADDRESS = ("住居地", "Address")
+    SEARCH_TEXT = ("検索語", "Search text")
+    PREFECTURE_CODE = ("都道府県コード", "Prefecture code")
+    PAGE_SIZE = ("表示件数", "Number of results")
+    CURSOR = ("続きの位置", "Continuation cursor")
+    POSTAL_CODE = ("郵便番号", "Postal code")
 
     def text(self, lang: Lang) -> str:
         ja, en = self.value

@@ -5,6 +5,7 @@ Expected failures are data: a resolver returns one of these as a member of its
 the request's language; field errors also name the input field.
 """
 
+from enum import Enum
 from typing import ClassVar, Self
 
 import strawberry
@@ -30,10 +31,12 @@ class Error:
 
     @classmethod
     def build(
-        cls, lang: Lang, label: FieldLabel | None = None, **extra: object
+        cls, lang: Lang, label: FieldLabel | str | None = None, **extra: object
     ) -> Self:
-        """The error in ``lang``, with ``label`` put in for 【入力項目名】."""
-        texts = render(cls.CODE, lang, label.text(lang) if label else None)
+        """The error in ``lang``, with ``label`` (already in ``lang`` when a
+        string) put in for 【入力項目名】."""
+        text = label.text(lang) if isinstance(label, FieldLabel) else label
+        texts = render(cls.CODE, lang, text)
         return cls(
             code=cls.CODE.value, message=texts.message, remedy=texts.remedy, **extra
         )
@@ -54,6 +57,49 @@ class RequiredFieldError(FieldError):
     fields: list[str] = strawberry.field(
         description="Every empty required field (the first is also in `field`)."
     )
+
+
+@strawberry.enum(description="Why an input item was refused as WZBAM005E.")
+class InputProblem(Enum):
+    EMPTY = strawberry.enum_value("empty", description="Nothing was entered.")
+    TOO_LONG = strawberry.enum_value(
+        "too_long", description="Longer than the item allows."
+    )
+    CHARACTERS = strawberry.enum_value(
+        "characters", description="Contains characters the item does not allow."
+    )
+    MALFORMED = strawberry.enum_value(
+        "malformed",
+        description="Not in the item's format (e.g. wrong number of digits).",
+    )
+    CHECK_DIGIT = strawberry.enum_value(
+        "check_digit",
+        description="The check digit of a 6-digit 全国地方公共団体コード is wrong.",
+    )
+    OUT_OF_RANGE = strawberry.enum_value(
+        "out_of_range", description="A number outside the allowed range."
+    )
+    UNKNOWN = strawberry.enum_value(
+        "unknown",
+        description="Well-formed, but no such code exists in the current data.",
+    )
+
+
+@strawberry.type(
+    description="WZBAM005E: the item named in `field` was entered incorrectly; "
+    "`reason` says how."
+)
+class InvalidFieldError(FieldError):
+    CODE: ClassVar[ErrorCode] = ErrorCode.INVALID_INPUT
+    reason: InputProblem = strawberry.field(description="How the input was wrong.")
+
+
+@strawberry.type(
+    description="WZBAM103E: the (都道府県市区町村) code of an address item is "
+    "missing; choose it with the address search (`municipalities`)."
+)
+class MunicipalityCodeRequiredError(FieldError):
+    CODE: ClassVar[ErrorCode] = ErrorCode.MUNICIPALITY_CODE_REQUIRED
 
 
 @strawberry.type(

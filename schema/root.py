@@ -15,12 +15,20 @@ from strawberry.extensions import (
 )
 from strawberry.types import ExecutionContext
 
-from resolvers import account, auth, catalog, menu
+from resolvers import account, auth, catalog, lookup, menu
 from schema.account import MeResult
 from schema.auth import LoginInput, LoginResult, LogoutResult
 from schema.catalog_types import ErrorCatalogEntry
 from schema.context import Info
 from schema.errors import FieldError, RequiredFieldError
+from schema.lookup import (
+    PAGE_SIZE_DEFAULT,
+    PAGE_SIZE_MAX,
+    MunicipalitiesResult,
+    MunicipalityResult,
+    PostalCodeResult,
+    Prefecture,
+)
 from schema.masking import IncidentMasking, is_unexpected
 from schema.menu import MenuResult, SearchApplicationsResult
 from schema.rules import OneLoginPerDocument
@@ -71,6 +79,96 @@ class Query:
         ] = None,
     ) -> list[ErrorCatalogEntry]:
         return catalog.error_catalog(info, lang)
+
+    @strawberry.field(
+        description="都道府県: the 47 prefectures in code order, from Japan Post's "
+        "data. No login needed."
+    )
+    async def prefectures(self) -> list[Prefecture]:
+        return await lookup.prefectures()
+
+    @strawberry.field(
+        description="住居地の検索: municipalities (市区町村, designated-city wards, "
+        "Tokyo special wards) in code order, optionally in one prefecture and matching "
+        "a search text; pages of `first` after the cursor `after`. No login "
+        "needed."
+    )
+    async def municipalities(
+        self,
+        info: Info,
+        prefecture_code: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Only this prefecture: its 2-digit code, 01 to 47."
+            ),
+        ] = None,
+        query: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Search text of at most 40 characters: part of the "
+                "name in kanji (新宿), kana in hiragana or katakana, full- or "
+                "half-width (しんじゅく, ｼﾝｼﾞｭｸ), romaji in Hepburn or Kunrei "
+                "spelling (shinjuku, sinzyuku, chuo), or the first digits of the "
+                "code (131). Also matches from the start of prefecture + "
+                "municipality (東京都新宿)."
+            ),
+        ] = None,
+        first: Annotated[
+            int | None,
+            strawberry.argument(
+                description=f"Page size, 1 to {PAGE_SIZE_MAX}; default "
+                f"{PAGE_SIZE_DEFAULT}."
+            ),
+        ] = None,
+        after: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Continue after this cursor (`pageInfo.endCursor` of "
+                "the previous page)."
+            ),
+        ] = None,
+    ) -> MunicipalitiesResult:
+        return await lookup.municipalities(
+            info,
+            prefecture_code=prefecture_code,
+            query=query,
+            first=first,
+            after=after,
+        )
+
+    @strawberry.field(
+        description="One municipality by its 全国地方公共団体コード. No login needed."
+    )
+    async def municipality(
+        self,
+        info: Info,
+        code: Annotated[
+            str,
+            strawberry.argument(
+                description="6 digits with the check digit (131041), or the "
+                "5-digit JIS X 0402 form (13104); full-width digits are accepted."
+            ),
+        ],
+    ) -> MunicipalityResult:
+        return await lookup.municipality(info, code)
+
+    @strawberry.field(
+        description="郵便番号検索: the prefecture, municipality and town(s) of a "
+        "postal code, in kanji, kana and romaji, to pre-fill an address. No "
+        "login needed."
+    )
+    async def postal_code(
+        self,
+        info: Info,
+        code: Annotated[
+            str,
+            strawberry.argument(
+                description="7 digits (1600023), optionally with a hyphen after "
+                "the third (160-0023), 〒 or full-width digits."
+            ),
+        ],
+    ) -> PostalCodeResult:
+        return await lookup.postal_code(info, code)
 
 
 @strawberry.type(description="Operations that change state.")

@@ -70,8 +70,19 @@ def test_every_result_union_member_but_the_success_implements_error() -> None:
         "MeResult",
         "MenuResult",
         "SearchApplicationsResult",
+        "MunicipalitiesResult",
+        "MunicipalityResult",
+        "PostalCodeResult",
     }
-    successes = {"LoginSuccess", "LogoutSuccess", "User", "Menu"}
+    successes = {
+        "LoginSuccess",
+        "LogoutSuccess",
+        "User",
+        "Menu",
+        "MunicipalityConnection",
+        "Municipality",
+        "PostalCode",
+    }
     for union in unions.values():
         for member in union["possibleTypes"]:
             interfaces = {i["name"] for i in types[member["name"]]["interfaces"]}
@@ -84,6 +95,33 @@ def test_public_contract_names_exist() -> None:
     query = {f["name"] for f in types["Query"]["fields"]}
     assert {"login", "logout"} <= mutation
     assert {"me", "menu", "searchApplications", "errorCatalog"} <= query
+    assert {"prefectures", "municipalities", "municipality", "postalCode"} <= query
+    municipalities = next(
+        f for f in types["Query"]["fields"] if f["name"] == "municipalities"
+    )
+    assert {a["name"] for a in municipalities["args"]} == {
+        "prefectureCode",
+        "query",
+        "first",
+        "after",
+    }
+    assert {f["name"] for f in types["MunicipalityConnection"]["fields"]} == {
+        "edges",
+        "pageInfo",
+    }
+    assert {f["name"] for f in types["Municipality"]["fields"]} >= {
+        "code",
+        "name",
+        "kana",
+        "romaji",
+        "prefecture",
+    }
+    assert {f["name"] for f in types["PageInfo"]["fields"]} == {
+        "hasNextPage",
+        "hasPreviousPage",
+        "startCursor",
+        "endCursor",
+    }
     assert {f["name"] for f in types["LoginSuccess"]["fields"]} >= {
         "token",
         "idleTimeoutSeconds",

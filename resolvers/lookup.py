@@ -1,0 +1,206 @@
+"""Address search: prefectures, municipalities, postal codes, and the check the
+account flows use for a municipality code. No login needed: the data is public
+(Japan Post's list) and says nothing about users."""
+
+from tortoise.expressions import Q
+
+from addresses.codes import (
+    CodeProblem,
+    parse_municipality_code,
+    parse_postal_code,
+    parse_prefecture_code,
+)
+from addresses.names import QueryKind, QueryProblem, parse_query
+from models import Municipality as MunicipalityModel
+from models import PostalCode as PostalCodeModel
+from models import Prefecture as PrefectureModel
+from schema.catalog import FieldLabel, Lang
+from schema.context import Info
+from schema.errors import (
+    InputProblem,
+    InvalidFieldError,
+    MunicipalityCodeRequiredError,
+    RequiredFieldError,
+)
+from schema.lookup import (
+    PAGE_SIZE_DEFAULT,
+    PAGE_SIZE_MAX,
+    MunicipalitiesResult,
+    Municipality,
+    MunicipalityConnection,
+    MunicipalityEdge,
+    MunicipalityResult,
+    PageInfo,
+    PostalCode,
+    PostalCodeResult,
+    PostalPlace,
+    Prefecture,
+)
+
+_PROBLEMS = {
+    CodeProblem.EMPTY: InputProblem.EMPTY,
+    CodeProblem.MALFORMED: InputProblem.MALFORMED,
+    CodeProblem.CHECK_DIGIT: InputProblem.CHECK_DIGIT,
+    QueryProblem.EMPTY: InputProblem.EMPTY,
+    QueryProblem.TOO_LONG: InputProblem.TOO_LONG,
+    QueryProblem.CHARACTERS: InputProblem.CHARACTERS,
+}
+_MUNICIPALITY_LABEL = {
+    Lang.JA: "{}（都道府県市区町村）",
+    Lang.EN: "{} (prefecture and municipality)",
+}
+
+
+def _invalid(
+    lang: Lang, field: str, label: FieldLabel | str, reason: InputProblem
+) -> InvalidFieldError:
+    return InvalidFieldError.build(lang, label, field=field, reason=reason)
+
+
+async def prefectures() -> list[Prefecture]:
+    """All 47 prefectures in code order (empty until the data is loaded)."""
+    rows = await PrefectureModel.all().order_by("code")
+    return [Prefecture.from_model(row) for row in rows]
+
+
+def _matching(kind: QueryKind, key: str) -> Q:
+    # A name matches anywhere in the municipality's own name, or from the start
+    # of prefecture + municipality (東京都新宿); not anywhere in the prefecture's
+    # name, so 京都 does not list every ward of 東京都.
+    if kind is QueryKind.CODE:
+        return Q(code__startswith=key)
+    column = {
+        QueryKind.ROMAJI: "romaji_key",
+        QueryKind.KANA: "kana_key",
+        QueryKind.NAME: "name_key",
+    }[kind]
+    return Q(**{f"{column}__contains": key}) | Q(**{f"full_{column}__startswith": key})
+
+
+async def municipalities(
+    info: Info,
+    *,
+    prefecture_code: str | None,
+    query: str | None,
+    first: int | None,
+    after: str | None,
+) -> MunicipalitiesResult:
+    """A page of municipalities in code order, filtered by prefecture and query.
+
+    - InvalidFieldError (005E) naming the argument: prefecture code not 01-47;
+      query empty, over 40 characters or with characters no name has; ``first``
+      outside 1-100; ``after`` not a cursor of this connection.
+    - Otherwise the page (possibly empty). Keyset pagination on the code, so a
+      page costs the same however far on it is.
+    """
+    lang = info.context.lang
+    filters = MunicipalityModel.all()
+    if prefecture_code is not None:
+        prefecture = parse_prefecture_code(prefecture_code)
+        if isinstance(prefecture, CodeProblem):
+            return _invalid(
+                lang,
+                "prefectureCode",
+                FieldLabel.PREFECTURE_CODE,
+                InputProblem.MALFORMED,
+            )
+        filters = filters.filter(prefecture_id=prefecture)
+    if query is not None:
+        parsed_query = parse_query(query)
+        if isinstance(parsed_query, QueryProblem):
+            return _invalid(
+                lang, "query", FieldLabel.SEARCH_TEXT, _PROBLEMS[parsed_query]
+            )
+        filters = filters.filter(_matching(parsed_query.kind, parsed_query.key))
+    size = PAGE_SIZE_DEFAULT if first is None else first
+    if not 1 <= size <= PAGE_SIZE_MAX:
+        return _invalid(lang, "first", FieldLabel.PAGE_SIZE, InputProblem.OUT_OF_RANGE)
+    if after is not None:
+        cursor = parse_municipality_code(after)
+        if cursor != after:
+            return _invalid(lang, "after", FieldLabel.CURSOR, InputProblem.MALFORMED)
+        filters = filters.filter(code__gt=cursor)
+    rows = await filters.order_by("code").limit(size + 1).select_related("prefecture")
+    page = rows[:size]
+    edges = [
+        MunicipalityEdge(cursor=row.code, node=Municipality.from_model(row))
+        for row in page
+    ]
+    return MunicipalityConnection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=len(rows) > size,
+            has_previous_page=False,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+    )
+
+
+async def check_municipality_code(
+    raw: str | None, *, lang: Lang, field: str, label: FieldLabel
+) -> MunicipalityModel | MunicipalityCodeRequiredError | InvalidFieldError:
+    """The municipality of a code entered in an address item, or the error.
+
+    ``label`` names the address item (住居地); its code part is what is missing
+    (WZBAM103E) or wrong (WZBAM005E: malformed, wrong check digit, unknown).
+    Accepts the 6-digit code and the 5-digit JIS X 0402 form, full-width digits
+    included. The result has its prefecture loaded.
+    """
+    code = parse_municipality_code(raw or "")
+    if code is CodeProblem.EMPTY:
+        return MunicipalityCodeRequiredError.build(lang, label, field=field)
+    code_label = _MUNICIPALITY_LABEL[lang].format(label.text(lang))
+    if isinstance(code, CodeProblem):
+        return _invalid(lang, field, code_label, _PROBLEMS[code])
+    row = await MunicipalityModel.get_or_none(code=code).select_related("prefecture")
+    if row is None:
+        return _invalid(lang, field, code_label, InputProblem.UNKNOWN)
+    return row
+
+
+async def municipality(info: Info, code: str) -> MunicipalityResult:
+    """One municipality by its code (6 digits, or the 5-digit JIS form).
+
+    - MunicipalityCodeRequiredError (103E) when the code is empty.
+    - InvalidFieldError (005E) when malformed, wrong check digit or unknown.
+    """
+    found = await check_municipality_code(
+        code, lang=info.context.lang, field="code", label=FieldLabel.ADDRESS
+    )
+    if isinstance(found, MunicipalityModel):
+        return Municipality.from_model(found)
+    return found
+
+
+async def postal_code(info: Info, code: str) -> PostalCodeResult:
+    """The places of a postal code: prefecture, municipality and town.
+
+    - RequiredFieldError (001E) when the code is empty.
+    - InvalidFieldError (005E) when it is not 7 digits (an optional hyphen after
+      the third, 〒 and full-width digits accepted) or no such code exists.
+    """
+    lang = info.context.lang
+    postal = parse_postal_code(code)
+    if postal is CodeProblem.EMPTY:
+        return RequiredFieldError.build(lang, field="code", fields=["code"])
+    if isinstance(postal, CodeProblem):
+        return _invalid(lang, "code", FieldLabel.POSTAL_CODE, InputProblem.MALFORMED)
+    row = await PostalCodeModel.get_or_none(code=postal)
+    if row is None:
+        return _invalid(lang, "code", FieldLabel.POSTAL_CODE, InputProblem.UNKNOWN)
+    codes = {str(place[0]) for place in row.places}
+    found = {
+        municipality.code: municipality
+        for municipality in await MunicipalityModel.filter(
+            code__in=codes
+        ).select_related("prefecture")
+    }
+    return PostalCode(
+        code=row.code,
+        places=[
+            PostalPlace.build(found[str(code_)], town, kana, note)
+            for code_, town, kana, note in row.places
+            if str(code_) in found
+        ],
+    )
