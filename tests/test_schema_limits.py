@@ -8,7 +8,7 @@ from schema.root import schema
 def test_a_repeated_document_is_validated_once() -> None:
     # The validation cache is keyed by the rules: rule classes made per request
     # (as MaxAliasesLimiter and QueryDepthLimiter do) would miss it every time.
-    document = "query Repeated { __typename prefectures { code } }"
+    document = "query Repeated { __typename errorCatalog { code } }"
     cache = _get_validate_cache(256)
     schema.execute_sync(document)
     before = cache.cache_info()
