@@ -24,6 +24,7 @@ from app.view import GraphQLApp, error_response, incident_response
 from mailer.render import Composer
 from models import ReferenceData
 from resolvers.admin import purge_stale
+from schema.answer_cache import AnswerCache
 from schema.context import Services
 from security.clock import Clock, SystemClock
 from security.passwords import Argon2idHasher, PasswordHasher
@@ -47,8 +48,16 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         password_max_age=timedelta(days=settings.password_max_age_days),
     )
     composer = Composer(sender=settings.mail_from, public_url=settings.public_url)
+    answers = AnswerCache(
+        max_bytes=int(settings.answer_cache_mb * 1024 * 1024),
+        lifetime=timedelta(seconds=settings.answer_cache_seconds),
+    )
     return Services(
-        policy=policy, clock=clock or SystemClock(), hasher=hasher, composer=composer
+        policy=policy,
+        clock=clock or SystemClock(),
+        hasher=hasher,
+        composer=composer,
+        answers=answers,
     )
 
 

@@ -78,6 +78,12 @@ class Settings(BaseSettings):
     # Requests larger than this are refused (413) before they are parsed.
     max_body_bytes: int = Field(default=64 * 1024, ge=1024, le=16 * 1024 * 1024)
 
+    # Answers of the public address queries kept per process, in MB of JSON (0
+    # turns it off), and for how long: after `data load-municipalities`, other
+    # processes may answer from the old data for at most this long.
+    answer_cache_mb: float = Field(default=32.0, ge=0, le=4096)
+    answer_cache_seconds: float = Field(default=300.0, gt=0, le=86400)
+
     log_level: str = "INFO"
 
     @field_validator("database_url")

@@ -6,6 +6,7 @@ from typing import Any
 import strawberry
 
 from mailer.render import Composer
+from schema.answer_cache import AnswerCache
 from schema.catalog import Lang
 from security.clock import Clock
 from security.passwords import PasswordHasher
@@ -14,13 +15,15 @@ from security.policy import Policy
 
 @dataclass(frozen=True, slots=True)
 class Services:
-    """What lives as long as the app: policy numbers, the clock, the hasher and
-    the mail composer (sender and link base for the outbox)."""
+    """What lives as long as the app: policy numbers, the clock, the hasher, the
+    mail composer (sender and link base for the outbox) and the cache of address
+    search answers (off unless sized)."""
 
     policy: Policy
     clock: Clock
     hasher: PasswordHasher
     composer: Composer = field(default_factory=Composer)
+    answers: AnswerCache = field(default_factory=AnswerCache)
 
 
 @dataclass

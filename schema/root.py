@@ -1,6 +1,8 @@
 """The root Schema: every operation, wired to its resolver."""
 
+import functools
 import logging
+from collections.abc import Iterable
 from typing import Annotated, Any
 
 import strawberry
@@ -13,13 +15,14 @@ from strawberry.extensions import (
 )
 from strawberry.extensions.max_aliases import create_validator as aliases_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
-from strawberry.types import ExecutionContext
+from strawberry.types import ExecutionContext, ExecutionResult
+from strawberry.types.graphql import OperationType
 
 from resolvers import account, auth, catalog, lookup, menu
 from schema.account import MeResult
 from schema.auth import LoginInput, LoginResult, LogoutResult
 from schema.catalog_types import ErrorCatalogEntry
-from schema.context import Info
+from schema.context import Context, Info
 from schema.errors import FieldError, RequiredFieldError
 from schema.lookup import (
     PAGE_SIZE_DEFAULT,
@@ -204,7 +207,44 @@ class Mutation:
 
 class RasSchema(strawberry.Schema):
     """Logs client mistakes quietly; unexpected errors are logged by IncidentMasking
-    with their incident ID, so they are not logged here a second time."""
+    with their incident ID, so they are not logged here a second time. Answers
+    public address lookups from the services' AnswerCache when it has them."""
+
+    async def execute(
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        allowed_operation_types: Iterable[OperationType] | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+    ) -> ExecutionResult:
+        run = functools.partial(
+            super().execute,
+            query,
+            variable_values,
+            context_value,
+            root_value,
+            operation_name,
+            allowed_operation_types,
+            operation_extensions,
+        )
+        if not isinstance(context_value, Context) or operation_extensions:
+            return await run()
+        services = context_value.services
+        key = services.answers.key(
+            query, variable_values, operation_name, context_value.lang
+        )
+        if key is None:
+            return await run()
+        now = services.clock.now()
+        cached = services.answers.get(key, now)
+        if cached is not None:
+            return cached
+        result = await run()
+        services.answers.put(key, result, now)
+        return result
 
     def process_errors(
         self,

