@@ -3,15 +3,21 @@
 import argparse
 import asyncio
 import logging
+import os
 import signal
+import socket
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from app.database import connected, migrate
 from app.settings import Settings, SettingsError, load_settings
 from models.outbox import MailStatus
 
 EXIT_USAGE = 2
+
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -28,6 +34,13 @@ def _parser() -> argparse.ArgumentParser:
         "--no-migrate",
         action="store_true",
         help="do not apply migrations on start-up (a release step runs migrate)",
+    )
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="web processes sharing the port (default 1); with more than one, "
+        "migrations and the address data load run once before they start",
     )
     serve.add_argument(
         "--no-worker",
@@ -125,19 +138,61 @@ def _refuse_unready(settings: Settings) -> int | None:
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
+    from uvicorn.supervisors import Multiprocess
 
     from app.main import create_app
 
     if (refused := _refuse_unready(settings)) is not None:
         return refused
-    app = create_app(
-        settings,
-        migrate_on_start=not args.no_migrate,
-        mail_worker=settings.mail_worker and not args.no_worker,
-    )
+    if args.workers < 1:
+        print("ras-identity: --workers must be at least 1", file=sys.stderr)
+        return EXIT_USAGE
+    mail_worker = settings.mail_worker and not args.no_worker
     # uvicorn's access log prints query strings; app.middleware.AccessLog does not.
-    uvicorn.run(app, host=args.host, port=args.port, log_config=None, access_log=False)
+    options: dict[str, Any] = {
+        "host": args.host,
+        "port": args.port,
+        "log_config": None,
+        "access_log": False,
+    }
+    if args.workers == 1:
+        app = create_app(
+            settings, migrate_on_start=not args.no_migrate, mail_worker=mail_worker
+        )
+        uvicorn.run(app, **options)
+        return 0
+    if not args.no_migrate:
+        asyncio.run(migrate(settings.database_url))
+        asyncio.run(_load_municipalities(settings, force=False))
+    # Each process builds its app from the environment (see web_process_app).
+    os.environ["RAS_MAIL_WORKER"] = "true" if mail_worker else "false"
+    config = uvicorn.Config(
+        "app.cli:web_process_app", factory=True, workers=args.workers, **options
+    )
+    Multiprocess(config, sockets=[_listening_socket(args.host, args.port)]).run()
     return 0
+
+
+def _listening_socket(host: str, port: int) -> socket.socket:
+    """The port the web processes share. uvicorn's own makes the socket without
+    naming TCP, so asyncio does not set TCP_NODELAY on its connections and every
+    keep-alive response waits 40 ms for a delayed ACK; this one names it."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.set_inheritable(True)
+    return sock
+
+
+def web_process_app() -> "Starlette":
+    """The app of one of several web processes (``serve --workers N``): settings
+    from the environment; the parent already migrated and loaded the data."""
+    from app.main import create_app
+
+    settings = load_settings()
+    _configure_logging(settings)
+    return create_app(settings, migrate_on_start=False)
 
 
 async def _create_user(settings: Settings, args: argparse.Namespace) -> int:

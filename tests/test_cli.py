@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from app.cli import _listening_socket
 from models import User
 from tests.conftest import (
     BACKENDS,
@@ -163,9 +164,10 @@ def _free_port() -> int:
         return port
 
 
-def _serve_then_log_in(url: str, mail_dir: Path) -> None:
-    """Serve a fresh database (serve migrates it), create a user, log in, call me;
-    the worker inside serve mails the user's expiry reminder to the embedded sink."""
+def _serve_then_log_in(url: str, mail_dir: Path, *extra: str) -> None:
+    """Serve a fresh database (serve migrates it and loads the address data),
+    create a user, log in, call me, search an address; the worker inside serve
+    mails the user's expiry reminder to the embedded sink."""
     port = _free_port()
     env = {
         **os.environ,
@@ -176,7 +178,7 @@ def _serve_then_log_in(url: str, mail_dir: Path) -> None:
     }
     env.pop("RAS_SMTP_URL", None)
     server = subprocess.Popen(  # noqa: S603
-        [*CLI, "serve", "--host", "127.0.0.1", "--port", str(port)],
+        [*CLI, "serve", "--host", "127.0.0.1", "--port", str(port), *extra],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -207,6 +209,13 @@ def _serve_then_log_in(url: str, mail_dir: Path) -> None:
             json={"query": "{ me { ... on User { authId } } }"},
             headers={"Authorization": f"Bearer {token}"},
         ).json()
+        found = httpx.post(
+            f"{base}/graphql",
+            json={
+                "query": '{ municipality(code: "13104") { ... on Municipality '
+                "{ code name } } }"
+            },
+        ).json()
         for _ in range(200):
             if list(mail_dir.glob("*.eml")):
                 break
@@ -216,6 +225,7 @@ def _serve_then_log_in(url: str, mail_dir: Path) -> None:
         output, _ = server.communicate(timeout=30)
 
     assert me == {"data": {"me": {"authId": auth_id}}}
+    assert found == {"data": {"municipality": {"code": "131041", "name": "新宿区"}}}
     assert "POST '/graphql' 200" in output
     assert token not in output
     assert PASSWORD not in output
@@ -235,6 +245,40 @@ def test_serve_migrates_a_fresh_sqlite_database_answers_and_mails(
     _serve_then_log_in(
         f"sqlite://{tmp_path / 'var' / 'serve.sqlite3'}", tmp_path / "mail"
     )
+
+
+def test_serve_with_two_web_processes_answers_and_mails(tmp_path: Path) -> None:
+    _serve_then_log_in(
+        f"sqlite://{tmp_path / 'serve.sqlite3'}", tmp_path / "mail", "--workers", "2"
+    )
+
+
+def test_the_shared_port_sets_tcp_nodelay_on_connections() -> None:
+    """Without it each keep-alive answer waited 40 ms for a delayed ACK."""
+
+    async def accepted_nodelay() -> int:
+        listening = _listening_socket("127.0.0.1", 0)
+        options: list[int] = []
+
+        async def handle(
+            _r: asyncio.StreamReader, writer: asyncio.StreamWriter
+        ) -> None:
+            sock = writer.get_extra_info("socket")
+            options.append(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+            writer.close()
+
+        server = await asyncio.start_server(handle, sock=listening)
+        async with server:
+            port = listening.getsockname()[1]
+            _reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            for _ in range(100):
+                if options:
+                    break
+                await asyncio.sleep(0.01)
+            writer.close()
+        return options[0]
+
+    assert asyncio.run(accepted_nodelay()) == 1
 
 
 @pytest.mark.skipif("postgres" not in BACKENDS, reason="PostgreSQL not reachable")
