@@ -48,6 +48,14 @@ query Postal($code: String!) {{
 }}
 """
 PREFECTURES = "query { prefectures { code name kana romaji } }"
+SHINJUKU = {
+    "code": "131041",
+    "jisCode": "13104",
+    "name": "新宿区",
+    "kana": "シンジュクク",
+    "romaji": "Shinjuku-ku",
+    "prefecture": {"code": "13", "name": "東京都", "romaji": "Tokyo-to"},
+}
 
 
 async def _search(execute: Caller, **variables: Any) -> dict[str, Any]:
@@ -91,15 +99,7 @@ async def test_prefectures_lists_all_47_in_code_order(execute: Caller) -> None:
 async def test_kanji_kana_and_romaji_find_shinjuku(execute: Caller, query: str) -> None:
     result = await _search(execute, pref="13", q=query)
     assert _names(result) == ["新宿区"]
-    node = result["edges"][0]["node"]
-    assert node == {
-        "code": "131041",
-        "jisCode": "13104",
-        "name": "新宿区",
-        "kana": "シンジュクク",
-        "romaji": "Shinjuku-ku",
-        "prefecture": {"code": "13", "name": "東京都", "romaji": "Tokyo-to"},
-    }
+    assert result["edges"][0]["node"] == SHINJUKU
 
 
 async def test_search_without_prefecture_finds_every_prefecture(
@@ -286,14 +286,7 @@ async def test_postal_code_gives_prefecture_municipality_and_town(
     assert found["code"] == "1600023"
     assert found["places"] == [
         {
-            "municipality": {
-                "code": "131041",
-                "jisCode": "13104",
-                "name": "新宿区",
-                "kana": "シンジュクク",
-                "romaji": "Shinjuku-ku",
-                "prefecture": {"code": "13", "name": "東京都", "romaji": "Tokyo-to"},
-            },
+            "municipality": SHINJUKU,
             "town": "西新宿",
             "townKana": "ニシシンジュク",
             "townRomaji": "Nishishinjuku",
