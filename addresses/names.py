@@ -8,19 +8,20 @@ hyphenated (Shinjuku-ku, Yaeyama-gun Yonaguni-cho, Tokyo-to).
 
 Search keys fold the ways people type one name into one string, applied to the
 stored names and to the query alike: NFKC (full-width letters and half-width
-katakana), hiragana to katakana, ヶ to ケ; for romaji, Hepburn and Kunrei spellings
-(shi/si, chu/tyu, ji/zi), long vowels (ou/oo/o, uu/u), IME doubling (nn) and
-m/n before b and p (Shimbashi/Shinbashi).
+katakana), hiragana to katakana, ヶ to ケ; for romaji, Kunrei spellings to Hepburn
+(si/shi, tyu/chu, zi/ji: towards Hepburn, so that a Hepburn prefix typed so far,
+"sh" or "ch", stays a prefix), macrons, long vowels (ou/oo/o, uu/u), IME
+doubling (nn) and m/n before b and p (Shimbashi/Shinbashi).
 """
 
 import re
 import unicodedata
 from dataclasses import dataclass
-from enum import StrEnum
+from enum import Enum
 
 import jaconv
 
-QUERY_MAX = 40
+QUERY_MAX = 64
 
 _SUFFIXES: dict[str, tuple[tuple[str, str], ...]] = {
     "都": (("ト", "to"),),
@@ -33,26 +34,52 @@ _SUFFIXES: dict[str, tuple[tuple[str, str], ...]] = {
     "村": (("ソン", "son"), ("ムラ", "mura")),
 }
 _LONG_VOWELS = (("ou", "o"), ("oo", "o"), ("uu", "u"))
-_KUNREI = (
-    ("tch", "cch"),
-    ("cch", "tty"),
-    ("sh", "sy"),
-    ("ch", "ty"),
-    ("ts", "t"),
-    ("j", "zy"),
-    ("f", "h"),
-    ("syi", "si"),
-    ("tyi", "ti"),
-    ("zyi", "zi"),
-    ("yy", "y"),
-    ("nn", "n"),
-    ("mb", "nb"),
-    ("mp", "np"),
+# Kunrei (and Nihon-shiki) to Hepburn, and common slips. Hepburn itself never
+# has si, ti, tu, zi, di, sy, ty, zy, dy, or hu but in chu and shu, so its
+# spellings pass unchanged.
+_TO_HEPBURN = tuple(
+    (re.compile(pattern), spelling)
+    for pattern, spelling in (
+        ("sy", "sh"),
+        ("ty", "ch"),
+        ("[zdj]y", "j"),
+        ("(?<=[sc]h)y", ""),
+        ("si", "shi"),
+        ("ti", "chi"),
+        ("tu", "tsu"),
+        ("(?<![cs])hu", "fu"),
+        ("[zd]i", "ji"),
+        ("cch", "tch"),
+        ("nn", "n"),
+        ("m(?=[bp])", "n"),
+    )
 )
+# Katakana pairs that jaconv spells letter by letter (ティ as "tei").
+_SMALL_VOWEL_PAIRS = {
+    "ティ": "ti",
+    "ディ": "di",
+    "トゥ": "tu",
+    "ドゥ": "du",
+    "ジェ": "je",
+    "チェ": "che",
+    "シェ": "she",
+    "ウィ": "wi",
+    "ウェ": "we",
+    "ウォ": "wo",
+    "ヂャ": "ja",
+    "ヂュ": "ju",
+    "ヂョ": "jo",
+    "・": " ",
+}
+_PAIRS = re.compile("|".join(_SMALL_VOWEL_PAIRS))
 _NOT_LETTER = re.compile(r"[^a-z]")
 _ROMAJI_INPUT = re.compile(r"[A-Za-z][A-Za-z '\-.]*")
 _KANA_INPUT = re.compile(r"[ァ-ヴー ]+")
-_NAME_INPUT = re.compile(r"[一-鿿々〆ヶぁ-ゖァ-ヴー・ ]+")
+# Kanji (unified, extension A, compatibility, extensions B and later), kana and
+# the marks place names use.
+_NAME_INPUT = re.compile(
+    r"[一-鿿㐀-䶿豈-﫿\U00020000-\U0003134F々〆ヶヵぁ-ゖァ-ヴー・ ]+"
+)
 _DIGITS_INPUT = re.compile(r"[0-9]+")
 
 
@@ -66,8 +93,11 @@ def _shorten_long_vowels(text: str) -> str:
 
 
 def hepburn(kana: str) -> str:
-    """Lower-case Hepburn of katakana or hiragana, long vowels as written."""
-    text = jaconv.kana2alphabet(jaconv.kata2hira(kana.replace("ー", "")))
+    """Lower-case Hepburn of katakana or hiragana, long vowels as written; digits
+    and letters in the text (Japan Post writes them full-width) become ASCII."""
+    text = jaconv.hira2kata(unicodedata.normalize("NFKC", kana)).replace("ー", "")
+    text = _PAIRS.sub(lambda pair: _SMALL_VOWEL_PAIRS[pair[0]], text)
+    text = jaconv.kana2alphabet(jaconv.kata2hira(text)).lower()
     # jaconv spells ッチ "cchi" and a final ッ "xtsu"; Hepburn writes "tchi" and
     # has no letter for a glottal stop at the end.
     return text.replace("cch", "tch").replace("xtsu", "")
@@ -101,21 +131,29 @@ def romanise_parts(parts: list[NamePart]) -> str:
 
 
 def name_key(text: str) -> str:
-    """Kanji names and queries: NFKC, small ヶ/ヵ as written in Japan Post's data."""
-    folded = unicodedata.normalize("NFKC", text).replace("ヶ", "ケ").replace("ヵ", "カ")
-    return folded.replace(" ", "").replace("\u3000", "")
+    """Names and queries: NFKC, kana as katakana (さいたま市 and サイタマ市 alike),
+    small ヶ/ヵ as written in Japan Post's data, no spaces."""
+    folded = jaconv.hira2kata(unicodedata.normalize("NFKC", text))
+    folded = folded.replace("ヶ", "ケ").replace("ヵ", "カ")
+    return folded.replace(" ", "")
 
 
 def kana_key(text: str) -> str:
     """Kana names and queries: full-width katakana without spaces."""
-    return name_key(jaconv.hira2kata(unicodedata.normalize("NFKC", text)))
+    return name_key(text)
+
+
+def _strip_marks(text: str) -> str:
+    """Tōkyō → Tokyo: Latin letters without their diacritics."""
+    decomposed = unicodedata.normalize("NFD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def romaji_key(text: str) -> str:
     """Romaji names and queries folded to one spelling (see the module's notes)."""
-    folded = _NOT_LETTER.sub("", text.lower())
-    for long, short in _KUNREI:
-        folded = folded.replace(long, short)
+    folded = _NOT_LETTER.sub("", _strip_marks(text).lower())
+    for pattern, spelling in _TO_HEPBURN:
+        folded = pattern.sub(spelling, folded)
     return _shorten_long_vowels(folded)
 
 
@@ -124,7 +162,7 @@ def kana_romaji_key(kana: str) -> str:
     return romaji_key(hepburn(kana))
 
 
-class QueryKind(StrEnum):
+class QueryKind(Enum):
     """Which written form a search query is in."""
 
     CODE = "code"
@@ -141,7 +179,7 @@ class Query:
     key: str
 
 
-class QueryProblem(StrEnum):
+class QueryProblem(Enum):
     """Why a search query was refused."""
 
     EMPTY = "empty"
@@ -160,7 +198,7 @@ def parse_query(raw: str) -> Query | QueryProblem:
         return QueryProblem.TOO_LONG
     if _DIGITS_INPUT.fullmatch(text):
         return Query(QueryKind.CODE, text)
-    if _ROMAJI_INPUT.fullmatch(text):
+    if _ROMAJI_INPUT.fullmatch(_strip_marks(text)):
         key = romaji_key(text)
         return Query(QueryKind.ROMAJI, key) if key else QueryProblem.CHARACTERS
     kana = kana_key(text)

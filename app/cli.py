@@ -138,6 +138,7 @@ def _refuse_unready(settings: Settings) -> int | None:
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
+    from uvicorn.config import STARTUP_FAILURE
     from uvicorn.supervisors import Multiprocess
 
     from app.main import create_app
@@ -161,15 +162,30 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         )
         uvicorn.run(app, **options)
         return 0
+    try:
+        listening = _listening_socket(args.host, args.port)
+    except OSError as exc:
+        print(
+            f"ras-identity: cannot listen on {args.host}:{args.port}: "
+            f"{exc.strerror or exc}",
+            file=sys.stderr,
+        )
+        return 1
     if not args.no_migrate:
         asyncio.run(migrate(settings.database_url))
-        asyncio.run(_load_municipalities(settings, force=False))
+        if asyncio.run(_load_municipalities(settings, force=False)) != 0:
+            return 1
     # Each process builds its app from the environment (see web_process_app).
     os.environ["RAS_MAIL_WORKER"] = "true" if mail_worker else "false"
     config = uvicorn.Config(
         "app.cli:web_process_app", factory=True, workers=args.workers, **options
     )
-    Multiprocess(config, sockets=[_listening_socket(args.host, args.port)]).run()
+    supervisor = Multiprocess(config, sockets=[listening])
+    supervisor.run()
+    # A process that could not start (say, no database) stops them all; say so
+    # with uvicorn's own exit status, as a single process does.
+    if any(process.exitcode == STARTUP_FAILURE for process in supervisor.processes):
+        return STARTUP_FAILURE
     return 0
 
 
@@ -221,10 +237,17 @@ async def _create_user(settings: Settings, args: argparse.Namespace) -> int:
 async def _load_municipalities(settings: Settings, *, force: bool) -> int:
     from datetime import UTC, datetime
 
+    from tortoise.exceptions import OperationalError
+
     from addresses.load import load_addresses
 
-    async with connected(settings.database_url):
-        report = await load_addresses(now=datetime.now(UTC), force=force)
+    try:
+        async with connected(settings.database_url):
+            report = await load_addresses(now=datetime.now(UTC), force=force)
+    except OperationalError as exc:
+        # SQLite: another load (or a long write) held the lock past the timeout.
+        print(f"ras-identity: the address data was not loaded: {exc}", file=sys.stderr)
+        return 1
     state = "loaded" if report.loaded else "already current"
     print(
         f"address data {state}: {report.version}: {report.prefectures} prefectures, "

@@ -117,7 +117,7 @@ async def municipalities(
         return _invalid(lang, "first", FieldLabel.PAGE_SIZE, InputProblem.OUT_OF_RANGE)
     if after is not None:
         cursor = parse_municipality_code(after)
-        if cursor != after:
+        if isinstance(cursor, CodeProblem) or cursor != after:
             return _invalid(lang, "after", FieldLabel.CURSOR, InputProblem.MALFORMED)
         filters = filters.filter(code__gt=cursor)
     rows = await filters.order_by("code").limit(size + 1).select_related("prefecture")

@@ -13,7 +13,7 @@ an answer with a GraphQL error (a bug, a database outage) is never kept.
 
 import json
 from collections import OrderedDict
-from collections.abc import Hashable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -35,6 +35,8 @@ PUBLIC_LOOKUPS = frozenset(
 )
 # Longer documents are not worth a parse just to find out.
 _DOCUMENT_MAX = 4000
+# What an entry costs besides its texts (key tuple, entry tuple, dict slot).
+ENTRY_OVERHEAD = 400
 
 
 @lru_cache(maxsize=512)
@@ -62,19 +64,26 @@ def public_lookup_only(document: str) -> bool:
     return operations > 0
 
 
+Key = tuple[str, str, str | None, Lang]
+"""Document, variables as JSON, operation name, language."""
+
+
 @dataclass
 class AnswerCache:
     """A bounded LRU of answers (their data as JSON text) with a lifetime.
 
-    Bounded by the size of the JSON, not the number of entries: one document may
-    ask for 20 aliases of 100 municipalities. Text also keeps the garbage
-    collector from walking thousands of cached objects. ``max_bytes`` 0 turns
-    the cache off; an answer larger than a sixteenth of it is not kept.
+    Bounded by what the entries hold, not by their number: one document may ask
+    for 20 aliases of 100 municipalities, and a key holds the document and the
+    variables (up to the body limit, unused ones included). So an entry counts
+    its answer, its key's texts and a fixed overhead. Keeping answers as text
+    also keeps the garbage collector from walking thousands of cached objects.
+    ``max_bytes`` 0 turns the cache off; an entry over a sixteenth of it is not
+    kept.
     """
 
     max_bytes: int = 0
     lifetime: timedelta = timedelta(minutes=5)
-    _entries: OrderedDict[Hashable, tuple[datetime, str]] = field(
+    _entries: OrderedDict[Key, tuple[datetime, str, int]] = field(
         default_factory=OrderedDict, repr=False
     )
     _bytes: int = 0
@@ -87,9 +96,11 @@ class AnswerCache:
         variables: Mapping[str, Any] | None,
         operation_name: str | None,
         lang: Lang,
-    ) -> Hashable | None:
+    ) -> Key | None:
         """The cache key of a request, or None when it must not be cached."""
-        if self.max_bytes <= 0 or not document or not public_lookup_only(document):
+        if self.max_bytes <= 0 or not document or len(document) > _DOCUMENT_MAX:
+            return None
+        if not public_lookup_only(document):
             return None
         try:
             values = json.dumps(variables or {}, sort_keys=True, ensure_ascii=False)
@@ -97,7 +108,7 @@ class AnswerCache:
             return None
         return (document, values, operation_name, lang)
 
-    def get(self, key: Hashable, now: datetime) -> ExecutionResult | None:
+    def get(self, key: Key, now: datetime) -> ExecutionResult | None:
         entry = self._entries.get(key)
         if entry is not None and entry[0] <= now:
             self._drop(key)
@@ -109,22 +120,28 @@ class AnswerCache:
         self.hits += 1
         return ExecutionResult(data=json.loads(entry[1]), errors=None)
 
-    def put(self, key: Hashable, result: ExecutionResult, now: datetime) -> None:
+    def put(
+        self,
+        key: Key,
+        result: ExecutionResult,
+        now: datetime,
+    ) -> None:
         if result.errors or result.data is None:
             return
         text = json.dumps(result.data, ensure_ascii=False, separators=(",", ":"))
-        if len(text) > self.max_bytes // 16:
+        size = len(text) + len(key[0]) + len(key[1]) + ENTRY_OVERHEAD
+        if size > self.max_bytes // 16:
             return
         if key in self._entries:
             self._drop(key)
-        self._entries[key] = (now + self.lifetime, text)
-        self._bytes += len(text)
+        self._entries[key] = (now + self.lifetime, text, size)
+        self._bytes += size
         while self._bytes > self.max_bytes:
             self._drop(next(iter(self._entries)))
 
-    def _drop(self, key: Hashable) -> None:
-        _expires, text = self._entries.pop(key)
-        self._bytes -= len(text)
+    def _drop(self, key: Key) -> None:
+        _expires, _text, size = self._entries.pop(key)
+        self._bytes -= size
 
     def clear(self) -> None:
         self._entries.clear()
@@ -135,5 +152,5 @@ class AnswerCache:
 
     @property
     def size_bytes(self) -> int:
-        """Characters of JSON held (about bytes for the ASCII parts)."""
+        """What the entries count for (characters of text plus the overhead)."""
         return self._bytes

@@ -87,6 +87,10 @@ def test_parse_municipality_code(raw: str, parsed: str | CodeProblem) -> None:
         ("1600023", "1600023"),
         ("160-0023", "1600023"),
         ("〒160-0023", "1600023"),
+        ("〒 160-0023", "1600023"),
+        ("〒\u3000160―0023", "1600023"),
+        ("160—0023", "1600023"),
+        ("160 0023", "1600023"),
         ("１６０－００２３", "1600023"),
         ("", CodeProblem.EMPTY),
         ("160002", CodeProblem.MALFORMED),
@@ -145,7 +149,6 @@ def test_romanise_hepburn_details() -> None:
     assert romanise("ニシシンジュク") == "Nishishinjuku"
     assert romanise("シンバシ") == "Shinbashi"
     assert romanise("ジュウニソウ") == "Juniso"
-    assert romanise_town("イミチ、オクイミチ") == "Imichi, Okuimichi"
 
 
 @pytest.mark.parametrize(
@@ -167,6 +170,16 @@ def test_romanise_hepburn_details() -> None:
         ("hacchobori", QueryKind.ROMAJI, kana_romaji_key("ハッチョウボリ")),
         ("131", QueryKind.CODE, "131"),
         ("１３１", QueryKind.CODE, "131"),
+        ("Tōkyō", QueryKind.ROMAJI, kana_romaji_key("トウキョウ")),
+        ("南あるぷす", QueryKind.NAME, "南アルプス"),
+        ("一ヵ", QueryKind.NAME, "一カ"),
+        ("宮﨑", QueryKind.NAME, "宮﨑"),
+        ("𠮷田", QueryKind.NAME, "𠮷田"),
+        (
+            "Yamanashi-ken Nishiyatsushiro-gun Ichikawamisato-cho",
+            QueryKind.ROMAJI,
+            kana_romaji_key("ヤマナシケンニシヤツシログンイチカワミサトチョウ"),
+        ),
     ],
 )
 def test_queries_fold_to_the_stored_keys(raw: str, kind: QueryKind, key: str) -> None:
@@ -178,7 +191,7 @@ def test_queries_fold_to_the_stored_keys(raw: str, kind: QueryKind, key: str) ->
     [
         ("", QueryProblem.EMPTY),
         ("　 ", QueryProblem.EMPTY),
-        ("あ" * 41, QueryProblem.TOO_LONG),
+        ("あ" * 65, QueryProblem.TOO_LONG),
         ("100%", QueryProblem.CHARACTERS),
         ("shin_juku", QueryProblem.CHARACTERS),
         ("新宿;--", QueryProblem.CHARACTERS),
@@ -189,6 +202,54 @@ def test_queries_fold_to_the_stored_keys(raw: str, kind: QueryKind, key: str) ->
 )
 def test_bad_queries_are_refused(raw: str, problem: QueryProblem) -> None:
     assert parse_query(raw) == problem
+
+
+@pytest.mark.parametrize(
+    ("typed", "reading"),
+    [
+        # Every prefix typed in Hepburn stays a prefix of the name's key: the
+        # folding goes towards Hepburn, not away from it.
+        *[("shinjuku"[:n], "シンジュク") for n in range(1, 9)],
+        *[("chiyoda"[:n], "チヨダ") for n in range(1, 8)],
+        *[("hachioji"[:n], "ハチオウジ") for n in range(1, 9)],
+        *[("tsuchiura"[:n], "ツチウラ") for n in range(1, 10)],
+        *[("fukuoka"[:n], "フクオカ") for n in range(1, 8)],
+        *[("chofu"[:n], "チョウフ") for n in range(1, 6)],
+    ],
+)
+def test_typed_hepburn_prefixes_stay_prefixes(typed: str, reading: str) -> None:
+    assert kana_romaji_key(reading).startswith(romaji_key(typed))
+
+
+@pytest.mark.parametrize(
+    ("kunrei", "reading"),
+    [
+        ("sinzyuku", "シンジュク"),
+        ("tiyoda", "チヨダ"),
+        ("tutiura", "ツチウラ"),
+        ("hukuoka", "フクオカ"),
+        ("tyouhu", "チョウフ"),
+        ("syuunan", "シュウナン"),
+        ("zyouetu", "ジョウエツ"),
+    ],
+)
+def test_kunrei_spellings_find_the_hepburn_key(kunrei: str, reading: str) -> None:
+    assert romaji_key(kunrei) == kana_romaji_key(reading)
+
+
+@pytest.mark.parametrize(
+    ("kana", "romaji"),
+    [
+        ("キタ１ジョウヒガシ", "Kita1johigashi"),
+        ("コウナンシナガワインターシティ", "Konanshinagawaintashiti"),
+        ("ハルミオフィスタワーＸ", "Harumiofisutawax"),
+        ("ディズニー", "Dizuni"),
+        ("ジェイ・アール", "Jei aru"),
+        ("イミチ、オクイミチ", "Imichi, Okuimichi"),
+    ],
+)
+def test_town_names_are_romanised_cleanly(kana: str, romaji: str) -> None:
+    assert romanise_town(kana) == romaji
 
 
 def test_keys_of_names_and_queries_agree() -> None:

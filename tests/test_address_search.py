@@ -131,6 +131,17 @@ async def test_romaji_matches_long_vowels_either_way(execute: Caller) -> None:
         assert names == ["中央区"], query
 
 
+async def test_romaji_typed_letter_by_letter_keeps_finding_the_ward(
+    execute: Caller,
+) -> None:
+    for typed in ("s", "sh", "shi", "shin", "shinj", "shinju", "shinjuk", "shinjuku"):
+        names = _names(await _search(execute, pref="13", q=typed, first=100))
+        assert "新宿区" in names, typed
+    for typed in ("c", "ch", "chi", "chiy", "chiyo"):
+        names = _names(await _search(execute, pref="13", q=typed, first=100))
+        assert "千代田区" in names, typed
+
+
 async def test_code_prefix_search(execute: Caller) -> None:
     names = _names(await _search(execute, q="1310", first=9))
     assert names == [
@@ -181,7 +192,7 @@ async def test_a_search_that_finds_nothing_is_an_empty_page(execute: Caller) -> 
     [
         ({"q": ""}, "query", "EMPTY"),
         ({"q": "   "}, "query", "EMPTY"),
-        ({"q": "あ" * 41}, "query", "TOO_LONG"),
+        ({"q": "あ" * 65}, "query", "TOO_LONG"),
         ({"q": "%"}, "query", "CHARACTERS"),
         ({"q": "shin_juku"}, "query", "CHARACTERS"),
         ({"q": "' OR 1=1 --"}, "query", "CHARACTERS"),
@@ -195,6 +206,11 @@ async def test_a_search_that_finds_nothing_is_an_empty_page(execute: Caller) -> 
         ({"after": "13104"}, "after", "MALFORMED"),
         ({"after": "131042"}, "after", "MALFORMED"),
         ({"after": "x" * 5000}, "after", "MALFORMED"),
+        # The words of the parser's own problems are not cursors either.
+        ({"after": "malformed"}, "after", "MALFORMED"),
+        ({"after": "empty"}, "after", "MALFORMED"),
+        ({"after": "check_digit"}, "after", "MALFORMED"),
+        ({"after": ""}, "after", "MALFORMED"),
     ],
 )
 async def test_bad_arguments_are_typed_errors(

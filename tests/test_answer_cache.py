@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 
 from models import Municipality
-from schema.answer_cache import AnswerCache, public_lookup_only
+from schema.answer_cache import ENTRY_OVERHEAD, AnswerCache, public_lookup_only
 from schema.catalog import Lang
 from schema.context import Context, Services
 from schema.root import schema
@@ -87,17 +87,19 @@ async def test_variables_and_language_are_part_of_the_key(
 
 
 ANSWER = '{"municipality":{"__typename":"Municipality"}}'
+# What one answer of ONE counts for: its JSON, the document, the variables.
+ENTRY = len(ANSWER) + len(ONE) + len('{"code": "131016"}') + ENTRY_OVERHEAD
 
 
 async def test_the_cache_keeps_the_most_recent_answers_within_its_size(
     db: str, services: Services
 ) -> None:
-    cache = AnswerCache(max_bytes=16 * len(ANSWER))  # room for sixteen
+    cache = AnswerCache(max_bytes=16 * ENTRY)  # room for sixteen
     cached = Caller(services=replace(services, answers=cache))
     codes = [m.code for m in await Municipality.filter(prefecture_id="13").limit(17)]
     for code in codes:
         await cached(ONE, {"code": code})
-    assert (len(cache), cache.size_bytes) == (16, 16 * len(ANSWER))
+    assert (len(cache), cache.size_bytes) == (16, 16 * ENTRY)
 
     await cached(ONE, {"code": codes[-1]})
     await cached(ONE, {"code": codes[0]})
@@ -105,13 +107,25 @@ async def test_the_cache_keeps_the_most_recent_answers_within_its_size(
     assert (cache.hits, cache.misses) == (1, 18)
 
 
-async def test_an_answer_over_a_sixteenth_of_the_cache_is_not_kept(
+async def test_an_entry_over_a_sixteenth_of_the_cache_is_not_kept(
     db: str, services: Services
 ) -> None:
-    cache = AnswerCache(max_bytes=16 * len(ANSWER) - 1)
+    cache = AnswerCache(max_bytes=16 * ENTRY - 1)
     cached = Caller(services=replace(services, answers=cache))
     await cached(ONE, {"code": "131041"})
     assert len(cache) == 0
+
+
+async def test_unused_variables_count_towards_the_size(
+    db: str, services: Services
+) -> None:
+    # GraphQL ignores variables the operation does not declare; a key keeps them.
+    cache = AnswerCache(max_bytes=1024 * 1024)
+    cached = Caller(services=replace(services, answers=cache))
+    for n in range(40):
+        await cached("{ __typename }", {"padding": f"{n}" + "A" * 60_000})
+    assert cache.size_bytes <= cache.max_bytes
+    assert len(cache) <= 17
 
 
 async def test_answers_with_errors_and_private_documents_are_not_kept(

@@ -253,6 +253,29 @@ def test_serve_with_two_web_processes_answers_and_mails(tmp_path: Path) -> None:
     )
 
 
+def test_serve_with_workers_on_a_taken_port_says_so(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = run_cli(
+            ["serve", "--workers", "2", "--port", str(port)],
+            f"sqlite://{tmp_path / 'x.sqlite3'}",
+        )
+    assert done.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}: Address already in use" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "x.sqlite3").exists()  # refused before migrating
+
+
+def test_serve_with_workers_that_cannot_start_fails(tmp_path: Path) -> None:
+    done = run_cli(
+        ["serve", "--workers", "2", "--no-migrate", "--port", str(_free_port())],
+        "postgres://postgres@127.0.0.1:1/unreachable",
+    )
+    assert done.returncode == 3
+
+
 def test_the_shared_port_sets_tcp_nodelay_on_connections() -> None:
     """Without it each keep-alive answer waited 40 ms for a delayed ACK."""
 
