@@ -17,6 +17,7 @@ from addresses.names import (
     Query,
     QueryKind,
     QueryProblem,
+    hepburn,
     kana_key,
     kana_romaji_key,
     name_key,
@@ -26,6 +27,7 @@ from addresses.names import (
     romanise_parts,
     romanise_town,
 )
+from addresses.source import _head
 
 
 @pytest.mark.parametrize(
@@ -91,6 +93,7 @@ def test_parse_municipality_code(raw: str, parsed: str | CodeProblem) -> None:
         ("〒\u3000160―0023", "1600023"),
         ("160—0023", "1600023"),
         ("160 0023", "1600023"),
+        ("160ー0023", "1600023"),
         ("１６０－００２３", "1600023"),
         ("", CodeProblem.EMPTY),
         ("160002", CodeProblem.MALFORMED),
@@ -145,6 +148,10 @@ def test_romanised_names(parts: list[tuple[str, str]], romaji: str) -> None:
 
 
 def test_romanise_hepburn_details() -> None:
+    # Long vowels are shortened until none is left: オオ then オ.
+    assert romanise("ブンゴオオノ") == "Bungono"
+    assert romanise("スオウオオシマ") == "Suoshima"
+    assert hepburn("アッ") == "a"
     assert romanise("ハッチョウボリ") == "Hatchobori"
     assert romanise("ニシシンジュク") == "Nishishinjuku"
     assert romanise("シンバシ") == "Shinbashi"
@@ -171,6 +178,8 @@ def test_romanise_hepburn_details() -> None:
         ("131", QueryKind.CODE, "131"),
         ("１３１", QueryKind.CODE, "131"),
         ("Tōkyō", QueryKind.ROMAJI, kana_romaji_key("トウキョウ")),
+        ("shinnjuku", QueryKind.ROMAJI, kana_romaji_key("シンジュク")),
+        ("あ" * 64, QueryKind.KANA, "ア" * 64),
         ("南あるぷす", QueryKind.NAME, "南アルプス"),
         ("一ヵ", QueryKind.NAME, "一カ"),
         ("宮﨑", QueryKind.NAME, "宮﨑"),
@@ -254,5 +263,25 @@ def test_town_names_are_romanised_cleanly(kana: str, romaji: str) -> None:
 
 def test_keys_of_names_and_queries_agree() -> None:
     assert name_key("鎌ヶ谷市") == name_key("鎌ケ谷市")
+    assert name_key("ヵ") == "カ"
     assert kana_key("かまがやし") == "カマガヤシ"
     assert romaji_key("Toukyou") == romaji_key("Tokyo") == kana_romaji_key("トウキョウ")
+
+
+@pytest.mark.parametrize(
+    ("name", "prefecture", "head"),
+    [
+        ("札幌市中央区", "北海道", ("札幌市", "市", "シ")),
+        ("八重山郡与那国町", "沖縄県", ("八重山郡", "郡", "グン")),
+        # Not a designated city's ward: a city whose name has 市 inside it.
+        ("八日市場市", "千葉県", None),
+        ("四日市市", "三重県", None),
+        # A county-like 郡 inside a city's name.
+        ("大和郡山市", "奈良県", None),
+        ("郡山市", "福島県", None),
+    ],
+)
+def test_names_split_into_county_or_city_and_the_rest(
+    name: str, prefecture: str, head: tuple[str, str, str] | None
+) -> None:
+    assert _head(name, prefecture) == head

@@ -174,6 +174,18 @@ async def test_concurrent_loads_replace_the_data_once(db: str) -> None:
     assert await Municipality.all().count() == len(address_snapshot().municipalities)
 
 
+async def test_concurrent_first_loads_replace_the_data_once(db: str) -> None:
+    # No marker row yet, as on a fresh database: the upsert must still make the
+    # second load wait for the first instead of failing on the primary key.
+    await ReferenceData.filter(name=DATA_SET).delete()
+    reports = await asyncio.gather(
+        load_addresses(now=NOW, reader=address_snapshot),
+        load_addresses(now=NOW, reader=address_snapshot),
+    )
+    assert sorted(report.loaded for report in reports) == [False, True]
+    assert (await ReferenceData.get(name=DATA_SET)).version == source_version()
+
+
 async def test_current_data_is_recognised_without_reading_the_release(
     db: str,
 ) -> None:

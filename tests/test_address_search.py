@@ -143,7 +143,13 @@ async def test_romaji_typed_letter_by_letter_keeps_finding_the_ward(
 
 
 async def test_code_prefix_search(execute: Caller) -> None:
-    names = _names(await _search(execute, q="1310", first=9))
+    result = await _search(execute, q="1310", first=9)
+    names = _names(result)
+    # Exactly the nine wards 13101-13109: a full page with nothing after it.
+    assert result["pageInfo"]["hasNextPage"] is False
+    elsewhere = await _search(execute, q="41", first=100)
+    assert elsewhere["edges"]
+    assert all(edge["node"]["code"].startswith("41") for edge in elsewhere["edges"])
     assert names == [
         "千代田区",
         "中央区",
@@ -327,16 +333,16 @@ async def test_a_postal_code_of_several_places(execute: Caller) -> None:
 
 @pytest.mark.postal_codes
 @pytest.mark.parametrize(
-    ("code", "typename", "error_code"),
+    ("code", "typename", "error_code", "reason"),
     [
-        ("", "RequiredFieldError", "WZBAM001E"),
-        ("160002", "InvalidFieldError", "WZBAM005E"),
-        ("abc-defg", "InvalidFieldError", "WZBAM005E"),
-        ("0000000", "InvalidFieldError", "WZBAM005E"),
+        ("", "RequiredFieldError", "WZBAM001E", None),
+        ("160002", "InvalidFieldError", "WZBAM005E", "MALFORMED"),
+        ("abc-defg", "InvalidFieldError", "WZBAM005E", "MALFORMED"),
+        ("0000000", "InvalidFieldError", "WZBAM005E", "UNKNOWN"),
     ],
 )
 async def test_postal_code_refuses_bad_codes(
-    execute: Caller, code: str, typename: str, error_code: str
+    execute: Caller, code: str, typename: str, error_code: str, reason: str | None
 ) -> None:
     found = (await execute(POSTAL, {"code": code}))["postalCode"]
     assert (found["__typename"], found["code"], found["field"]) == (
@@ -344,6 +350,7 @@ async def test_postal_code_refuses_bad_codes(
         error_code,
         "code",
     )
+    assert found.get("reason") == reason
 
 
 async def test_address_search_over_http_needs_no_login(

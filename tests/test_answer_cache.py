@@ -1,9 +1,11 @@
 """The answer cache serves repeated public address lookups and nothing else."""
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from graphql import GraphQLError
+from strawberry.types import ExecutionResult
 
 from models import Municipality
 from schema.answer_cache import ENTRY_OVERHEAD, AnswerCache, public_lookup_only
@@ -44,6 +46,8 @@ query($code: String!) {
         ),
         ("{ prefectures { code ", False),
         ("fragment F on Query { prefectures { code } }", False),
+        ("mutation { __typename }", False),
+        ("subscription { __typename }", False),
     ],
 )
 def test_only_documents_of_public_lookups_are_cacheable(
@@ -141,3 +145,61 @@ async def test_answers_with_errors_and_private_documents_are_not_kept(
 
     assert len(cached.services.answers) == 0
     assert cached.services.answers.hits == 0
+
+
+def test_the_least_recently_used_entry_goes_first() -> None:
+    now = datetime(2026, 11, 26, tzinfo=UTC)
+    answer = ExecutionResult(data={"__typename": "Query"}, errors=None)
+    probe = AnswerCache(max_bytes=1024 * 1024)
+    first = probe.key("{ __typename }", {"n": "00"}, None, Lang.JA)
+    assert first is not None
+    probe.put(first, answer, now)
+    cache = AnswerCache(max_bytes=16 * probe.size_bytes)  # room for sixteen
+    keys = []
+    for n in range(17):
+        key = cache.key("{ __typename }", {"n": f"{n:02d}"}, None, Lang.JA)
+        assert key is not None
+        keys.append(key)
+    for key in keys[:16]:
+        cache.put(key, answer, now)
+    assert cache.get(keys[0], now) is not None  # used again: now the most recent
+
+    cache.put(keys[16], answer, now)
+
+    assert cache.get(keys[1], now) is None
+    assert cache.get(keys[0], now) is not None
+    # Putting a key again replaces its entry instead of counting it twice.
+    cache.put(keys[16], answer, now)
+    assert (len(cache), cache.size_bytes) == (16, 16 * probe.size_bytes)
+
+
+def test_an_answer_with_data_and_errors_is_not_kept() -> None:
+    cache = AnswerCache(max_bytes=1024 * 1024)
+    now = datetime(2026, 11, 26, tzinfo=UTC)
+    key = cache.key("{ prefectures { code } }", None, None, Lang.JA)
+    assert key is not None
+    partial = ExecutionResult(data={"prefectures": None}, errors=[GraphQLError("x")])
+    cache.put(key, partial, now)
+    assert len(cache) == 0
+
+
+async def test_operation_name_and_extensions_are_respected(
+    db: str, cached: Caller
+) -> None:
+    document = (
+        'query A { municipality(code: "131041") { ... on Municipality { name } } } '
+        'query B { municipality(code: "131016") { ... on Municipality { name } } }'
+    )
+    context = Context(services=cached.services)
+    first = await schema.execute(document, context_value=context, operation_name="A")
+    second = await schema.execute(document, context_value=context, operation_name="B")
+    with_extensions = await schema.execute(
+        document,
+        context_value=context,
+        operation_name="A",
+        operation_extensions={"trace": True},
+    )
+    assert first.data == {"municipality": {"name": "新宿区"}}
+    assert second.data == {"municipality": {"name": "千代田区"}}
+    assert with_extensions.data == first.data
+    assert (cached.services.answers.hits, len(cached.services.answers)) == (0, 2)

@@ -164,7 +164,7 @@ def _free_port() -> int:
         return port
 
 
-def _serve_then_log_in(url: str, mail_dir: Path, *extra: str) -> None:
+def _serve_then_log_in(url: str, mail_dir: Path, *extra: str) -> str:
     """Serve a fresh database (serve migrates it and loads the address data),
     create a user, log in, call me, search an address; the worker inside serve
     mails the user's expiry reminder to the embedded sink."""
@@ -237,6 +237,7 @@ def _serve_then_log_in(url: str, mail_dir: Path, *extra: str) -> None:
     assert "Your password expires soon (days left: 20)" in listing.stdout
     assert shown.returncode == 0, shown.stderr
     assert f"認証ID {auth_id} のパスワードの有効期限" in shown.stdout
+    return output
 
 
 def test_serve_migrates_a_fresh_sqlite_database_answers_and_mails(
@@ -248,9 +249,16 @@ def test_serve_migrates_a_fresh_sqlite_database_answers_and_mails(
 
 
 def test_serve_with_two_web_processes_answers_and_mails(tmp_path: Path) -> None:
-    _serve_then_log_in(
+    output = _serve_then_log_in(
         f"sqlite://{tmp_path / 'serve.sqlite3'}", tmp_path / "mail", "--workers", "2"
     )
+    assert output.count("Started server process") == 2
+
+
+def test_serve_refuses_fewer_than_one_worker(tmp_path: Path) -> None:
+    done = run_cli(["serve", "--workers", "0"], f"sqlite://{tmp_path / 'x.sqlite3'}")
+    assert done.returncode == 2
+    assert "--workers must be at least 1" in done.stderr
 
 
 def test_serve_with_workers_on_a_taken_port_says_so(tmp_path: Path) -> None:
