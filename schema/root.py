@@ -2,11 +2,11 @@
 
 import functools
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Annotated, Any
 
 import strawberry
-from graphql import ASTValidationRule, GraphQLError
+from graphql import ASTValidationRule, GraphQLError, parse
 from strawberry.extensions import (
     AddValidationRules,
     MaxTokensLimiter,
@@ -15,6 +15,7 @@ from strawberry.extensions import (
 )
 from strawberry.extensions.max_aliases import create_validator as aliases_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
+from strawberry.schema.schema import validate_document
 from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.graphql import OperationType
 
@@ -117,7 +118,7 @@ class Query:
         query: Annotated[
             str | None,
             strawberry.argument(
-                description="Search text of at most 40 characters: part of the "
+                description="Search text of at most 64 characters: part of the "
                 "name in kanji (新宿), kana in hiragana or katakana, full- or "
                 "half-width (しんじゅく, ｼﾝｼﾞｭｸ), romaji in Hepburn or Kunrei "
                 "spelling (shinjuku, sinzyuku, chuo), or the first digits of the "
@@ -205,6 +206,44 @@ class Mutation:
         return await auth.logout(info)
 
 
+# Parsed and validated documents are kept for reuse only up to this length: a
+# document of 4,000 tokens parses to a tree of about 1.5 MB, and a cache of such
+# trees, filled with distinct large documents (even ones that fail validation),
+# held hundreds of MB. Portals send short documents; long ones are parsed anew.
+CACHED_DOCUMENT_CHARS = 4000
+CACHED_DOCUMENTS = 128
+
+
+class SmallDocumentParserCache(ParserCache):
+    """ParserCache for documents up to CACHED_DOCUMENT_CHARS characters."""
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        if len(context.query or "") <= CACHED_DOCUMENT_CHARS:
+            yield from super().on_parse()
+            return
+        context.graphql_document = parse(context.query or "", **context.parse_options)
+        yield
+
+
+class SmallDocumentValidationCache(ValidationCache):
+    """ValidationCache for documents up to CACHED_DOCUMENT_CHARS characters (its
+    key holds the parsed tree)."""
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        if len(context.query or "") <= CACHED_DOCUMENT_CHARS:
+            yield from super().on_validate()
+            return
+        if context.graphql_document is not None:
+            context.pre_execution_errors = validate_document(
+                context.schema._schema,
+                context.graphql_document,
+                context.validation_rules,
+            )
+        yield
+
+
 class RasSchema(strawberry.Schema):
     """Logs client mistakes quietly; unexpected errors are logged by IncidentMasking
     with their incident ID, so they are not logged here a second time. Answers
@@ -266,8 +305,8 @@ def build_schema(**kwargs: Any) -> strawberry.Schema:
             IncidentMasking,
             lambda: AddValidationRules(VALIDATION_RULES),
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-            lambda: ParserCache(maxsize=256),
-            lambda: ValidationCache(maxsize=256),
+            lambda: SmallDocumentParserCache(maxsize=CACHED_DOCUMENTS),
+            lambda: SmallDocumentValidationCache(maxsize=CACHED_DOCUMENTS),
         ],
         **kwargs,
     )

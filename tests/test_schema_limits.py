@@ -1,20 +1,50 @@
-"""A repeated document is validated once, protective rules included."""
+"""The parse and validation caches: a repeated short document is parsed and
+validated once; long documents are never kept."""
 
 import functools
 from typing import cast
 
+from strawberry.extensions.parser_cache import _get_parse_cache
 from strawberry.extensions.validation_cache import _get_validate_cache
 
-from schema.root import schema
+from schema.root import CACHED_DOCUMENT_CHARS, CACHED_DOCUMENTS, schema
 
 
-def test_a_repeated_document_is_validated_once() -> None:
+def _caches() -> "tuple[functools._lru_cache_wrapper[object], ...]":
+    return (
+        cast(
+            "functools._lru_cache_wrapper[object]", _get_parse_cache(CACHED_DOCUMENTS)
+        ),
+        cast(
+            "functools._lru_cache_wrapper[object]",
+            _get_validate_cache(CACHED_DOCUMENTS),
+        ),
+    )
+
+
+def test_a_repeated_document_is_parsed_and_validated_once() -> None:
     # The validation cache is keyed by the rules: rule classes made per request
     # (as MaxAliasesLimiter and QueryDepthLimiter do) would miss it every time.
     document = "query Repeated { __typename errorCatalog { code } }"
-    cache = cast("functools._lru_cache_wrapper[object]", _get_validate_cache(256))
+    parsing, validation = _caches()
     schema.execute_sync(document)
-    before = cache.cache_info()
+    before = (parsing.cache_info(), validation.cache_info())
     schema.execute_sync(document)
-    after = cache.cache_info()
-    assert (after.hits, after.misses) == (before.hits + 1, before.misses)
+    after = (parsing.cache_info(), validation.cache_info())
+    for old, new in zip(before, after, strict=True):
+        assert (new.hits, new.misses) == (old.hits + 1, old.misses)
+
+
+def test_long_documents_are_not_kept() -> None:
+    # Distinct documents of about 4,000 tokens each parse to trees of over a
+    # megabyte; kept, a few hundred of them held hundreds of MB.
+    parsing, validation = _caches()
+    before = (parsing.cache_info().currsize, validation.cache_info().currsize)
+    for n in range(5):
+        aliases = " ".join(f"a{i}: __typename" for i in range(400))
+        document = f"{{ {aliases} b{n}: __typename }}"
+        assert len(document) > CACHED_DOCUMENT_CHARS
+        result = schema.execute_sync(document)
+        assert result.errors  # over the alias limit, and still not kept
+    after = (parsing.cache_info().currsize, validation.cache_info().currsize)
+    assert after == before
