@@ -51,7 +51,10 @@ _TO_HEPBURN = tuple(
         ("[zd]i", "ji"),
         ("cch", "tch"),
         ("nn", "n"),
-        ("m(?=[bp])", "n"),
+        # ン before b, p or m, in the older spelling (Shimbashi, Sammu); and the
+        # passport's "oh" for a long o (Ohta). Hepburn keys have neither.
+        ("m(?=[bpm])", "n"),
+        ("oh(?=[^aeiouy]|$)", "o"),
     )
 )
 # Katakana pairs that jaconv spells letter by letter (ティ as "tei").
@@ -173,10 +176,12 @@ class QueryKind(Enum):
 
 @dataclass(frozen=True, slots=True)
 class Query:
-    """A search query folded to the key of its kind."""
+    """A search query folded to the key of its kind, and another key it may be
+    on its way to (typing Tamba, "tam" may become "tanb")."""
 
     kind: QueryKind
     key: str
+    alternative: str | None = None
 
 
 class QueryProblem(Enum):
@@ -200,7 +205,11 @@ def parse_query(raw: str) -> Query | QueryProblem:
         return Query(QueryKind.CODE, text)
     if _ROMAJI_INPUT.fullmatch(_strip_marks(text)):
         key = romaji_key(text)
-        return Query(QueryKind.ROMAJI, key) if key else QueryProblem.CHARACTERS
+        if not key:
+            return QueryProblem.CHARACTERS
+        # A final m may be an ン whose b, p or m is not typed yet.
+        alternative = key[:-1] + "n" if key.endswith("m") else None
+        return Query(QueryKind.ROMAJI, key, alternative)
     kana = kana_key(text)
     if _KANA_INPUT.fullmatch(kana):
         return Query(QueryKind.KANA, kana)

@@ -10,7 +10,7 @@ from addresses.codes import (
     parse_postal_code,
     parse_prefecture_code,
 )
-from addresses.names import QueryKind, QueryProblem, parse_query
+from addresses.names import Query, QueryKind, QueryProblem, parse_query
 from models import Municipality as MunicipalityModel
 from models import PostalCode as PostalCodeModel
 from models import Prefecture as PrefectureModel
@@ -63,18 +63,25 @@ async def prefectures() -> list[Prefecture]:
     return [Prefecture.from_model(row) for row in rows]
 
 
-def _matching(kind: QueryKind, key: str) -> Q:
+def _matching(query: Query) -> Q:
     # A name matches anywhere in the municipality's own name, or from the start
     # of prefecture + municipality (東京都新宿); not anywhere in the prefecture's
     # name, so 京都 does not list every ward of 東京都.
-    if kind is QueryKind.CODE:
-        return Q(code__startswith=key)
+    if query.kind is QueryKind.CODE:
+        return Q(code__startswith=query.key)
     column = {
         QueryKind.ROMAJI: "romaji_key",
         QueryKind.KANA: "kana_key",
         QueryKind.NAME: "name_key",
-    }[kind]
-    return Q(**{f"{column}__contains": key}) | Q(**{f"full_{column}__startswith": key})
+    }[query.kind]
+    keys = [query.key] if query.alternative is None else [query.key, query.alternative]
+    return Q(
+        *(
+            Q(**{f"{column}__contains": key}) | Q(**{f"full_{column}__startswith": key})
+            for key in keys
+        ),
+        join_type=Q.OR,
+    )
 
 
 async def municipalities(
@@ -88,7 +95,7 @@ async def municipalities(
     """A page of municipalities in code order, filtered by prefecture and query.
 
     - InvalidFieldError (005E) naming the argument: prefecture code not 01-47;
-      query empty, over 40 characters or with characters no name has; ``first``
+      query empty, over 64 characters or with characters no name has; ``first``
       outside 1-100; ``after`` not a cursor of this connection.
     - Otherwise the page (possibly empty). Keyset pagination on the code, so a
       page costs the same however far on it is.
@@ -111,7 +118,7 @@ async def municipalities(
             return _invalid(
                 lang, "query", FieldLabel.SEARCH_TEXT, _PROBLEMS[parsed_query]
             )
-        filters = filters.filter(_matching(parsed_query.kind, parsed_query.key))
+        filters = filters.filter(_matching(parsed_query))
     size = PAGE_SIZE_DEFAULT if first is None else first
     if not 1 <= size <= PAGE_SIZE_MAX:
         return _invalid(lang, "first", FieldLabel.PAGE_SIZE, InputProblem.OUT_OF_RANGE)

@@ -142,6 +142,18 @@ async def test_romaji_typed_letter_by_letter_keeps_finding_the_ward(
         assert "千代田区" in names, typed
 
 
+@pytest.mark.parametrize(
+    ("pref", "typed", "name"),
+    [("28", "tamba", "丹波市"), ("12", "sammu", "山武市"), ("13", "ohta", "大田区")],
+)
+async def test_older_romaji_spellings_find_the_name_while_typed(
+    execute: Caller, pref: str, typed: str, name: str
+) -> None:
+    for end in range(1, len(typed) + 1):
+        names = _names(await _search(execute, pref=pref, q=typed[:end], first=100))
+        assert name in names, typed[:end]
+
+
 async def test_code_prefix_search(execute: Caller) -> None:
     result = await _search(execute, q="1310", first=9)
     names = _names(result)
