@@ -9,7 +9,7 @@ from datetime import datetime
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
-from addresses.names import kana_key, kana_romaji_key, name_key
+from addresses.names import kana_romaji_key, name_key
 from addresses.source import Snapshot, read_snapshot, source_version
 from models import Municipality, PostalCode, Prefecture, ReferenceData
 
@@ -64,10 +64,10 @@ async def _replace(snapshot: Snapshot, conn: BaseDBAsyncClient) -> None:
                 kana=row.kana,
                 romaji=row.romaji,
                 name_key=name_key(row.name),
-                kana_key=kana_key(row.kana),
+                kana_key=name_key(row.kana),
                 romaji_key=kana_romaji_key(row.kana),
                 full_name_key=name_key(prefecture.name + row.name),
-                full_kana_key=kana_key(prefecture.kana + row.kana),
+                full_kana_key=name_key(prefecture.kana + row.kana),
                 full_romaji_key=kana_romaji_key(prefecture.kana + row.kana),
             )
         )

@@ -134,16 +134,12 @@ def romanise_parts(parts: list[NamePart]) -> str:
 
 
 def name_key(text: str) -> str:
-    """Names and queries: NFKC, kana as katakana (さいたま市 and サイタマ市 alike),
-    small ヶ/ヵ as written in Japan Post's data, no spaces."""
+    """Names, readings and queries in kanji or kana: NFKC, kana as full-width
+    katakana (さいたま市 and サイタマ市 alike), small ヶ/ヵ as written in Japan
+    Post's data, no spaces."""
     folded = jaconv.hira2kata(unicodedata.normalize("NFKC", text))
     folded = folded.replace("ヶ", "ケ").replace("ヵ", "カ")
     return folded.replace(" ", "")
-
-
-def kana_key(text: str) -> str:
-    """Kana names and queries: full-width katakana without spaces."""
-    return name_key(text)
 
 
 def _strip_marks(text: str) -> str:
@@ -210,7 +206,7 @@ def parse_query(raw: str) -> Query | QueryProblem:
         # A final m may be an ン whose b, p or m is not typed yet.
         alternative = key[:-1] + "n" if key.endswith("m") else None
         return Query(QueryKind.ROMAJI, key, alternative)
-    kana = kana_key(text)
+    kana = name_key(text)
     if _KANA_INPUT.fullmatch(kana):
         return Query(QueryKind.KANA, kana)
     if _NAME_INPUT.fullmatch(text):
