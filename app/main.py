@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -46,6 +47,15 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         lockout_threshold=settings.lockout_threshold,
         lockout_duration=timedelta(seconds=settings.lockout_seconds),
         password_max_age=timedelta(days=settings.password_max_age_days),
+        password_min_length=settings.password_min_length,
+        password_max_length=settings.password_max_length,
+        password_history=settings.password_history,
+        common_password_base_rank=settings.common_password_base_rank,
+        setup_link_lifetime=timedelta(hours=settings.setup_link_hours),
+        reset_link_lifetime=timedelta(minutes=settings.reset_link_minutes),
+        reset_request_limit=settings.reset_request_limit,
+        registration_limit=settings.registration_limit,
+        request_window=timedelta(seconds=settings.request_window_seconds),
     )
     composer = Composer(sender=settings.mail_from, public_url=settings.public_url)
     answers = AnswerCache(
@@ -65,15 +75,18 @@ HOUSEKEEPING_EVERY_SECONDS = 600.0
 
 
 async def housekeeping(services: Services) -> None:
-    """Every few minutes, delete stale lockout counters and long-ended sessions."""
+    """Every few minutes, delete stale counters, long-ended sessions and links."""
     while True:
         try:
             purged = await purge_stale(services)
-            if purged.throttles or purged.sessions:
+            if any(dataclasses.astuple(purged)):
                 logger.info(
-                    "housekeeping: %d counters, %d sessions deleted",
+                    "housekeeping: %d counters, %d sessions, %d request counters, "
+                    "%d links deleted",
                     purged.throttles,
                     purged.sessions,
+                    purged.requests,
+                    purged.links,
                 )
         except Exception:
             logger.exception("housekeeping failed; trying again later")

@@ -69,6 +69,20 @@ class Settings(BaseSettings):
     lockout_seconds: float = Field(default=24 * 3600.0, gt=0)
 
     password_max_age_days: float = Field(default=365.0, gt=0)
+    password_min_length: int = Field(default=8, ge=8, le=128)
+    password_max_length: int = Field(default=32, ge=8, le=128)
+    # "Not one of the last N passwords" (the current one included).
+    password_history: int = Field(default=3, ge=1, le=24)
+    # Refuse a very common password with digits/symbols added (Password1!):
+    # how many of the most common count as "very".
+    common_password_base_rank: int = Field(default=1000, ge=0, le=30000)
+    setup_link_hours: float = Field(default=24.0, gt=0, le=24 * 14)
+    reset_link_minutes: float = Field(default=60.0, gt=0, le=24 * 60)
+    # Password-reset requests per auth ID, and registrations per email address,
+    # allowed within one window.
+    reset_request_limit: int = Field(default=5, ge=1, le=1000)
+    registration_limit: int = Field(default=3, ge=1, le=1000)
+    request_window_seconds: float = Field(default=3600.0, gt=0, le=7 * 86400)
 
     # OWASP's minimum for argon2id is m=19456 KiB, t=2, p=1; weaker is refused.
     argon2_time_cost: int = Field(default=2, ge=2, le=20)
@@ -164,6 +178,14 @@ class Settings(BaseSettings):
     @property
     def is_development(self) -> bool:
         return self.environment is Environment.DEVELOPMENT
+
+    @model_validator(mode="after")
+    def _check_password_lengths(self) -> "Settings":
+        if self.password_min_length > self.password_max_length:
+            raise ValueError(
+                "RAS_PASSWORD_MIN_LENGTH must not exceed RAS_PASSWORD_MAX_LENGTH"
+            )
+        return self
 
     @model_validator(mode="after")
     def _check_lease(self) -> "Settings":

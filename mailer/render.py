@@ -64,6 +64,16 @@ class RegistrationNotice(Mail):
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class RegistrationExisting(Mail):
+    """To an address that registered again: it already has this 認証ID (the
+    answer to the registration does not say so; only the mailbox's owner learns
+    it)."""
+
+    KIND = MailKind.REGISTRATION_EXISTING
+    auth_id: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class PasswordRegistered(Mail):
     """The first password was set."""
 
@@ -127,6 +137,7 @@ class AccountLocked(Mail):
 
 MAIL_TYPES: tuple[type[Mail], ...] = (
     RegistrationNotice,
+    RegistrationExisting,
     PasswordRegistered,
     PasswordResetLink,
     PasswordChanged,
@@ -275,9 +286,10 @@ class Composer:
                 values[f"{field.name}_ja"] = format_ja(value)
                 values[f"{field.name}_en"] = format_en(value)
             elif field.name == "token":
-                # In the fragment, which browsers never send to a server: the
-                # token stays out of access logs and Referer headers.
-                values["link"] = f"{self.public_url}{mail.LINK_PATH}#token={value}"
+                # The `token` query parameter is the contract with the portals.
+                # A link is single-use, short-lived and stored only as a hash,
+                # so one left in an access log is worthless once followed.
+                values["link"] = f"{self.public_url}{mail.LINK_PATH}?token={value}"
             else:
                 values[field.name] = str(value)
         return values

@@ -1,23 +1,42 @@
 """Tortoise ORM models; the app label is ``models``."""
 
 from models.address import Municipality, PostalCode, Prefecture, ReferenceData
+from models.link import LinkPurpose, LinkToken
 from models.outbox import MailKind, MailStatus, OutboxMail
 from models.session import RevokeReason, SessionKind, UserSession
-from models.throttle import Limits, LoginSlot, LoginThrottle, Reservation, Verdict
-from models.user import AccountStatus, User, UserCategory
+from models.throttle import (
+    Limits,
+    LoginSlot,
+    LoginThrottle,
+    RequestThrottle,
+    Reservation,
+    Verdict,
+)
+from models.user import (
+    AccountStatus,
+    PasswordHistory,
+    PreferredLanguage,
+    User,
+    UserCategory,
+)
 
 __all__ = [
     "AccountStatus",
     "Limits",
+    "LinkPurpose",
+    "LinkToken",
     "LoginSlot",
     "LoginThrottle",
     "MailKind",
     "MailStatus",
     "Municipality",
     "OutboxMail",
+    "PasswordHistory",
     "PostalCode",
     "Prefecture",
+    "PreferredLanguage",
     "ReferenceData",
+    "RequestThrottle",
     "Reservation",
     "RevokeReason",
     "SessionKind",

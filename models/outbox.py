@@ -14,6 +14,7 @@ class MailKind(StrEnum):
     """What a mail is about; each kind has its own bilingual template."""
 
     REGISTRATION = "registration"
+    REGISTRATION_EXISTING = "registration_existing"
     PASSWORD_REGISTERED = "password_registered"
     PASSWORD_RESET = "password_reset"
     PASSWORD_CHANGED = "password_changed"

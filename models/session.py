@@ -24,6 +24,9 @@ class RevokeReason(StrEnum):
     DISPLACED = "displaced"
     IDLE_TIMEOUT = "idle_timeout"
     LIFETIME = "lifetime"
+    PASSWORD_CHANGED = "password_changed"
+    PASSWORD_RESET = "password_reset"
+    ACCOUNT_LOCKED = "account_locked"
 
 
 class UserSession(Model):

@@ -152,3 +152,43 @@ class LoginThrottle(Model):
         await LoginSlot.filter(expires_at__lte=now).delete()
         unlocked = Q(locked_until=None) | Q(locked_until__lte=now)
         return await cls.filter(unlocked, updated_at__lt=now - idle_for).delete()
+
+
+class RequestThrottle(Model):
+    """Requests of one kind for one key in the current window.
+
+    Password-reset requests per auth ID and registrations per address, so that
+    nobody can guess addresses or flood a mailbox through the service.
+    """
+
+    key = fields.CharField(max_length=80, primary_key=True)
+    window_start = fields.DatetimeField()
+    count = fields.IntField(default=0)
+
+    class Meta:
+        table = "request_throttles"
+
+    @classmethod
+    async def take(
+        cls, key: str, *, now: datetime, window: timedelta, limit: int
+    ) -> bool:
+        """Count one request; False (and nothing counted) when ``limit`` requests
+        were already made in the window that started at the first of them."""
+        async with in_transaction() as conn:
+            seed = cls(key=key, window_start=now, count=0)
+            await cls.bulk_create(
+                [seed], on_conflict=["key"], update_fields=["key"], using_db=conn
+            )
+            row = await cls.select_for_update().using_db(conn).get(key=key)
+            if row.window_start + window <= now:
+                row.window_start, row.count = now, 0
+            if row.count >= limit:
+                return False
+            row.count += 1
+            await row.save(using_db=conn, update_fields=["window_start", "count"])
+            return True
+
+    @classmethod
+    async def purge(cls, *, now: datetime, older_than: timedelta) -> int:
+        """Delete counters whose window ended long ago."""
+        return await cls.filter(window_start__lt=now - older_than).delete()

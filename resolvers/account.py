@@ -1,9 +1,51 @@
-"""me: the user-info screen (manual 2.4.2)."""
+"""me and updateUserInfo: the user-info screens (manual 2.4.1-2.4.4)."""
 
+import logging
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from mailer.outbox import enqueue
+from mailer.render import EmailChanged, EmailChangedNotice, mask_email
+from models import Municipality, User
+from resolvers.inputs import MAX_INPUT, gaiji_in
+from resolvers.lookup import check_municipality_code
 from resolvers.session import Authenticated, authenticate
-from schema.account import MeResult
+from schema.account import (
+    MeResult,
+    UpdateUserInfoInput,
+    UpdateUserInfoResult,
+    UpdateUserInfoSuccess,
+)
+from schema.catalog import FieldLabel, Lang
 from schema.context import Info
-from schema.types import User
+from schema.errors import (
+    AddressIncompleteError,
+    EmailMismatchError,
+    InputProblem,
+    InvalidFieldError,
+    MunicipalityCodeRequiredError,
+    NothingToChangeError,
+    StreetRequiredError,
+)
+from schema.types import User as UserType
+from security.text import (
+    TextProblem,
+    normalise_email,
+    normalise_phone,
+    normalise_street,
+)
+
+logger = logging.getLogger("ras_identity.account")
+
+_PROBLEMS = {
+    TextProblem.EMPTY: InputProblem.EMPTY,
+    TextProblem.TOO_LONG: InputProblem.TOO_LONG,
+    TextProblem.CHARACTERS: InputProblem.CHARACTERS,
+    TextProblem.MALFORMED: InputProblem.MALFORMED,
+}
+_CODE_FIELD = "newAddress.municipalityCode"
+_STREET_FIELD = "newAddress.street"
 
 
 async def me(info: Info) -> MeResult:
@@ -15,4 +57,179 @@ async def me(info: Info) -> MeResult:
     auth = await authenticate(info)
     if not isinstance(auth, Authenticated):
         return auth
-    return User.from_model(auth.user)
+    return UserType.from_model(auth.user)
+
+
+def _given(value: str | None) -> str | None:
+    """An item counts as entered when it holds more than spaces (portal forms
+    send empty strings for untouched fields)."""
+    return value if value is not None and value.strip() else None
+
+
+def _invalid(
+    lang: Lang, field: str, label: FieldLabel, problem: TextProblem
+) -> InvalidFieldError:
+    return InvalidFieldError.build(lang, label, field=field, reason=_PROBLEMS[problem])
+
+
+async def update_user_info(
+    info: Info, input: UpdateUserInfoInput
+) -> UpdateUserInfoResult:
+    """Change the address, the phone number and/or the email address.
+
+    Outcomes, in order (nothing is changed unless every entered item is right):
+    - an AuthError: no usable session.
+    - NothingToChangeError (245E): no item entered.
+    - AddressIncompleteError (244E): one address part only; `field` and its
+      `fieldErrors` (103E MunicipalityCodeRequiredError or 104E
+      StreetRequiredError) name the missing part.
+    - GaijiError (011E): 外字 in an entered item.
+    - InvalidFieldError (005E): street too long; municipality code malformed,
+      wrong check digit or unknown; phone not half-width digits or over 12;
+      email over 60 or not an address; the new email belongs to another
+      account (UNAVAILABLE: only a logged-in user can learn this, one address a
+      request, and the change must not silently not happen).
+    - EmailMismatchError (159E): newEmailConfirm differs (or is empty).
+    - UpdateUserInfoSuccess: stored in one transaction. When the email changed,
+      a completion notice to the new address and a security notice to the old
+      one are written in the same transaction (mailSent); address or phone
+      alone send no mail (manual 2.4.1).
+    """
+    auth = await authenticate(info)
+    if not isinstance(auth, Authenticated):
+        return auth
+    lang = info.context.lang
+    address = input.new_address
+    code = _given(address.municipality_code) if address else None
+    street = _given(address.street) if address else None
+    phone = _given(input.new_phone)
+    email = _given(input.new_email)
+    email_confirm = _given(input.new_email_confirm)
+    if not any((code, street, phone, email, email_confirm)):
+        return NothingToChangeError.build(lang)
+    if (code is None) != (street is None):
+        part = (
+            MunicipalityCodeRequiredError.build(
+                lang, FieldLabel.NEW_ADDRESS, field=_CODE_FIELD
+            )
+            if code is None
+            else StreetRequiredError.build(
+                lang, FieldLabel.NEW_ADDRESS, field=_STREET_FIELD
+            )
+        )
+        return AddressIncompleteError.build(lang, field=part.field, field_errors=[part])
+    if bad_characters := gaiji_in(
+        lang,
+        [
+            (_STREET_FIELD, FieldLabel.NEW_STREET, street),
+            ("newPhone", FieldLabel.NEW_PHONE, phone),
+            ("newEmail", FieldLabel.NEW_EMAIL, email),
+            ("newEmailConfirm", FieldLabel.NEW_EMAIL_CONFIRM, email_confirm),
+        ],
+    ):
+        return bad_characters
+
+    municipality: Municipality | None = None
+    stored_street: str | None = None
+    if code is not None and street is not None:
+        stored = normalise_street(street[:MAX_INPUT])
+        if isinstance(stored, TextProblem):
+            return _invalid(lang, _STREET_FIELD, FieldLabel.NEW_STREET, stored)
+        found = await check_municipality_code(
+            code, lang=lang, field=_CODE_FIELD, label=FieldLabel.NEW_ADDRESS
+        )
+        if not isinstance(found, Municipality):
+            return found
+        municipality, stored_street = found, stored
+    stored_phone: str | None = None
+    if phone is not None:
+        normalised = normalise_phone(phone[:MAX_INPUT])
+        if isinstance(normalised, TextProblem):
+            return _invalid(lang, "newPhone", FieldLabel.NEW_PHONE, normalised)
+        stored_phone = normalised
+    new_email: str | None = None
+    if email is not None or email_confirm is not None:
+        if email is None:
+            return InvalidFieldError.build(
+                lang, FieldLabel.NEW_EMAIL, field="newEmail", reason=InputProblem.EMPTY
+            )
+        checked = normalise_email(email[:MAX_INPUT])
+        if isinstance(checked, TextProblem):
+            return _invalid(lang, "newEmail", FieldLabel.NEW_EMAIL, checked)
+        if (email_confirm or "").strip() != checked:
+            return EmailMismatchError.build(lang, field="newEmailConfirm")
+        new_email = checked
+
+    return await _store(
+        info, auth.user, municipality, stored_street, stored_phone, new_email
+    )
+
+
+async def _store(
+    info: Info,
+    user: User,
+    municipality: Municipality | None,
+    street: str | None,
+    phone: str | None,
+    email: str | None,
+) -> UpdateUserInfoResult:
+    lang = info.context.lang
+    services = info.context.services
+    now = services.clock.now()
+    changes: dict[str, object] = {}
+    if municipality is not None:
+        changes |= {
+            "municipality_code": municipality.code,
+            "prefecture_name": municipality.prefecture.name,
+            "municipality_name": municipality.name,
+            "street": street,
+        }
+    if phone is not None:
+        changes["phone"] = phone
+    old_email = user.email
+    email_changed = email is not None and User.email_key_of(email) != User.email_key_of(
+        old_email
+    )
+    if email is not None:
+        changes |= {"email": email, "email_key": User.email_key_of(email)}
+    try:
+        async with in_transaction() as conn:
+            await User.filter(id=user.id).using_db(conn).update(**changes)
+            if email_changed and email is not None:
+                await enqueue(
+                    services.composer,
+                    EmailChanged(to=email, name=user.name, changed_at=now),
+                    now=now,
+                    using_db=conn,
+                    user_id=user.id,
+                )
+                await enqueue(
+                    services.composer,
+                    EmailChangedNotice(
+                        to=old_email,
+                        name=user.name,
+                        changed_at=now,
+                        new_email_masked=mask_email(email),
+                    ),
+                    now=now,
+                    using_db=conn,
+                    user_id=user.id,
+                )
+    except IntegrityError:
+        # The unique address key: another account has this address.
+        return InvalidFieldError.build(
+            lang,
+            FieldLabel.NEW_EMAIL,
+            field="newEmail",
+            reason=InputProblem.UNAVAILABLE,
+        )
+    await user.refresh_from_db()
+    logger.info(
+        "user info changed: user_id=%s items=%s mail=%s",
+        user.id,
+        ",".join(sorted(changes)),
+        email_changed,
+    )
+    return UpdateUserInfoSuccess(
+        user=UserType.from_model(user), mail_sent=email_changed
+    )

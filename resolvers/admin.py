@@ -6,7 +6,7 @@ from datetime import timedelta
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 
-from models import LoginThrottle, User, UserSession
+from models import LinkToken, LoginThrottle, RequestThrottle, User, UserSession
 from schema.context import Services
 from security.passwords import policy_violations
 from security.text import gaiji, normalise_name, valid_email
@@ -55,6 +55,8 @@ async def create_user(
             InputProblem("password", v.message_en)
             for v in policy_violations(password, auth_id="")
         )
+    if not problems and await User.exists(email_key=User.email_key_of(email)):
+        problems.append(InputProblem("email", "already registered to another account"))
     if problems or stored_name is None:
         return problems
 
@@ -69,6 +71,7 @@ async def create_user(
                 auth_id=auth_id,
                 name=stored_name,
                 email=email,
+                email_key=User.email_key_of(email),
                 password_hash=password_hash,
                 password_changed_at=now if password_hash else None,
                 password_expires_at=(
@@ -77,6 +80,8 @@ async def create_user(
                 created_at=now,
             )
         except IntegrityError:
+            if await User.exists(email_key=User.email_key_of(email)):
+                return [InputProblem("email", "already registered to another account")]
             continue  # the random ID was taken; draw again
     raise RuntimeError("could not draw a free auth ID")
 
@@ -91,11 +96,14 @@ class Purged:
 
     throttles: int
     sessions: int
+    requests: int = 0
+    links: int = 0
 
 
 async def purge_stale(services: Services) -> Purged:
     """Delete failure counters idle for the lockout period (a run of failures that
-    old no longer counts as consecutive) and sessions ended long ago."""
+    old no longer counts as consecutive), request counters whose window has
+    ended, and sessions and mailed links that ended long ago."""
     now = services.clock.now()
     throttles = await LoginThrottle.purge(
         now=now, idle_for=services.policy.lockout_duration
@@ -104,4 +112,10 @@ async def purge_stale(services: Services) -> Purged:
     sessions = await UserSession.filter(
         Q(revoked_at__lt=cutoff) | Q(expires_at__lt=cutoff)
     ).delete()
-    return Purged(throttles=throttles, sessions=sessions)
+    requests = await RequestThrottle.purge(
+        now=now, older_than=services.policy.request_window
+    )
+    links = await LinkToken.filter(expires_at__lt=cutoff).delete()
+    return Purged(
+        throttles=throttles, sessions=sessions, requests=requests, links=links
+    )

@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 
 from models import (
     Limits,
@@ -44,10 +45,10 @@ MAX_AUTH_ID_INPUT = 64
 # How long an attempt waits for attempts on the same ID in other processes.
 BUSY_WAIT_SECONDS = 5.0
 
-_attempts = KeyedLock()
+attempts = KeyedLock()
 
 
-def _loggable(auth_id: str) -> str:
+def loggable(auth_id: str) -> str:
     # Users sometimes type their password into the ID field: log only what has the
     # form of an issued ID.
     return auth_id if looks_like_auth_id(auth_id) else "<not an auth ID>"
@@ -112,41 +113,71 @@ async def login(info: Info, input: LoginInput) -> LoginResult:
         return RequiredFieldError.build(lang, field=missing[0], fields=missing)
     if not could_be_auth_id(auth_id):
         return InvalidCredentialsError.build(lang, FieldLabel.CREDENTIALS)
-    async with _attempts.hold(auth_id):
+    async with attempts.hold(auth_id):
         return await _checked_login(info, auth_id, input.password)
+
+
+def _limits(info: Info) -> Limits:
+    policy = info.context.services.policy
+    return Limits(threshold=policy.lockout_threshold, lock_for=policy.lockout_duration)
+
+
+async def counted_check(
+    info: Info, auth_id: str, check: Callable[[], Awaitable[bool]]
+) -> Reservation | Verdict:
+    """Run one password ``check`` for ``auth_id`` under the lockout rule.
+
+    Reservation.LOCKED: locked, ``check`` not run; Reservation.BUSY: every slot
+    held elsewhere for a few seconds; else the Verdict (a failure counts, and
+    the one that reaches the threshold locks). Callers hold ``attempts`` for
+    the ID, so attempts in one process meet the database one at a time.
+    """
+    limits = _limits(info)
+    reservation, slot = await _reserve(auth_id, info, limits)
+    if reservation is Reservation.LOCKED:
+        return reservation
+    if reservation is Reservation.BUSY or slot is None:
+        return Reservation.BUSY
+    correct = False
+    try:
+        correct = await check()
+    finally:
+        # Also when the check failed: the slot goes back, as a failure.
+        verdict = await LoginThrottle.finish(
+            auth_id,
+            slot,
+            correct=correct,
+            now=info.context.services.clock.now(),
+            limits=limits,
+        )
+    return verdict
 
 
 async def _checked_login(info: Info, auth_id: str, password: str) -> LoginResult:
     lang = info.context.lang
     services = info.context.services
-    limits = Limits(
-        threshold=services.policy.lockout_threshold,
-        lock_for=services.policy.lockout_duration,
-    )
-    reservation, slot = await _reserve(auth_id, info, limits)
-    if reservation is Reservation.LOCKED:
-        logger.info("login refused, locked: auth_id=%s", _loggable(auth_id))
-        return AccountLockedError.build(lang)
-    if reservation is Reservation.BUSY or slot is None:
-        logger.warning("login refused, slots busy: auth_id=%s", _loggable(auth_id))
-        return TooManyRequestsError.build(lang)
+    found: list[User | None] = [None]
 
-    correct = False
-    try:
-        user = await User.get_or_none(auth_id=auth_id)
+    async def check() -> bool:
+        user = found[0] = await User.get_or_none(auth_id=auth_id)
         encoded = user.password_hash if user is not None else None
-        correct = await services.hasher.verify(encoded, password) and user is not None
-    finally:
-        # Also when anything above failed: the slot goes back, as a failure.
-        verdict = await LoginThrottle.finish(
-            auth_id, slot, correct=correct, now=services.clock.now(), limits=limits
-        )
-    if verdict is Verdict.LOCKED:
-        logger.warning("login failed, locked: auth_id=%s", _loggable(auth_id))
+        return await services.hasher.verify(encoded, password) and user is not None
+
+    outcome = await counted_check(info, auth_id, check)
+    user = found[0]
+    if outcome is Reservation.LOCKED:
+        logger.info("login refused, locked: auth_id=%s", loggable(auth_id))
         return AccountLockedError.build(lang)
-    if verdict is Verdict.REJECTED or user is None:
-        logger.info("login failed: auth_id=%s", _loggable(auth_id))
+    if outcome is Reservation.BUSY:
+        logger.warning("login refused, slots busy: auth_id=%s", loggable(auth_id))
+        return TooManyRequestsError.build(lang)
+    if outcome is Verdict.LOCKED:
+        logger.warning("login failed, locked: auth_id=%s", loggable(auth_id))
+        return AccountLockedError.build(lang)
+    if outcome is not Verdict.ACCEPTED or user is None:
+        logger.info("login failed: auth_id=%s", loggable(auth_id))
         return InvalidCredentialsError.build(lang, FieldLabel.CREDENTIALS)
+    encoded = user.password_hash
 
     now = services.clock.now()
     if problem := status_error(user, now, info):

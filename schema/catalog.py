@@ -271,6 +271,27 @@ class FieldLabel(Enum):
     PAGE_SIZE = ("表示件数", "Number of results")
     CURSOR = ("続きの位置", "Continuation cursor")
     POSTAL_CODE = ("郵便番号", "Postal code")
+    NAME = ("氏名", "Name")
+    DATE_OF_BIRTH = ("生年月日", "Date of birth")
+    NATIONALITY = ("国籍", "Nationality")
+    EMAIL = ("メールアドレス", "Email address")
+    EMAIL_CONFIRM = ("メールアドレス（確認）", "Email address (confirmation)")
+    PHONE = ("連絡先（電話番号）", "Phone number")
+    LANGUAGE = ("使用言語", "Language")
+    NEW_ADDRESS = ("新しい住居地", "New address")
+    NEW_STREET = (
+        "新しい住居地（町名丁目番地号等）",
+        "New address (town, block and house number)",
+    )
+    NEW_PHONE = ("新しい連絡先", "New phone number")
+    NEW_EMAIL = ("新しいメールアドレス", "New email address")
+    NEW_EMAIL_CONFIRM = (
+        "新しいメールアドレス（確認）",
+        "New email address (confirmation)",
+    )
+    PASSWORD = ("パスワード", "Password")
+    CURRENT_PASSWORD = ("現在のパスワード", "Current password")
+    NEW_PASSWORD = ("新しいパスワード", "New password")
 
     def text(self, lang: Lang) -> str:
         ja, en = self.value

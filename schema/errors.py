@@ -83,6 +83,11 @@ class InputProblem(Enum):
         "unknown",
         description="Well-formed, but no such code exists in the current data.",
     )
+    UNAVAILABLE = strawberry.enum_value(
+        "unavailable",
+        description="Well-formed, but cannot be used: the email address belongs "
+        "to another account.",
+    )
 
 
 @strawberry.type(
@@ -100,6 +105,159 @@ class InvalidFieldError(FieldError):
 )
 class MunicipalityCodeRequiredError(FieldError):
     CODE: ClassVar[ErrorCode] = ErrorCode.MUNICIPALITY_CODE_REQUIRED
+
+
+@strawberry.type(
+    description="WZBAM104E: the (町名丁目番地号等) part of an address item is missing."
+)
+class StreetRequiredError(FieldError):
+    CODE: ClassVar[ErrorCode] = ErrorCode.STREET_REQUIRED
+
+
+@strawberry.type(
+    description="WZBAM011E: the item named in `field` contains 外字 (characters "
+    "outside JIS X 0208 levels 1-2 and printable ASCII: half-width katakana, ①, ㈱, "
+    "㍻, JIS levels 3-4, emoji, private use, control characters)."
+)
+class GaijiError(FieldError):
+    CODE: ClassVar[ErrorCode] = ErrorCode.GAIJI
+    characters: list[str] = strawberry.field(
+        description="The offending characters, each once, in order of appearance."
+    )
+
+
+@strawberry.type(
+    description="WZBAM018E: the item named in `field` is not in its format; "
+    "`reason` says how (registration's form)."
+)
+class MalformedFieldError(FieldError):
+    CODE: ClassVar[ErrorCode] = ErrorCode.MALFORMED
+    reason: InputProblem = strawberry.field(description="How the input was wrong.")
+
+
+@strawberry.type(
+    description="WZBAM111E: the date is in the right format but does not exist "
+    "(e.g. 2023-02-30)."
+)
+class NoSuchDateError(FieldError):
+    CODE: ClassVar[ErrorCode] = ErrorCode.NO_SUCH_DATE
+
+
+@strawberry.type(
+    description="WZBAM159E: the email address and its confirmation differ "
+    "(`field` is the confirmation)."
+)
+class EmailMismatchError(FieldError):
+    CODE: ClassVar[ErrorCode] = ErrorCode.EMAIL_MISMATCH
+
+
+@strawberry.type(description="WZBAM256E: the terms of use were not agreed to.")
+class TermsNotAgreedError(FieldError):
+    CODE: ClassVar[ErrorCode] = ErrorCode.TERMS_NOT_AGREED
+
+
+@strawberry.type(
+    description="WZBAM160E: the password and its re-entry differ (password setup "
+    "and reset; `field` is the re-entry)."
+)
+class PasswordReentryMismatchError(FieldError):
+    CODE: ClassVar[ErrorCode] = ErrorCode.PASSWORD_REENTRY_MISMATCH
+
+
+@strawberry.type(
+    description="WZBAM162E: the new password and its confirmation differ "
+    "(password change; `field` is the confirmation)."
+)
+class PasswordConfirmMismatchError(FieldError):
+    CODE: ClassVar[ErrorCode] = ErrorCode.PASSWORD_CONFIRM_MISMATCH
+
+
+@strawberry.type(
+    description="WZBAM154E: the current password is wrong. Counts toward the "
+    "lockout like a failed login."
+)
+class CurrentPasswordWrongError(FieldError):
+    CODE: ClassVar[ErrorCode] = ErrorCode.CURRENT_PASSWORD_WRONG
+
+
+@strawberry.type(
+    description="WZBAM168E: the auth ID and email address do not belong to one "
+    "active account."
+)
+class AuthIdEmailMismatchError(Error):
+    CODE: ClassVar[ErrorCode] = ErrorCode.AUTH_ID_EMAIL_MISMATCH
+
+
+@strawberry.type(
+    description="WZBAM244E: only one of the two parts of the new address was "
+    "entered; `field` is the missing part and `fieldErrors` holds its own "
+    "error (WZBAM103E or WZBAM104E)."
+)
+class AddressIncompleteError(FieldError):
+    CODE: ClassVar[ErrorCode] = ErrorCode.ADDRESS_INCOMPLETE
+    field_errors: list[FieldError] = strawberry.field(
+        description="The missing part's error: MunicipalityCodeRequiredError "
+        "(WZBAM103E) or StreetRequiredError (WZBAM104E)."
+    )
+
+
+@strawberry.type(description="WZBAM245E: none of the items to change was entered.")
+class NothingToChangeError(Error):
+    CODE: ClassVar[ErrorCode] = ErrorCode.NOTHING_TO_CHANGE
+
+
+@strawberry.type(
+    description="RASX003E (extension): the mailed link is unknown, already used, "
+    "voided by a newer link or a password change, or expired."
+)
+class LinkInvalidError(FieldError):
+    CODE: ClassVar[ErrorCode] = ErrorCode.LINK_INVALID
+
+
+@strawberry.enum(description="A rule of the password policy (see `passwordPolicy`).")
+class PasswordRule(Enum):
+    LENGTH = strawberry.enum_value(
+        "length", description="8 to 32 characters (RAS_PASSWORD_MIN/MAX_LENGTH)."
+    )
+    CHARACTERS = strawberry.enum_value(
+        "characters",
+        description="Only half-width letters, digits and the symbols $%&=@_#*+-?!.",
+    )
+    MIX = strawberry.enum_value(
+        "mix", description="At least one letter, one digit and one symbol."
+    )
+    CONTAINS_AUTH_ID = strawberry.enum_value(
+        "contains_auth_id", description="Must not contain the 認証ID."
+    )
+    COMMON = strawberry.enum_value(
+        "common",
+        description="Not a common password, nor one with only digits and symbols "
+        "added around a very common one (Password1!).",
+    )
+    RECENTLY_USED = strawberry.enum_value(
+        "recently_used",
+        description="Not the current password nor one of the ones before it "
+        "(the last 3 passwords by default).",
+    )
+
+
+@strawberry.type(description="One broken rule of the password policy.")
+class PasswordViolation:
+    rule: PasswordRule = strawberry.field(description="Which rule.")
+    message: str = strawberry.field(
+        description="What the rule asks for, in the request's language."
+    )
+
+
+@strawberry.type(
+    description="WZBAM005E for a new password: it breaks the password policy; "
+    "`violations` names every broken rule."
+)
+class PasswordPolicyError(FieldError):
+    CODE: ClassVar[ErrorCode] = ErrorCode.INVALID_INPUT
+    violations: list[PasswordViolation] = strawberry.field(
+        description="Every rule the password breaks, in the policy's order."
+    )
 
 
 @strawberry.type(

@@ -19,8 +19,8 @@ from strawberry.schema.schema import validate_document
 from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.graphql import OperationType
 
-from resolvers import account, auth, catalog, lookup, menu
-from schema.account import MeResult
+from resolvers import account, auth, catalog, lookup, menu, password, registration
+from schema.account import MeResult, UpdateUserInfoInput, UpdateUserInfoResult
 from schema.auth import LoginInput, LoginResult, LogoutResult
 from schema.catalog_types import ErrorCatalogEntry
 from schema.context import Context, Info
@@ -35,6 +35,21 @@ from schema.lookup import (
 )
 from schema.masking import IncidentMasking, is_unexpected
 from schema.menu import MenuResult, SearchApplicationsResult
+from schema.password import (
+    ChangePasswordInput,
+    ChangePasswordResult,
+    PasswordPolicy,
+    RequestPasswordResetInput,
+    RequestPasswordResetResult,
+    ResetPasswordInput,
+    ResetPasswordResult,
+)
+from schema.registration import (
+    RegisterPasswordInput,
+    RegisterPasswordResult,
+    RegisterUserInput,
+    RegisterUserResult,
+)
 from schema.rules import OneLoginPerDocument
 from schema.types import Language
 
@@ -183,6 +198,13 @@ class Query:
     ) -> PostalCodeResult:
         return await lookup.postal_code(info, code)
 
+    @strawberry.field(
+        description="The password policy in force, each rule in Japanese and "
+        "English, for the password forms. No login needed."
+    )
+    def password_policy(self, info: Info) -> PasswordPolicy:
+        return password.password_policy(info)
+
 
 @strawberry.type(description="Operations that change state.")
 class Mutation:
@@ -204,6 +226,96 @@ class Mutation:
     )
     async def logout(self, info: Info) -> LogoutResult:
         return await auth.logout(info)
+
+    @strawberry.mutation(
+        description="利用者登録: create an account of the category （窓口申請）在留資格"
+        "認定証明書電子交付希望者 and mail its 認証ID with a password-setup link "
+        "(24 hours, single use). The answer does not tell whether the address "
+        "already had an account; its owner gets a mail instead. No login needed."
+    )
+    async def register_user(
+        self,
+        info: Info,
+        input: Annotated[
+            RegisterUserInput,
+            strawberry.argument(description="The registration form."),
+        ],
+    ) -> RegisterUserResult:
+        return await registration.register_user(info, input)
+
+    @strawberry.mutation(
+        description="パスワード登録: set the first password with the token of the "
+        "registration mail's link; then the user can log in. No login needed."
+    )
+    async def register_password(
+        self,
+        info: Info,
+        input: Annotated[
+            RegisterPasswordInput,
+            strawberry.argument(description="Token and the new password twice."),
+        ],
+    ) -> RegisterPasswordResult:
+        return await registration.register_password(info, input)
+
+    @strawberry.mutation(
+        description="利用者情報変更: change the address, phone and/or email of the "
+        "logged-in user (Bearer token). An email change mails the new and the old "
+        "address; other changes send no mail."
+    )
+    async def update_user_info(
+        self,
+        info: Info,
+        input: Annotated[
+            UpdateUserInfoInput,
+            strawberry.argument(description="The items to change."),
+        ],
+    ) -> UpdateUserInfoResult:
+        return await account.update_user_info(info, input)
+
+    @strawberry.mutation(
+        description="パスワード変更: with a session, or with the change ticket of "
+        "WZBAM158E. A wrong current password counts toward the lockout. Success "
+        "ends every other session and mails a completion notice."
+    )
+    async def change_password(
+        self,
+        info: Info,
+        input: Annotated[
+            ChangePasswordInput,
+            strawberry.argument(description="Current password and new one twice."),
+        ],
+    ) -> ChangePasswordResult:
+        return await password.change_password(info, input)
+
+    @strawberry.mutation(
+        description="パスワード再設定の申請 (manual 2.5): mail a reset link (1 hour, "
+        "single use; a newer request voids older links) when auth ID and email "
+        "belong to one active account. No login needed."
+    )
+    async def request_password_reset(
+        self,
+        info: Info,
+        input: Annotated[
+            RequestPasswordResetInput,
+            strawberry.argument(description="Auth ID and registered address."),
+        ],
+    ) -> RequestPasswordResetResult:
+        return await password.request_password_reset(info, input)
+
+    @strawberry.mutation(
+        description="パスワード再設定: set a new password with the token of the "
+        "reset mail's link. Lifts a WZBAM153E lock and ends every session. No "
+        "login needed."
+    )
+    async def reset_password(
+        self,
+        info: Info,
+        input: Annotated[
+            ResetPasswordInput,
+            strawberry.argument(description="Token and the new password twice."),
+        ],
+    ) -> ResetPasswordResult:
+        return await password.reset_password(info, input)
 
 
 # Parsed and validated documents are kept for reuse only up to this length: a

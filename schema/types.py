@@ -1,6 +1,6 @@
 """Output types shared by several flows, each built from its model."""
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import Enum
 from typing import Self
 
@@ -55,6 +55,15 @@ class User:
     phone: str | None = strawberry.field(
         description="連絡先: phone number, half-width digits without hyphens."
     )
+    date_of_birth: date | None = strawberry.field(
+        description="生年月日 as registered (null for accounts made by staff)."
+    )
+    nationality: str | None = strawberry.field(
+        description="国籍: ISO 3166-1 alpha-3 code as in the passport (e.g. VNM)."
+    )
+    language: Language = strawberry.field(
+        description="The language the user chose at registration."
+    )
     address: Address | None = strawberry.field(
         description="住居地, or null when none is registered."
     )
@@ -94,6 +103,9 @@ class User:
             name=user.name,
             email=user.email,
             phone=user.phone,
+            date_of_birth=user.date_of_birth,
+            nationality=user.nationality,
+            language=Language(user.language.value),
             address=address,
             user_category=UserCategory(user.category.value),
             last_login_at=user.last_login_at,

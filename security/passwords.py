@@ -2,16 +2,20 @@
 
 import asyncio
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Protocol
 
 from argon2 import PasswordHasher as Argon2Hasher
 from argon2 import Type
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from security.common_passwords import is_common
+from security.policy import Policy
+
 SYMBOLS = "$%&=@_#*+-?!"
-MIN_LENGTH = 8
-MAX_LENGTH = 32
+DEFAULT_POLICY = Policy()
 
 
 class PasswordHasher(Protocol):
@@ -58,55 +62,115 @@ class Argon2idHasher:
         return self._hasher.check_needs_rehash(encoded)
 
 
+class PasswordRule(StrEnum):
+    """One rule of the password policy."""
+
+    LENGTH = "length"
+    CHARACTERS = "characters"
+    MIX = "mix"
+    CONTAINS_AUTH_ID = "contains_auth_id"
+    COMMON = "common"
+    RECENTLY_USED = "recently_used"
+
+
 @dataclass(frozen=True, slots=True)
 class PolicyViolation:
-    """One broken rule, with its text in both languages."""
+    """One rule, with its text in both languages (what a broken rule says)."""
 
-    rule: str
+    rule: PasswordRule
     message_ja: str
     message_en: str
 
 
-def policy_violations(password: str, *, auth_id: str) -> list[PolicyViolation]:
-    """The agency's rule: 8-32 half-width characters mixing letters, digits and the
-    symbols $%&=@_#*+-?!, case-sensitive, not containing the 認証ID."""
-    problems: list[PolicyViolation] = []
-    if not MIN_LENGTH <= len(password) <= MAX_LENGTH:
-        problems.append(
-            PolicyViolation(
-                "length",
-                f"{MIN_LENGTH}文字以上{MAX_LENGTH}文字以下で入力してください。",
-                f"Use {MIN_LENGTH} to {MAX_LENGTH} characters.",
-            )
-        )
+def rule_texts(policy: Policy) -> list[PolicyViolation]:
+    """Every rule as the portals explain it, in both languages."""
+    low, high, kept = (
+        policy.password_min_length,
+        policy.password_max_length,
+        policy.password_history,
+    )
+    return [
+        PolicyViolation(
+            PasswordRule.LENGTH,
+            f"{low}文字以上{high}文字以下で入力してください。",
+            f"Use {low} to {high} characters.",
+        ),
+        PolicyViolation(
+            PasswordRule.CHARACTERS,
+            f"半角英字（大文字と小文字は区別されます）・半角数字・記号（{SYMBOLS}）"
+            "以外は使用できません。",
+            "Use only half-width letters (upper and lower case are different), "
+            f"digits and the symbols {SYMBOLS}.",
+        ),
+        PolicyViolation(
+            PasswordRule.MIX,
+            "半角英字・半角数字・記号をそれぞれ1文字以上含めてください。",
+            "Mix half-width letters, digits and symbols (at least one of each).",
+        ),
+        PolicyViolation(
+            PasswordRule.CONTAINS_AUTH_ID,
+            "認証IDを含むパスワードは使用できません。",
+            "The password must not contain the auth ID.",
+        ),
+        PolicyViolation(
+            PasswordRule.COMMON,
+            "よく使われているパスワード（又はそれに数字・記号を加えただけのもの）は"
+            "使用できません。",
+            "Do not use a common password (or one with only digits and symbols "
+            "added to it).",
+        ),
+        PolicyViolation(
+            PasswordRule.RECENTLY_USED,
+            f"現在のパスワード及び過去{kept - 1}回分のパスワードは使用できません。"
+            if kept > 1
+            else "現在のパスワードは使用できません。",
+            f"Do not reuse your current password or any of the {kept - 1} before it."
+            if kept > 1
+            else "Do not reuse your current password.",
+        ),
+    ]
+
+
+def policy_violations(
+    password: str, *, auth_id: str, policy: Policy = DEFAULT_POLICY
+) -> list[PolicyViolation]:
+    """The rules ``password`` breaks, in the order of ``rule_texts`` (all but
+    RECENTLY_USED, which needs the stored hashes: see ``reused``).
+
+    The agency's rule: 8-32 half-width characters mixing letters, digits and the
+    symbols $%&=@_#*+-?!, case-sensitive, not containing the 認証ID; and not a
+    common password.
+    """
+    texts = {text.rule: text for text in rule_texts(policy)}
+    broken: list[PasswordRule] = []
+    if not policy.password_min_length <= len(password) <= policy.password_max_length:
+        broken.append(PasswordRule.LENGTH)
     allowed = set(SYMBOLS)
     if any(not (c.isascii() and (c.isalnum() or c in allowed)) for c in password):
-        problems.append(
-            PolicyViolation(
-                "characters",
-                f"半角英字・半角数字・記号（{SYMBOLS}）以外は使用できません。",
-                f"Use only half-width letters, digits and the symbols {SYMBOLS}.",
-            )
-        )
+        broken.append(PasswordRule.CHARACTERS)
     kinds = (
         any(c.isascii() and c.isalpha() for c in password),
         any(c.isascii() and c.isdigit() for c in password),
         any(c in allowed for c in password),
     )
     if not all(kinds):
-        problems.append(
-            PolicyViolation(
-                "mix",
-                "半角英字・半角数字・記号をそれぞれ1文字以上含めてください。",
-                "Mix half-width letters, digits and symbols (at least one of each).",
-            )
-        )
+        broken.append(PasswordRule.MIX)
     if auth_id and auth_id.upper() in password.upper():
-        problems.append(
-            PolicyViolation(
-                "contains_auth_id",
-                "認証IDを含むパスワードは使用できません。",
-                "The password must not contain the auth ID.",
-            )
-        )
-    return problems
+        broken.append(PasswordRule.CONTAINS_AUTH_ID)
+    if len(password) <= policy.password_max_length and is_common(
+        password, base_rank=policy.common_password_base_rank
+    ):
+        broken.append(PasswordRule.COMMON)
+    return [texts[rule] for rule in broken]
+
+
+async def reused(
+    hasher: PasswordHasher, password: str, hashes: Sequence[str | None]
+) -> bool:
+    """Whether ``password`` is one of ``hashes`` (the current and earlier
+    passwords). Every hash is verified, so the time does not tell which."""
+    found = False
+    for encoded in hashes:
+        if encoded is not None and await hasher.verify(encoded, password):
+            found = True
+    return found

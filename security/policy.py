@@ -6,7 +6,8 @@ from datetime import timedelta
 
 @dataclass(frozen=True, slots=True)
 class Policy:
-    """Session, lockout and password-age rules (every number is a ``RAS_`` setting)."""
+    """Session, lockout, password and link rules (every number is a ``RAS_``
+    setting)."""
 
     session_idle: timedelta = timedelta(minutes=30)
     session_max: timedelta = timedelta(hours=8)
@@ -14,3 +15,18 @@ class Policy:
     lockout_threshold: int = 5
     lockout_duration: timedelta = timedelta(hours=24)
     password_max_age: timedelta = timedelta(days=365)
+    password_min_length: int = 8
+    password_max_length: int = 32
+    # "Not one of the last N passwords": the current one and N-1 before it.
+    password_history: int = 3
+    # A password whose letters (digits and symbols around them removed, l33t
+    # undone) are one of this many most common passwords is refused, so that
+    # "Password1!" does not pass for mixing three kinds of characters.
+    common_password_base_rank: int = 1000
+    setup_link_lifetime: timedelta = timedelta(hours=24)
+    reset_link_lifetime: timedelta = timedelta(hours=1)
+    # Password-reset requests per auth ID, and registrations per email address,
+    # within one window: limits guessing addresses and flooding a mailbox.
+    reset_request_limit: int = 5
+    registration_limit: int = 3
+    request_window: timedelta = timedelta(hours=1)

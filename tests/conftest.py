@@ -7,6 +7,7 @@ import email
 import email.policy
 import functools
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -18,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import asyncpg
 import httpx
@@ -507,3 +509,49 @@ def run_cli(
         timeout=120,
         check=False,
     )
+
+
+@dataclass
+class Mailbox:
+    """Delivers the outbox to the real ``smtp`` server and reads what arrived."""
+
+    smtp: SmtpServer
+    worker: DeliveryWorker
+
+    async def deliver(self) -> list[EmailMessage]:
+        """Send everything due; return the messages that arrived with it."""
+        before = len(self.smtp.handler.received)
+        while await self.worker.deliver_batch():
+            pass
+        return self.smtp.handler.received[before:]
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [m for m in self.smtp.handler.received if m["To"] == address]
+
+
+@pytest.fixture
+def mailbox(smtp: SmtpServer, make_worker: MakeWorker) -> Mailbox:
+    return Mailbox(smtp=smtp, worker=make_worker())
+
+
+def body(message: EmailMessage) -> str:
+    content = message.get_content()
+    assert isinstance(content, str)
+    return content
+
+
+_LINK = re.compile(r"https?://\S+")
+
+
+def link_token(message: EmailMessage) -> str:
+    """The token of the one link in ``message``: its ``token`` query parameter,
+    or else the last path segment (the contract with the portals)."""
+    links = [
+        url
+        for url in _LINK.findall(body(message))
+        if "token" in url or "/password/" in url
+    ]
+    assert len(set(links)) == 1, links
+    parts = urlsplit(links[0])
+    tokens = parse_qs(parts.query).get("token")
+    return str(tokens[0]) if tokens else parts.path.rsplit("/", 1)[-1]

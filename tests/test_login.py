@@ -393,7 +393,7 @@ async def test_parallel_correct_logins_beyond_the_threshold_all_succeed(
     assert len(set(tokens)) == 8
     active = await UserSession.filter(user_id=user.id, revoked_at=None).count()
     assert active == 1
-    assert len(auth._attempts) == 0  # the per-ID locks are gone again
+    assert len(auth.attempts) == 0  # the per-ID locks are gone again
     cleared = await LoginThrottle.get(key=user.auth_id)
     assert (cleared.failures, cleared.locked_until) == (0, None)
 

@@ -143,7 +143,9 @@ def test_body_is_japanese_first_then_english(mail_type: type[Mail]) -> None:
     assert "$" not in text  # nothing left unsubstituted
 
 
-def test_links_are_built_from_the_public_url_with_the_token_in_the_fragment() -> None:
+def test_links_are_built_from_the_public_url_with_the_token_as_query_parameter() -> (
+    None
+):
     mail = RegistrationNotice(
         to="taro@example.com",
         name="YAMADA TARO",
@@ -154,7 +156,7 @@ def test_links_are_built_from_the_public_url_with_the_token_in_the_fragment() ->
 
     text = parse(COMPOSER.compose(mail, now=NOW).message).get_content()
 
-    assert "https://portal.example.jp/ras/password/setup#token=t0k3n-value" in text
+    assert "https://portal.example.jp/ras/password/setup?token=t0k3n-value" in text
     assert "認証ID：ABCDEFGH23" in text
     # 06:30 UTC is 15:30 in Japan.
     assert "2026年11月27日 15時30分（日本時間）" in text

@@ -17,7 +17,7 @@ def test_policy_accepts_mixed_passwords(password: str) -> None:
         ("a1!", ["length"]),
         ("a1!" + "a" * 30, ["length"]),
         ("abcdefgh", ["mix"]),
-        ("abcd1234", ["mix"]),
+        ("abcd1234", ["mix", "common"]),
         ("abcd123^", ["characters", "mix"]),
         ("ａbc1234!", ["characters"]),
         ("xabcdefghjk1!", ["contains_auth_id"]),

@@ -38,9 +38,39 @@ def test_durations_accept_any_positive_number_of_seconds(
     assert policy.lockout_threshold == 2
 
 
+def test_password_and_link_numbers_are_settings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name, value in {
+        "RAS_PASSWORD_MIN_LENGTH": "12",
+        "RAS_PASSWORD_MAX_LENGTH": "64",
+        "RAS_PASSWORD_HISTORY": "5",
+        "RAS_COMMON_PASSWORD_BASE_RANK": "10",
+        "RAS_SETUP_LINK_HOURS": "48",
+        "RAS_RESET_LINK_MINUTES": "15",
+        "RAS_RESET_REQUEST_LIMIT": "2",
+        "RAS_REGISTRATION_LIMIT": "1",
+        "RAS_REQUEST_WINDOW_SECONDS": "600",
+    }.items():
+        monkeypatch.setenv(name, value)
+
+    policy = build_services(load_settings()).policy
+
+    assert (policy.password_min_length, policy.password_max_length) == (12, 64)
+    assert policy.password_history == 5
+    assert policy.common_password_base_rank == 10
+    assert policy.setup_link_lifetime.total_seconds() == 48 * 3600
+    assert policy.reset_link_lifetime.total_seconds() == 15 * 60
+    assert (policy.reset_request_limit, policy.registration_limit) == (2, 1)
+    assert policy.request_window.total_seconds() == 600
+
+
 @pytest.mark.parametrize(
     ("name", "value"),
     [
+        ("RAS_PASSWORD_MIN_LENGTH", "7"),
+        ("RAS_PASSWORD_MIN_LENGTH", "40"),  # longer than the maximum
+        ("RAS_PASSWORD_HISTORY", "0"),
         ("RAS_SESSION_IDLE_SECONDS", "0"),
         ("RAS_SESSION_MAX_SECONDS", "soon"),
         ("RAS_LOCKOUT_THRESHOLD", "0"),

@@ -1,0 +1,31 @@
+"""Checks every form shares: empty items (WZBAM001E) and 外字 (WZBAM011E)."""
+
+from collections.abc import Sequence
+
+from schema.catalog import FieldLabel, Lang
+from schema.errors import GaijiError, RequiredFieldError
+from security.text import gaiji
+
+# Far longer than any item allows; longer input is refused before it is examined
+# character by character (the format checks then name it TOO_LONG).
+MAX_INPUT = 256
+
+
+def required(
+    lang: Lang, values: Sequence[tuple[str, str | None]]
+) -> RequiredFieldError | None:
+    """WZBAM001E naming every empty item (spaces alone count as empty)."""
+    missing = [field for field, value in values if not (value or "").strip()]
+    if not missing:
+        return None
+    return RequiredFieldError.build(lang, field=missing[0], fields=missing)
+
+
+def gaiji_in(
+    lang: Lang, items: Sequence[tuple[str, FieldLabel, str | None]]
+) -> GaijiError | None:
+    """WZBAM011E for the first item holding 外字, with the characters found."""
+    for field, label, value in items:
+        if value and (found := gaiji(value[:MAX_INPUT])):
+            return GaijiError.build(lang, label, field=field, characters=found)
+    return None

@@ -1,0 +1,143 @@
+"""Mailed one-time links and password storage, shared by registration, reset and
+change.
+
+A link's token is handed out once (in the mail) and kept only as its SHA-256. A
+link is used up by a conditional update, so of two requests with the same link
+exactly one gets it.
+"""
+
+from datetime import datetime, timedelta
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.expressions import Q
+
+from models import LinkPurpose, LinkToken, PasswordHistory, User
+from security.tokens import could_be_token, new_token, token_hash
+
+
+class LinkLost(Exception):
+    """Raised inside a transaction when another request used the link (or
+    changed the password) first: the transaction is rolled back."""
+
+
+async def issue_link(
+    user: User,
+    purpose: LinkPurpose,
+    *,
+    now: datetime,
+    lifetime: timedelta,
+    using_db: BaseDBAsyncClient,
+) -> tuple[str, datetime]:
+    """A new link of ``purpose`` for ``user``; older unused ones of the same
+    purpose are voided (only the newest link works). Returns token and expiry."""
+    await void_links(user.id, now=now, using_db=using_db, purpose=purpose)
+    token = new_token()
+    expires_at = now + lifetime
+    await LinkToken.create(
+        user_id=user.id,
+        purpose=purpose,
+        token_hash=token_hash(token),
+        created_at=now,
+        expires_at=expires_at,
+        using_db=using_db,
+    )
+    return token, expires_at
+
+
+async def find_link(
+    token: str, purpose: LinkPurpose, *, now: datetime
+) -> LinkToken | None:
+    """The usable link of ``purpose`` with this token (its user loaded), or None."""
+    if not could_be_token(token):
+        return None
+    link = await LinkToken.get_or_none(
+        token_hash=token_hash(token), purpose=purpose
+    ).select_related("user")
+    if link is None or not link.usable(now):
+        return None
+    return link
+
+
+async def use_link(
+    link: LinkToken, *, now: datetime, using_db: BaseDBAsyncClient
+) -> bool:
+    """Use the link up; False when another request used or voided it first, or it
+    expired meanwhile."""
+    used = await (
+        LinkToken.filter(id=link.id, used_at=None, voided_at=None, expires_at__gt=now)
+        .using_db(using_db)
+        .update(used_at=now)
+    )
+    return used == 1
+
+
+async def void_links(
+    user_id: int,
+    *,
+    now: datetime,
+    using_db: BaseDBAsyncClient,
+    purpose: LinkPurpose | None = None,
+) -> int:
+    """Void the user's unused links (of one purpose, or all)."""
+    query = LinkToken.filter(user_id=user_id, used_at=None, voided_at=None)
+    if purpose is not None:
+        query = query.filter(purpose=purpose)
+    return await query.using_db(using_db).update(voided_at=now)
+
+
+async def recent_hashes(user: User, *, keep: int) -> list[str | None]:
+    """The current password's hash and the ones before it: ``keep`` in all."""
+    older = (
+        await PasswordHistory.filter(user_id=user.id)
+        .order_by("-replaced_at", "-id")
+        .limit(max(keep - 1, 0))
+        .values_list("password_hash", flat=True)
+    )
+    return [user.password_hash, *(str(h) for h in older)][:keep]
+
+
+async def store_password(
+    user: User,
+    new_hash: str,
+    *,
+    expected_hash: str | None,
+    now: datetime,
+    max_age: timedelta,
+    keep: int,
+    using_db: BaseDBAsyncClient,
+) -> bool:
+    """Replace the password, if it is still ``expected_hash`` (False otherwise:
+    another request changed it first). The old hash joins the history, of which
+    only the newest ``keep - 1`` stay."""
+    still = Q(password_hash=expected_hash) if expected_hash else Q(password_hash=None)
+    changed = await (
+        User.filter(still, id=user.id)
+        .using_db(using_db)
+        .update(
+            password_hash=new_hash,
+            password_changed_at=now,
+            password_expires_at=now + max_age,
+        )
+    )
+    if not changed:
+        return False
+    if expected_hash is not None:
+        await PasswordHistory.create(
+            user_id=user.id,
+            password_hash=expected_hash,
+            replaced_at=now,
+            using_db=using_db,
+        )
+    stale = (
+        await PasswordHistory.filter(user_id=user.id)
+        .using_db(using_db)
+        .order_by("-replaced_at", "-id")
+        .offset(max(keep - 1, 0))
+        .values_list("id", flat=True)
+    )
+    if stale:
+        await PasswordHistory.filter(id__in=list(stale)).using_db(using_db).delete()
+    user.password_hash = new_hash
+    user.password_changed_at = now
+    user.password_expires_at = now + max_age
+    return True

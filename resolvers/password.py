@@ -1,0 +1,417 @@
+"""changePassword (manual 2.4.5-2.4.7), requestPasswordReset and resetPassword
+(2.5), and the passwordPolicy the portals show."""
+
+import logging
+from datetime import datetime
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.transactions import in_transaction
+
+from mailer.outbox import enqueue
+from mailer.render import PasswordChanged, PasswordResetLink
+from models import (
+    AccountStatus,
+    LinkPurpose,
+    LoginSlot,
+    LoginThrottle,
+    RequestThrottle,
+    RevokeReason,
+    SessionKind,
+    User,
+    UserSession,
+    Verdict,
+)
+from models import Reservation as SlotReservation
+from resolvers.auth import MAX_AUTH_ID_INPUT, attempts, counted_check, loggable
+from resolvers.inputs import MAX_INPUT, required
+from resolvers.links import (
+    LinkLost,
+    find_link,
+    issue_link,
+    recent_hashes,
+    store_password,
+    use_link,
+    void_links,
+)
+from resolvers.session import Authenticated, authenticate
+from schema.catalog import FieldLabel, Lang
+from schema.context import Info
+from schema.errors import (
+    AccountLockedError,
+    AuthIdEmailMismatchError,
+    CurrentPasswordWrongError,
+    LinkInvalidError,
+    PasswordConfirmMismatchError,
+    PasswordPolicyError,
+    PasswordReentryMismatchError,
+    PasswordRule,
+    PasswordViolation,
+    TooManyRequestsError,
+)
+from schema.password import (
+    ChangePasswordInput,
+    ChangePasswordResult,
+    ChangePasswordSuccess,
+    PasswordPolicy,
+    PasswordRuleText,
+    RequestPasswordResetInput,
+    RequestPasswordResetResult,
+    RequestPasswordResetSuccess,
+    ResetPasswordInput,
+    ResetPasswordResult,
+    ResetPasswordSuccess,
+)
+from schema.types import User as UserType
+from security.passwords import (
+    SYMBOLS,
+    PolicyViolation,
+    policy_violations,
+    reused,
+    rule_texts,
+)
+from security.passwords import (
+    PasswordRule as Rule,
+)
+from security.text import normalise_auth_id
+from security.tokens import could_be_auth_id
+
+logger = logging.getLogger("ras_identity.password")
+
+_LABELS = {
+    "password": FieldLabel.PASSWORD,
+    "newPassword": FieldLabel.NEW_PASSWORD,
+}
+
+
+def _policy_error(
+    lang: Lang, field: str, broken: list[PolicyViolation]
+) -> PasswordPolicyError:
+    return PasswordPolicyError.build(
+        lang,
+        _LABELS[field],
+        field=field,
+        violations=[
+            PasswordViolation(
+                rule=PasswordRule(v.rule.value),
+                message=v.message_ja if lang is Lang.JA else v.message_en,
+            )
+            for v in broken
+        ],
+    )
+
+
+def policy_error(
+    info: Info, password: str, user: User, *, field: str
+) -> PasswordPolicyError | None:
+    """WZBAM005E naming every rule ``password`` breaks (all but reuse), or None."""
+    broken = policy_violations(
+        password, auth_id=user.auth_id, policy=info.context.services.policy
+    )
+    return _policy_error(info.context.lang, field, broken) if broken else None
+
+
+async def reuse_error(
+    info: Info, password: str, user: User, *, field: str
+) -> PasswordPolicyError | None:
+    """WZBAM005E (recently used) when ``password`` is the current one or one of
+    those before it, as the policy counts them."""
+    services = info.context.services
+    hashes = await recent_hashes(user, keep=services.policy.password_history)
+    if not await reused(services.hasher, password, hashes):
+        return None
+    texts = {t.rule: t for t in rule_texts(services.policy)}
+    return _policy_error(info.context.lang, field, [texts[Rule.RECENTLY_USED]])
+
+
+async def _end_sessions(
+    user_id: int,
+    reason: RevokeReason,
+    *,
+    now: datetime,
+    using_db: BaseDBAsyncClient,
+    keep: int | None = None,
+) -> None:
+    query = UserSession.filter(user_id=user_id, revoked_at=None)
+    if keep is not None:
+        query = query.exclude(id=keep)
+    await query.using_db(using_db).update(revoked_at=now, revoked_reason=reason)
+
+
+async def change_password(
+    info: Info, input: ChangePasswordInput
+) -> ChangePasswordResult:
+    """Change the password of the logged-in user (or of a WZBAM158E ticket).
+
+    Outcomes, in order:
+    - an AuthError: no usable session or change ticket.
+    - RequiredFieldError (001E); PasswordConfirmMismatchError (162E);
+      PasswordPolicyError (005E) for the rules that need no stored hash. These
+      cost no attempt: the current password has not been looked at yet.
+    - AccountLockedError (153E): the auth ID is locked (the password is not
+      checked), or this wrong current password reached the threshold; either
+      way every session of the user ends, so a stolen session cannot go on
+      guessing.
+    - TooManyRequestsError (RASX004E): checks for this ID elsewhere held every
+      slot.
+    - CurrentPasswordWrongError (154E): counts toward the lockout like a failed
+      login (the same counter).
+    - PasswordPolicyError (005E, recently used): the current password or one of
+      the ones before it.
+    - ChangePasswordSuccess: new hash and expiry, the old hash kept for the
+      reuse rule, every other session (and a used ticket) ended, links voided,
+      completion mail written, in one transaction.
+    """
+    auth = await authenticate(info, allow_ticket=True)
+    if not isinstance(auth, Authenticated):
+        return auth
+    lang = info.context.lang
+    services = info.context.services
+    if missing := required(
+        lang,
+        [
+            ("currentPassword", input.current_password),
+            ("newPassword", input.new_password),
+            ("newPasswordConfirm", input.new_password_confirm),
+        ],
+    ):
+        return missing
+    if input.new_password != input.new_password_confirm:
+        return PasswordConfirmMismatchError.build(lang, field="newPasswordConfirm")
+    user = auth.user
+    if weak := policy_error(info, input.new_password, user, field="newPassword"):
+        return weak
+
+    current = input.current_password[:MAX_INPUT]
+    async with attempts.hold(user.auth_id):
+        checked: list[User] = []
+
+        async def check() -> bool:
+            fresh = await User.get(id=user.id)
+            checked.append(fresh)
+            return await services.hasher.verify(fresh.password_hash, current)
+
+        outcome = await counted_check(info, user.auth_id, check)
+    if outcome in (SlotReservation.LOCKED, Verdict.LOCKED):
+        async with in_transaction() as conn:
+            await _end_sessions(
+                user.id,
+                RevokeReason.ACCOUNT_LOCKED,
+                now=services.clock.now(),
+                using_db=conn,
+            )
+        logger.warning("password change refused, locked: user_id=%s", user.id)
+        return AccountLockedError.build(lang)
+    if outcome is SlotReservation.BUSY:
+        return TooManyRequestsError.build(lang)
+    if outcome is not Verdict.ACCEPTED or not checked:
+        logger.info("password change, current wrong: user_id=%s", user.id)
+        return CurrentPasswordWrongError.build(
+            lang, FieldLabel.CURRENT_PASSWORD, field="currentPassword"
+        )
+    fresh = checked[0]
+    if recent := await reuse_error(
+        info, input.new_password, fresh, field="newPassword"
+    ):
+        return recent
+
+    new_hash = await services.hasher.hash(input.new_password)
+    now = services.clock.now()
+    ticket = auth.session.kind is SessionKind.CHANGE_TICKET
+    async with in_transaction() as conn:
+        stored = await store_password(
+            fresh,
+            new_hash,
+            expected_hash=fresh.password_hash,
+            now=now,
+            max_age=services.policy.password_max_age,
+            keep=services.policy.password_history,
+            using_db=conn,
+        )
+        if not stored:
+            # Changed by another request since the check: the current password
+            # given here is no longer current.
+            return CurrentPasswordWrongError.build(
+                lang, FieldLabel.CURRENT_PASSWORD, field="currentPassword"
+            )
+        await _end_sessions(
+            user.id,
+            RevokeReason.PASSWORD_CHANGED,
+            now=now,
+            using_db=conn,
+            keep=None if ticket else auth.session.id,
+        )
+        await void_links(user.id, now=now, using_db=conn)
+        await enqueue(
+            services.composer,
+            PasswordChanged(to=fresh.email, name=fresh.name, changed_at=now),
+            now=now,
+            using_db=conn,
+            user_id=user.id,
+        )
+    logger.info("password changed: user_id=%s", user.id)
+    return ChangePasswordSuccess(
+        password_expires_at=now + services.policy.password_max_age,
+        user=UserType.from_model(fresh),
+        session_ended=ticket,
+    )
+
+
+async def request_password_reset(
+    info: Info, input: RequestPasswordResetInput
+) -> RequestPasswordResetResult:
+    """Mail a password-reset link (manual 2.5).
+
+    Outcomes, in order:
+    - RequiredFieldError (001E).
+    - TooManyRequestsError (RASX004E): this auth ID was asked for too often in
+      the window (counted whether or not the ID exists), which bounds guessing
+      the address of a known ID and flooding its mailbox.
+    - AuthIdEmailMismatchError (168E): the pair is not an active account's (the
+      manual's answer; suspended, deleted and invalid accounts get it too).
+    - RequestPasswordResetSuccess: a 1-hour single-use link; older reset links
+      voided; the mail written in the same transaction. The answer never waits
+      for SMTP: the worker delivers from the outbox.
+    A locked account may reset: that is how a lock is lifted at once.
+    """
+    lang = info.context.lang
+    services = info.context.services
+    if missing := required(lang, [("authId", input.auth_id), ("email", input.email)]):
+        return missing
+    if len(input.auth_id) > MAX_AUTH_ID_INPUT or len(input.email) > MAX_INPUT:
+        return AuthIdEmailMismatchError.build(lang)
+    auth_id = normalise_auth_id(input.auth_id)
+    if not could_be_auth_id(auth_id):
+        return AuthIdEmailMismatchError.build(lang)
+    now = services.clock.now()
+    policy = services.policy
+    if not await RequestThrottle.take(
+        "reset:" + auth_id,
+        now=now,
+        window=policy.request_window,
+        limit=policy.reset_request_limit,
+    ):
+        logger.warning("reset refused, too many: auth_id=%s", loggable(auth_id))
+        return TooManyRequestsError.build(lang)
+    user = await User.get_or_none(auth_id=auth_id)
+    if (
+        user is None
+        or user.email_key != User.email_key_of(input.email)
+        or user.status is not AccountStatus.ACTIVE
+        or user.usage_expired(now)
+    ):
+        logger.info("reset refused, no match: auth_id=%s", loggable(auth_id))
+        return AuthIdEmailMismatchError.build(lang)
+
+    async with in_transaction() as conn:
+        token, expires_at = await issue_link(
+            user,
+            LinkPurpose.PASSWORD_RESET,
+            now=now,
+            lifetime=policy.reset_link_lifetime,
+            using_db=conn,
+        )
+        mail = PasswordResetLink(
+            to=user.email, name=user.name, token=token, link_expires_at=expires_at
+        )
+        await enqueue(services.composer, mail, now=now, using_db=conn, user_id=user.id)
+    logger.info("reset link mailed: user_id=%s", user.id)
+    return RequestPasswordResetSuccess(link_expires_at=expires_at)
+
+
+async def reset_password(info: Info, input: ResetPasswordInput) -> ResetPasswordResult:
+    """Set a new password through the reset mail's link.
+
+    Outcomes, in order:
+    - RequiredFieldError (001E).
+    - LinkInvalidError (RASX003E): unknown, used, voided (a newer link, a
+      password change) or expired, or the account is no longer active.
+    - PasswordReentryMismatchError (160E).
+    - PasswordPolicyError (005E): every broken rule, then reuse of the current
+      or a recent password.
+    - ResetPasswordSuccess: in one transaction the link is used up (of two
+      requests with one link exactly one gets here), the password replaced, the
+      lockout counter of the 認証ID cleared (a WZBAM153E lock lifts), every
+      session ended, other links voided and a completion mail written.
+    """
+    lang = info.context.lang
+    services = info.context.services
+    if missing := required(
+        lang,
+        [
+            ("token", input.token),
+            ("newPassword", input.new_password),
+            ("newPasswordConfirm", input.new_password_confirm),
+        ],
+    ):
+        return missing
+    now = services.clock.now()
+    link = await find_link(input.token.strip(), LinkPurpose.PASSWORD_RESET, now=now)
+    user = link.user if link is not None else None
+    if link is None or user is None or user.status is not AccountStatus.ACTIVE:
+        return LinkInvalidError.build(lang, field="token")
+    if input.new_password != input.new_password_confirm:
+        return PasswordReentryMismatchError.build(lang, field="newPasswordConfirm")
+    if weak := policy_error(info, input.new_password, user, field="newPassword"):
+        return weak
+    if recent := await reuse_error(info, input.new_password, user, field="newPassword"):
+        return recent
+
+    new_hash = await services.hasher.hash(input.new_password)
+    now = services.clock.now()
+    try:
+        async with in_transaction() as conn:
+            if not await use_link(link, now=now, using_db=conn):
+                raise LinkLost
+            stored = await store_password(
+                user,
+                new_hash,
+                expected_hash=user.password_hash,
+                now=now,
+                max_age=services.policy.password_max_age,
+                keep=services.policy.password_history,
+                using_db=conn,
+            )
+            if not stored:  # changed another way since the link was looked up
+                raise LinkLost
+            await (
+                LoginThrottle.filter(key=user.auth_id)
+                .using_db(conn)
+                .update(failures=0, locked_until=None, updated_at=now)
+            )
+            await LoginSlot.filter(key=user.auth_id).using_db(conn).delete()
+            await _end_sessions(
+                user.id, RevokeReason.PASSWORD_RESET, now=now, using_db=conn
+            )
+            await void_links(user.id, now=now, using_db=conn)
+            await enqueue(
+                services.composer,
+                PasswordChanged(to=user.email, name=user.name, changed_at=now),
+                now=now,
+                using_db=conn,
+                user_id=user.id,
+            )
+    except LinkLost:
+        return LinkInvalidError.build(lang, field="token")
+    logger.info("password reset: user_id=%s", user.id)
+    return ResetPasswordSuccess(
+        auth_id=user.auth_id,
+        password_expires_at=now + services.policy.password_max_age,
+    )
+
+
+def password_policy(info: Info) -> PasswordPolicy:
+    """The rules in force, in both languages."""
+    policy = info.context.services.policy
+    return PasswordPolicy(
+        min_length=policy.password_min_length,
+        max_length=policy.password_max_length,
+        symbols=SYMBOLS,
+        history=policy.password_history,
+        valid_days=int(policy.password_max_age.total_seconds() // 86400),
+        rules=[
+            PasswordRuleText(
+                rule=PasswordRule(t.rule.value), ja=t.message_ja, en=t.message_en
+            )
+            for t in rule_texts(policy)
+        ],
+    )

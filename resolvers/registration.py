@@ -1,0 +1,292 @@
+"""registerUser and registerPassword (manual 2.1.2, 利用者登録)."""
+
+import hashlib
+import logging
+from datetime import UTC, datetime
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from mailer.outbox import enqueue
+from mailer.render import (
+    JST,
+    PasswordRegistered,
+    RegistrationExisting,
+    RegistrationNotice,
+)
+from models import AccountStatus, LinkPurpose, PreferredLanguage, RequestThrottle, User
+from resolvers.inputs import MAX_INPUT, gaiji_in, required
+from resolvers.links import (
+    LinkLost,
+    find_link,
+    issue_link,
+    store_password,
+    use_link,
+    void_links,
+)
+from resolvers.password import policy_error
+from schema.catalog import FieldLabel, Lang
+from schema.context import Info
+from schema.errors import (
+    EmailMismatchError,
+    InputProblem,
+    LinkInvalidError,
+    MalformedFieldError,
+    NoSuchDateError,
+    PasswordReentryMismatchError,
+    TermsNotAgreedError,
+    TooManyRequestsError,
+)
+from schema.registration import (
+    RegisterPasswordInput,
+    RegisterPasswordResult,
+    RegisterPasswordSuccess,
+    RegisterUserInput,
+    RegisterUserResult,
+    RegisterUserSuccess,
+)
+from security.text import (
+    TextProblem,
+    normalise_email,
+    normalise_name,
+    normalise_nationality,
+    normalise_phone,
+    parse_date_of_birth,
+)
+from security.tokens import new_auth_id
+
+logger = logging.getLogger("ras_identity.registration")
+
+_AUTH_ID_ATTEMPTS = 8
+_PROBLEMS = {
+    TextProblem.EMPTY: InputProblem.EMPTY,
+    TextProblem.TOO_LONG: InputProblem.TOO_LONG,
+    TextProblem.CHARACTERS: InputProblem.CHARACTERS,
+    TextProblem.MALFORMED: InputProblem.MALFORMED,
+    TextProblem.OUT_OF_RANGE: InputProblem.OUT_OF_RANGE,
+    TextProblem.UNKNOWN: InputProblem.UNKNOWN,
+}
+
+
+def _malformed(
+    lang: Lang, field: str, label: FieldLabel, problem: TextProblem
+) -> MalformedFieldError:
+    return MalformedFieldError.build(
+        lang, label, field=field, reason=_PROBLEMS[problem]
+    )
+
+
+async def register_user(info: Info, input: RegisterUserInput) -> RegisterUserResult:
+    """Register a new applicant and mail the 認証ID with a password-setup link.
+
+    Outcomes, in the order they are decided (nothing is written before the last
+    check passes):
+    - TermsNotAgreedError (256E): not agreed; nothing else is looked at.
+    - RequiredFieldError (001E): every empty item listed.
+    - GaijiError (011E): the first item with 外字.
+    - MalformedFieldError (018E): the first item not in its format (name,
+      dateOfBirth incl. a future date, nationality, email, phone).
+    - NoSuchDateError (111E): dateOfBirth is well-formed but does not exist.
+    - EmailMismatchError (159E): emailConfirm differs from email.
+    - TooManyRequestsError (RASX004E): this address was registered too often in
+      the window (counted whether or not it has an account).
+    - RegisterUserSuccess: an account with a new 認証ID and a 24-hour link, mailed
+      in the same transaction. If the address already has an account nothing is
+      created and its owner is mailed instead: the answer is the same, so it
+      does not tell whether an address is registered.
+    """
+    lang = info.context.lang
+    services = info.context.services
+    if not input.agreed_to_terms:
+        return TermsNotAgreedError.build(lang, field="agreedToTerms")
+    if missing := required(
+        lang,
+        [
+            ("name", input.name),
+            ("dateOfBirth", input.date_of_birth),
+            ("nationality", input.nationality),
+            ("email", input.email),
+            ("emailConfirm", input.email_confirm),
+            ("phone", input.phone),
+        ],
+    ):
+        return missing
+    if bad_characters := gaiji_in(
+        lang,
+        [
+            ("name", FieldLabel.NAME, input.name),
+            ("dateOfBirth", FieldLabel.DATE_OF_BIRTH, input.date_of_birth),
+            ("nationality", FieldLabel.NATIONALITY, input.nationality),
+            ("email", FieldLabel.EMAIL, input.email),
+            ("emailConfirm", FieldLabel.EMAIL_CONFIRM, input.email_confirm),
+            ("phone", FieldLabel.PHONE, input.phone),
+        ],
+    ):
+        return bad_characters
+
+    name = normalise_name(input.name) if len(input.name) <= MAX_INPUT else None
+    if name is None:
+        return _malformed(lang, "name", FieldLabel.NAME, TextProblem.MALFORMED)
+    today = services.clock.now().astimezone(JST).date()
+    born = parse_date_of_birth(input.date_of_birth[:MAX_INPUT], today=today)
+    if born is TextProblem.NO_SUCH_DATE:
+        return NoSuchDateError.build(
+            lang, FieldLabel.DATE_OF_BIRTH, field="dateOfBirth"
+        )
+    if isinstance(born, TextProblem):
+        return _malformed(lang, "dateOfBirth", FieldLabel.DATE_OF_BIRTH, born)
+    nationality = normalise_nationality(input.nationality[:MAX_INPUT])
+    if isinstance(nationality, TextProblem):
+        return _malformed(lang, "nationality", FieldLabel.NATIONALITY, nationality)
+    email = normalise_email(input.email[:MAX_INPUT])
+    if isinstance(email, TextProblem):
+        return _malformed(lang, "email", FieldLabel.EMAIL, email)
+    phone = normalise_phone(input.phone[:MAX_INPUT])
+    if isinstance(phone, TextProblem):
+        return _malformed(lang, "phone", FieldLabel.PHONE, phone)
+    if input.email_confirm.strip() != email:
+        return EmailMismatchError.build(lang, field="emailConfirm")
+
+    now = services.clock.now()
+    key = User.email_key_of(email)
+    policy = services.policy
+    allowed = await RequestThrottle.take(
+        "register:" + hashlib.sha256(key.encode()).hexdigest()[:40],
+        now=now,
+        window=policy.request_window,
+        limit=policy.registration_limit,
+    )
+    if not allowed:
+        logger.warning("registration refused: too many for one address")
+        return TooManyRequestsError.build(lang)
+
+    expires_at = now + policy.setup_link_lifetime
+    fields = {
+        "name": name,
+        "email": email,
+        "email_key": key,
+        "date_of_birth": born,
+        "nationality": nationality,
+        "phone": phone,
+        "language": PreferredLanguage(input.language.to_lang().value),
+    }
+    for _ in range(_AUTH_ID_ATTEMPTS):
+        existing = await User.get_or_none(email_key=key)
+        if existing is not None:
+            await _tell_owner(info, existing, now)
+            return RegisterUserSuccess(email=email, link_expires_at=expires_at)
+        try:
+            await _create(info, fields, now)
+        except IntegrityError:
+            # The random ID was taken, or the same address registered at the
+            # same moment: look again.
+            continue
+        return RegisterUserSuccess(email=email, link_expires_at=expires_at)
+    raise RuntimeError("could not draw a free auth ID")
+
+
+async def _create(info: Info, fields: dict[str, object], now: datetime) -> None:
+    services = info.context.services
+    async with in_transaction() as conn:
+        user = await User.create(
+            auth_id=new_auth_id(), created_at=now, using_db=conn, **fields
+        )
+        token, expires_at = await issue_link(
+            user,
+            LinkPurpose.PASSWORD_SETUP,
+            now=now,
+            lifetime=services.policy.setup_link_lifetime,
+            using_db=conn,
+        )
+        mail = RegistrationNotice(
+            to=user.email,
+            name=user.name,
+            auth_id=user.auth_id,
+            token=token,
+            link_expires_at=expires_at,
+        )
+        await enqueue(services.composer, mail, now=now, using_db=conn, user_id=user.id)
+    logger.info("registered: user_id=%s auth_id=%s", user.id, user.auth_id)
+
+
+async def _tell_owner(info: Info, user: User, now: datetime) -> None:
+    services = info.context.services
+    mail = RegistrationExisting(to=user.email, name=user.name, auth_id=user.auth_id)
+    async with in_transaction() as conn:
+        await enqueue(services.composer, mail, now=now, using_db=conn, user_id=user.id)
+    logger.info("registration for an address in use: user_id=%s", user.id)
+
+
+async def register_password(
+    info: Info, input: RegisterPasswordInput
+) -> RegisterPasswordResult:
+    """Set the first password through the registration mail's link.
+
+    Outcomes, in order:
+    - RequiredFieldError (001E): every empty item listed.
+    - LinkInvalidError (RASX003E): unknown token, link used, voided (a password
+      was set another way) or expired, or the account is no longer active.
+    - PasswordReentryMismatchError (160E): passwordConfirm differs.
+    - PasswordPolicyError (005E): every broken rule named.
+    - RegisterPasswordSuccess: password set, link used up, other links voided
+      and a completion mail written, in one transaction. Of two requests with
+      the same link exactly one succeeds (the other gets RASX003E).
+    """
+    lang = info.context.lang
+    services = info.context.services
+    if missing := required(
+        lang,
+        [
+            ("token", input.token),
+            ("password", input.password),
+            ("passwordConfirm", input.password_confirm),
+        ],
+    ):
+        return missing
+    now = services.clock.now()
+    link = await find_link(input.token.strip(), LinkPurpose.PASSWORD_SETUP, now=now)
+    user = link.user if link is not None else None
+    if (
+        link is None
+        or user is None
+        or user.status is not AccountStatus.ACTIVE
+        or user.password_hash is not None
+    ):
+        return LinkInvalidError.build(lang, field="token")
+    if input.password != input.password_confirm:
+        return PasswordReentryMismatchError.build(lang, field="passwordConfirm")
+    if weak := policy_error(info, input.password, user, field="password"):
+        return weak
+
+    new_hash = await services.hasher.hash(input.password)
+    now = services.clock.now()
+    try:
+        async with in_transaction() as conn:
+            if not await use_link(link, now=now, using_db=conn):
+                raise LinkLost
+            stored = await store_password(
+                user,
+                new_hash,
+                expected_hash=None,
+                now=now,
+                max_age=services.policy.password_max_age,
+                keep=services.policy.password_history,
+                using_db=conn,
+            )
+            if not stored:  # set by a reset since the link was looked up
+                raise LinkLost
+            await void_links(user.id, now=now, using_db=conn)
+            await enqueue(
+                services.composer,
+                PasswordRegistered(to=user.email, name=user.name, auth_id=user.auth_id),
+                now=now,
+                using_db=conn,
+                user_id=user.id,
+            )
+    except LinkLost:
+        return LinkInvalidError.build(lang, field="token")
+    logger.info("first password set: user_id=%s", user.id)
+    expires = user.password_expires_at or now
+    return RegisterPasswordSuccess(
+        auth_id=user.auth_id, password_expires_at=expires.astimezone(UTC)
+    )

@@ -1,0 +1,333 @@
+"""requestPasswordReset and resetPassword (manual 2.5)."""
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from models import (
+    AccountStatus,
+    LinkToken,
+    LoginThrottle,
+    MailKind,
+    OutboxMail,
+    User,
+    UserSession,
+)
+from schema.catalog import Lang
+from schema.context import Services
+from tests.conftest import (
+    LOGIN,
+    PASSWORD,
+    Caller,
+    Mailbox,
+    SmtpServer,
+    body,
+    link_token,
+    log_in,
+)
+
+NEW_PASSWORD = "Hoshi#2027x"
+REQUEST = """
+mutation Request($authId: String!, $email: String!) {
+  requestPasswordReset(input: {authId: $authId, email: $email}) {
+    __typename
+    ... on RequestPasswordResetSuccess { linkExpiresAt }
+    ... on Error { code message }
+    ... on RequiredFieldError { fields }
+  }
+}
+"""
+RESET = """
+mutation Reset($input: ResetPasswordInput!) {
+  resetPassword(input: $input) {
+    __typename
+    ... on ResetPasswordSuccess { authId passwordExpiresAt }
+    ... on Error { code message }
+    ... on FieldError { field }
+    ... on PasswordPolicyError { violations { rule } }
+  }
+}
+"""
+ME = "query { me { __typename ... on Error { code } } }"
+
+
+async def request(execute: Caller, auth_id: str, email: str) -> dict[str, Any]:
+    data = await execute(REQUEST, {"authId": auth_id, "email": email})
+    result: dict[str, Any] = data["requestPasswordReset"]
+    return result
+
+
+async def reset(
+    execute: Caller,
+    token: str,
+    password: str = NEW_PASSWORD,
+    confirm: str | None = None,
+) -> dict[str, Any]:
+    data = await execute(
+        RESET,
+        {
+            "input": {
+                "token": token,
+                "newPassword": password,
+                "newPasswordConfirm": password if confirm is None else confirm,
+            }
+        },
+    )
+    result: dict[str, Any] = data["resetPassword"]
+    return result
+
+
+async def mailed_token(execute: Caller, user: User, mailbox: Mailbox) -> str:
+    result = await request(execute, user.auth_id, user.email)
+    assert result["__typename"] == "RequestPasswordResetSuccess", result
+    [mail] = await mailbox.deliver()
+    assert mail["To"] == user.email
+    return link_token(mail)
+
+
+async def logs_in(execute: Caller, user: User, password: str) -> str:
+    data = await execute(LOGIN, {"authId": user.auth_id, "password": password})
+    typename: str = data["login"]["__typename"]
+    return typename if typename == "LoginSuccess" else data["login"]["code"]
+
+
+async def test_reset_by_mailed_link_sets_the_new_password(
+    execute: Caller, user: User, services: Services, mailbox: Mailbox
+) -> None:
+    token = await mailed_token(execute, user, mailbox)
+
+    result = await reset(execute, token)
+
+    assert result["__typename"] == "ResetPasswordSuccess", result
+    assert result["authId"] == user.auth_id
+    assert await logs_in(execute, user, NEW_PASSWORD) == "LoginSuccess"
+    assert await logs_in(execute, user, PASSWORD) == "WZBAM005E"
+    [notice] = await mailbox.deliver()
+    assert notice["To"] == user.email
+    assert "パスワードを変更しました" in body(notice)
+    await user.refresh_from_db()
+    assert user.password_expires_at == services.clock.now() + timedelta(days=365)
+
+
+async def test_request_accepts_folded_auth_id_and_email_case(
+    execute: Caller, user: User
+) -> None:
+    folded = user.auth_id.lower().translate(
+        {c: c + 0xFEE0 for c in range(0x21, 0x7F)}  # full-width
+    )
+
+    result = await request(execute, folded, "TARO@Example.com")
+
+    assert result["__typename"] == "RequestPasswordResetSuccess"
+
+
+@pytest.mark.parametrize(
+    ("auth_id", "email"),
+    [
+        ("ABCDEFGH23", "taro@example.com"),  # no such ID
+        (None, "jiro@example.com"),  # the ID with another address
+        ("x" * 65, "taro@example.com"),
+        ("ABC-DEF", "taro@example.com"),
+    ],
+)
+async def test_a_pair_that_is_not_an_account_gets_168e_and_no_mail(
+    execute: Caller, user: User, auth_id: str | None, email: str
+) -> None:
+    result = await request(execute, auth_id or user.auth_id, email)
+
+    assert result["__typename"] == "AuthIdEmailMismatchError"
+    assert result["code"] == "WZBAM168E"
+    assert result["message"] == (
+        "認証ＩＤ又はメールアドレスの入力内容に誤りがあります。再度入力してください。"
+    )
+    assert await OutboxMail.all().count() == 0
+    assert await LinkToken.all().count() == 0
+
+
+@pytest.mark.parametrize(
+    "status", [AccountStatus.SUSPENDED, AccountStatus.DELETED, AccountStatus.INVALID]
+)
+async def test_an_account_that_is_not_active_gets_168e(
+    execute: Caller, user: User, status: AccountStatus
+) -> None:
+    user.status = status
+    await user.save()
+
+    result = await request(execute, user.auth_id, user.email)
+
+    assert result["code"] == "WZBAM168E"
+    assert await OutboxMail.all().count() == 0
+
+
+async def test_empty_items_are_listed(execute: Caller) -> None:
+    result = await request(execute, " ", "")
+
+    assert result["code"] == "WZBAM001E"
+    assert result["fields"] == ["authId", "email"]
+
+
+async def test_the_answer_does_not_wait_for_the_mail_server(
+    execute: Caller, user: User, smtp: SmtpServer, mailbox: Mailbox
+) -> None:
+    await smtp.stop()  # the mail server is down
+
+    result = await request(execute, user.auth_id, user.email)
+
+    assert result["__typename"] == "RequestPasswordResetSuccess"
+    row = await OutboxMail.get(kind=MailKind.PASSWORD_RESET)
+    assert row.status.value == "pending"
+    await smtp.start()
+    [mail] = await mailbox.deliver()  # delivered once the server is back
+    assert link_token(mail)
+
+
+async def test_a_newer_request_voids_the_older_link(
+    execute: Caller, user: User, mailbox: Mailbox
+) -> None:
+    older = await mailed_token(execute, user, mailbox)
+    newer = await mailed_token(execute, user, mailbox)
+
+    refused = await reset(execute, older)
+    accepted = await reset(execute, newer)
+
+    assert refused["code"] == "RASX003E"
+    assert accepted["__typename"] == "ResetPasswordSuccess"
+
+
+async def test_the_link_works_once_and_expires_after_an_hour(
+    execute: Caller, user: User, services: Services, mailbox: Mailbox
+) -> None:
+    token = await mailed_token(execute, user, mailbox)
+    assert (await reset(execute, token))["__typename"] == "ResetPasswordSuccess"
+    assert (await reset(execute, token, "Other#2027y"))["code"] == "RASX003E"
+    await mailbox.deliver()  # the completion notice
+
+    late = await mailed_token(execute, user, mailbox)
+    services.clock.advance(timedelta(hours=1))  # type: ignore[attr-defined]
+    before = (await User.get(id=user.id)).password_hash
+
+    result = await reset(execute, late, "Late#2027zz")
+
+    assert result["code"] == "RASX003E"
+    assert result["field"] == "token"
+    assert (await User.get(id=user.id)).password_hash == before
+
+
+async def test_reset_unlocks_a_locked_account_and_ends_every_session(
+    execute: Caller, user: User, services: Services, mailbox: Mailbox
+) -> None:
+    session = await log_in(execute, user.auth_id)
+    for _ in range(services.policy.lockout_threshold):
+        await logs_in(execute, user, "Wrong#2027x")
+    assert await logs_in(execute, user, PASSWORD) == "WZBAM153E"
+    token = await mailed_token(execute, user, mailbox)
+
+    result = await reset(execute, token)
+
+    assert result["__typename"] == "ResetPasswordSuccess"
+    assert await logs_in(execute, user, NEW_PASSWORD) == "LoginSuccess"
+    throttle = await LoginThrottle.get(key=user.auth_id)
+    assert throttle.locked_until is None
+    old_session = await execute(ME, token=session)
+    assert old_session["me"]["code"] == "RASX002E"
+
+
+async def test_reset_ends_the_session_of_whoever_is_logged_in(
+    execute: Caller, user: User, mailbox: Mailbox
+) -> None:
+    session = await log_in(execute, user.auth_id)
+    token = await mailed_token(execute, user, mailbox)
+
+    await reset(execute, token)
+
+    assert (await execute(ME, token=session))["me"]["__typename"] != "User"
+    assert await UserSession.filter(user_id=user.id, revoked_at=None).count() == 0
+
+
+async def test_a_different_reentry_is_160e_and_changes_nothing(
+    execute: Caller, user: User, mailbox: Mailbox
+) -> None:
+    token = await mailed_token(execute, user, mailbox)
+    outbox = await OutboxMail.all().count()
+
+    result = await reset(execute, token, confirm="Hoshi#2027X")
+
+    assert result["code"] == "WZBAM160E"
+    assert result["field"] == "newPasswordConfirm"
+    assert await logs_in(execute, user, PASSWORD) == "LoginSuccess"
+    assert await OutboxMail.all().count() == outbox
+    assert (await reset(execute, token))["__typename"] == "ResetPasswordSuccess"
+
+
+@pytest.mark.parametrize(
+    ("password", "rules"),
+    [
+        (PASSWORD, ["RECENTLY_USED"]),
+        ("short1$", ["LENGTH"]),
+        ("Qwerty123!", ["COMMON"]),
+    ],
+)
+async def test_policy_errors_name_the_rule(
+    execute: Caller, user: User, mailbox: Mailbox, password: str, rules: list[str]
+) -> None:
+    token = await mailed_token(execute, user, mailbox)
+
+    result = await reset(execute, token, password)
+
+    assert result["__typename"] == "PasswordPolicyError"
+    assert result["field"] == "newPassword"
+    assert [v["rule"] for v in result["violations"]] == rules
+    assert await logs_in(execute, user, PASSWORD) == "LoginSuccess"
+
+
+async def test_two_parallel_resets_with_one_link_succeed_once(
+    execute: Caller, user: User, mailbox: Mailbox
+) -> None:
+    token = await mailed_token(execute, user, mailbox)
+
+    results = await asyncio.gather(
+        reset(execute, token, "First#2027a"), reset(execute, token, "Second#2027b")
+    )
+
+    assert sorted(r["__typename"] for r in results) == [
+        "LinkInvalidError",
+        "ResetPasswordSuccess",
+    ]
+    winner = (
+        "First#2027a"
+        if results[0]["__typename"] != "LinkInvalidError"
+        else "Second#2027b"
+    )
+    assert await logs_in(execute, user, winner) == "LoginSuccess"
+    assert await OutboxMail.filter(kind=MailKind.PASSWORD_CHANGED).count() == 1
+
+
+async def test_too_many_requests_for_one_auth_id_are_refused_whether_or_not_it_exists(
+    execute: Caller, user: User, services: Services
+) -> None:
+    limit = services.policy.reset_request_limit
+    for _ in range(limit):
+        assert (await request(execute, user.auth_id, "guess@example.com"))[
+            "code"
+        ] == "WZBAM168E"
+        assert (await request(execute, "ABCDEFGH23", "guess@example.com"))[
+            "code"
+        ] == "WZBAM168E"
+
+    mine = await request(execute, user.auth_id, user.email)
+    made_up = await request(execute, "ABCDEFGH23", "guess@example.com")
+
+    assert mine["code"] == made_up["code"] == "RASX004E"
+    assert await OutboxMail.all().count() == 0
+
+
+async def test_messages_are_in_english_when_asked(execute: Caller, user: User) -> None:
+    data = await execute(
+        REQUEST, {"authId": user.auth_id, "email": "x@example.com"}, lang=Lang.EN
+    )
+
+    assert data["requestPasswordReset"]["message"].startswith(
+        "The auth ID or email address entered is incorrect."
+    )

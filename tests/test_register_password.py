@@ -1,0 +1,248 @@
+"""registerPassword: the first password, through the registration mail's link."""
+
+import asyncio
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from models import LinkToken, MailKind, OutboxMail, User
+from schema.context import Services
+from tests.conftest import LOGIN, Caller, Mailbox, body, link_token
+from tests.test_register_user import REGISTER, form
+
+NEW_PASSWORD = "Hoshi#2027x"
+
+SET_PASSWORD = """
+mutation Set($input: RegisterPasswordInput!) {
+  registerPassword(input: $input) {
+    __typename
+    ... on RegisterPasswordSuccess { authId passwordExpiresAt }
+    ... on Error { code message }
+    ... on FieldError { field }
+    ... on RequiredFieldError { fields }
+    ... on PasswordPolicyError { violations { rule message } }
+  }
+}
+"""
+
+
+async def registered(execute: Caller, mailbox: Mailbox) -> tuple[User, str]:
+    """A registered account and the token of its mailed link."""
+    data = await execute(REGISTER, form())
+    assert data["registerUser"]["__typename"] == "RegisterUserSuccess"
+    [mail] = await mailbox.deliver()
+    return await User.get(email_key="an@example.com"), link_token(mail)
+
+
+async def set_password(
+    execute: Caller,
+    token: str,
+    password: str = NEW_PASSWORD,
+    confirm: str | None = None,
+) -> dict[str, Any]:
+    data = await execute(
+        SET_PASSWORD,
+        {
+            "input": {
+                "token": token,
+                "password": password,
+                "passwordConfirm": password if confirm is None else confirm,
+            }
+        },
+    )
+    result: dict[str, Any] = data["registerPassword"]
+    return result
+
+
+async def unchanged(user: User, outbox: int) -> None:
+    await user.refresh_from_db()
+    assert user.password_hash is None
+    assert await OutboxMail.all().count() == outbox
+    assert await LinkToken.filter(used_at__isnull=False).count() == 0
+
+
+async def test_the_mailed_link_sets_the_password_and_the_user_can_log_in(
+    execute: Caller, services: Services, mailbox: Mailbox
+) -> None:
+    user, token = await registered(execute, mailbox)
+
+    result = await set_password(execute, token)
+
+    assert result["__typename"] == "RegisterPasswordSuccess", result
+    assert result["authId"] == user.auth_id
+    login = await execute(LOGIN, {"authId": user.auth_id, "password": NEW_PASSWORD})
+    assert login["login"]["__typename"] == "LoginSuccess"
+    await user.refresh_from_db()
+    assert user.password_expires_at == services.clock.now() + timedelta(days=365)
+    [mail] = await mailbox.deliver()
+    assert mail["To"] == "an@example.com"
+    assert user.auth_id in body(mail)
+    assert (await OutboxMail.all().order_by("-id").first()).kind is (  # type: ignore[union-attr]
+        MailKind.PASSWORD_REGISTERED
+    )
+
+
+async def test_the_link_works_only_once(execute: Caller, mailbox: Mailbox) -> None:
+    _, token = await registered(execute, mailbox)
+    assert (await set_password(execute, token))[
+        "__typename"
+    ] == "RegisterPasswordSuccess"
+
+    again = await set_password(execute, token, "Other#2027y")
+
+    assert again["__typename"] == "LinkInvalidError"
+    assert again["code"] == "RASX003E"
+    assert again["field"] == "token"
+
+
+async def test_an_expired_link_is_refused(
+    execute: Caller, services: Services, mailbox: Mailbox
+) -> None:
+    user, token = await registered(execute, mailbox)
+    outbox = await OutboxMail.all().count()
+    services.clock.advance(timedelta(hours=24))  # type: ignore[attr-defined]
+
+    result = await set_password(execute, token)
+
+    assert result["code"] == "RASX003E"
+    await unchanged(user, outbox)
+
+
+@pytest.mark.parametrize("token", ["", "nonsense", "x" * 43, "é" * 43, "t" * 5000])
+async def test_unknown_tokens_are_refused(
+    execute: Caller, mailbox: Mailbox, token: str
+) -> None:
+    user, _ = await registered(execute, mailbox)
+    outbox = await OutboxMail.all().count()
+
+    result = await set_password(execute, token)
+
+    expected = "WZBAM001E" if not token else "RASX003E"
+    assert result["code"] == expected
+    await unchanged(user, outbox)
+
+
+async def test_a_reset_link_is_not_a_setup_link(
+    execute: Caller, mailbox: Mailbox
+) -> None:
+    user, _ = await registered(execute, mailbox)
+    reset = await execute(
+        "mutation($a: String!, $e: String!) { requestPasswordReset(input: "
+        "{authId: $a, email: $e}) { __typename } }",
+        {"a": user.auth_id, "e": user.email},
+    )
+    assert reset["requestPasswordReset"]["__typename"] == "RequestPasswordResetSuccess"
+    [mail] = await mailbox.deliver()
+
+    result = await set_password(execute, link_token(mail))
+
+    assert result["code"] == "RASX003E"
+
+
+async def test_a_different_reentry_is_refused(
+    execute: Caller, mailbox: Mailbox
+) -> None:
+    user, token = await registered(execute, mailbox)
+    outbox = await OutboxMail.all().count()
+
+    result = await set_password(execute, token, confirm="Hoshi#2027X")
+
+    assert result["__typename"] == "PasswordReentryMismatchError"
+    assert result["code"] == "WZBAM160E"
+    assert result["field"] == "passwordConfirm"
+    await unchanged(user, outbox)
+    # The link still works after a mistake.
+    assert (await set_password(execute, token))[
+        "__typename"
+    ] == "RegisterPasswordSuccess"
+
+
+async def test_every_empty_item_is_listed(execute: Caller, mailbox: Mailbox) -> None:
+    _, token = await registered(execute, mailbox)
+
+    result = await set_password(execute, token, password="", confirm="")
+
+    assert result["code"] == "WZBAM001E"
+    assert result["fields"] == ["password", "passwordConfirm"]
+
+
+@pytest.mark.parametrize(
+    ("password", "rules"),
+    [
+        ("Ab1$", ["LENGTH"]),
+        ("Hoshi20270", ["MIX"]),
+        ("Hoshi 2027$", ["CHARACTERS"]),
+        ("P@ssw0rd", ["COMMON"]),
+        ("Password1!", ["COMMON"]),
+    ],
+)
+async def test_policy_violations_are_named(
+    execute: Caller, mailbox: Mailbox, password: str, rules: list[str]
+) -> None:
+    user, token = await registered(execute, mailbox)
+    outbox = await OutboxMail.all().count()
+
+    result = await set_password(execute, token, password)
+
+    assert result["__typename"] == "PasswordPolicyError"
+    assert result["code"] == "WZBAM005E"
+    assert result["field"] == "password"
+    assert [v["rule"] for v in result["violations"]] == rules
+    assert (
+        result["message"]
+        == "パスワードの入力内容に誤りがあります。再度入力してください。"
+    )
+    await unchanged(user, outbox)
+
+
+async def test_a_password_containing_the_auth_id_is_refused(
+    execute: Caller, mailbox: Mailbox
+) -> None:
+    user, token = await registered(execute, mailbox)
+
+    result = await set_password(execute, token, f"x{user.auth_id.lower()}1$")
+
+    assert [v["rule"] for v in result["violations"]] == ["CONTAINS_AUTH_ID"]
+
+
+async def test_two_parallel_uses_of_one_link_set_one_password(
+    execute: Caller, mailbox: Mailbox
+) -> None:
+    user, token = await registered(execute, mailbox)
+
+    results = await asyncio.gather(
+        set_password(execute, token, "First#2027a"),
+        set_password(execute, token, "Second#2027b"),
+    )
+
+    kinds = sorted(r["__typename"] for r in results)
+    assert kinds == ["LinkInvalidError", "RegisterPasswordSuccess"]
+    winner = (
+        "First#2027a"
+        if results[0]["__typename"] != "LinkInvalidError"
+        else "Second#2027b"
+    )
+    login = await execute(LOGIN, {"authId": user.auth_id, "password": winner})
+    assert login["login"]["__typename"] == "LoginSuccess"
+    assert await OutboxMail.filter(kind=MailKind.PASSWORD_REGISTERED).count() == 1
+
+
+async def test_the_policy_in_force_is_the_one_enforced_and_shown(
+    execute: Caller, mailbox: Mailbox, with_policy: Callable[..., Services]
+) -> None:
+    _, token = await registered(execute, mailbox)
+    strict = Caller(services=with_policy(password_min_length=12, password_history=5))
+
+    refused = await set_password(strict, token, "Hoshi#2027x")  # 11 characters
+    shown = await strict("query { passwordPolicy { minLength history rules { en } } }")
+
+    assert [v["rule"] for v in refused["violations"]] == ["LENGTH"]
+    assert [v["message"] for v in refused["violations"]] == [
+        "12文字以上32文字以下で入力してください。"
+    ]
+    policy = shown["passwordPolicy"]
+    assert (policy["minLength"], policy["history"]) == (12, 5)
+    assert policy["rules"][0]["en"] == "Use 12 to 32 characters."
+    assert "4 before it" in policy["rules"][-1]["en"]
