@@ -44,7 +44,11 @@ class User(Model):
     # ISO 3166-1 alpha-3, as in the passport.
     nationality = fields.CharField(max_length=3, null=True)
     language = fields.CharEnumField(
-        PreferredLanguage, max_length=2, default=PreferredLanguage.JA
+        PreferredLanguage,
+        max_length=2,
+        default=PreferredLanguage.JA,
+        # Rows made before the column existed get Japanese, the default.
+        db_default=PreferredLanguage.JA.value,
     )
     phone = fields.CharField(max_length=12, null=True)
     municipality_code = fields.CharField(max_length=6, null=True)

@@ -89,11 +89,13 @@ async def update_user_info(
       email over 60 or not an address; the new email belongs to another
       account (UNAVAILABLE: only a logged-in user can learn this, one address a
       request, and the change must not silently not happen).
-    - EmailMismatchError (159E): newEmailConfirm differs (or is empty).
+    - EmailMismatchError (159E): newEmailConfirm differs (or is empty). A
+      confirmation without a new email is 005E EMPTY on newEmail.
     - UpdateUserInfoSuccess: stored in one transaction. When the email changed,
       a completion notice to the new address and a security notice to the old
       one are written in the same transaction (mailSent); address or phone
-      alone send no mail (manual 2.4.1).
+      alone send no mail (manual 2.4.1), nor does an address that differs from
+      the old one only in letter case (the same mailbox; the spelling is kept).
     """
     auth = await authenticate(info)
     if not isinstance(auth, Authenticated):
@@ -121,6 +123,7 @@ async def update_user_info(
     if bad_characters := gaiji_in(
         lang,
         [
+            (_CODE_FIELD, FieldLabel.NEW_MUNICIPALITY, code),
             (_STREET_FIELD, FieldLabel.NEW_STREET, street),
             ("newPhone", FieldLabel.NEW_PHONE, phone),
             ("newEmail", FieldLabel.NEW_EMAIL, email),

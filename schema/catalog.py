@@ -279,6 +279,10 @@ class FieldLabel(Enum):
     PHONE = ("連絡先（電話番号）", "Phone number")
     LANGUAGE = ("使用言語", "Language")
     NEW_ADDRESS = ("新しい住居地", "New address")
+    NEW_MUNICIPALITY = (
+        "新しい住居地（都道府県市区町村）",
+        "New address (prefecture and municipality)",
+    )
     NEW_STREET = (
         "新しい住居地（町名丁目番地号等）",
         "New address (town, block and house number)",

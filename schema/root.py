@@ -24,7 +24,7 @@ from schema.account import MeResult, UpdateUserInfoInput, UpdateUserInfoResult
 from schema.auth import LoginInput, LoginResult, LogoutResult
 from schema.catalog_types import ErrorCatalogEntry
 from schema.context import Context, Info
-from schema.errors import FieldError, RequiredFieldError
+from schema.errors import FieldError, RequiredFieldError, StreetRequiredError
 from schema.lookup import (
     PAGE_SIZE_DEFAULT,
     PAGE_SIZE_MAX,
@@ -412,7 +412,8 @@ def build_schema(**kwargs: Any) -> strawberry.Schema:
     return RasSchema(
         query=Query,
         mutation=Mutation,
-        types=[FieldError, RequiredFieldError],
+        # Reachable only through interfaces (AddressIncompleteError.fieldErrors).
+        types=[FieldError, RequiredFieldError, StreetRequiredError],
         extensions=[
             IncidentMasking,
             lambda: AddValidationRules(VALIDATION_RULES),

@@ -162,7 +162,9 @@ def normalise_email(value: str) -> str | TextProblem:
 
 
 _TO_FULL_WIDTH = str.maketrans(
-    {chr(code): chr(code + 0xFEE0) for code in range(0x21, 0x7F)} | {" ": "\u3000"}
+    {chr(code): chr(code + 0xFEE0) for code in range(0x21, 0x7F)}
+    # The full-width forms of the quotes are not JIS X 0208; these are.
+    | {" ": "\u3000", "'": "\u2019", '"': "\u201d"}
 )
 
 

@@ -2,7 +2,15 @@
 
 from datetime import timedelta
 
-from models import Limits, LoginSlot, LoginThrottle, User, UserSession
+from models import (
+    Limits,
+    LinkToken,
+    LoginSlot,
+    LoginThrottle,
+    RequestThrottle,
+    User,
+    UserSession,
+)
 from resolvers.admin import purge_stale
 from schema.context import Services
 from tests.conftest import Caller, log_in
@@ -72,3 +80,21 @@ async def test_purge_deletes_sessions_ended_over_30_days_ago(
     assert await UserSession.all().count() == 1
     me = await execute("query { me { __typename } }", token=fresh)
     assert me["me"]["__typename"] == "User"
+
+
+async def test_purge_deletes_ended_request_windows_and_links_expired_long_ago(
+    execute: Caller, user: User, services: Services
+) -> None:
+    ask = (
+        "mutation($a: String!, $e: String!) { requestPasswordReset(input: "
+        "{authId: $a, email: $e}) { __typename } }"
+    )
+    await execute(ask, {"a": user.auth_id, "e": user.email})
+    services.clock.advance(timedelta(days=31))  # type: ignore[attr-defined]
+    await execute(ask, {"a": "ABCDEFGH23", "e": user.email})
+
+    purged = await purge_stale(services)
+
+    assert (purged.requests, purged.links) == (1, 1)
+    assert [row.key async for row in RequestThrottle.all()] == ["reset:ABCDEFGH23"]
+    assert await LinkToken.all().count() == 0

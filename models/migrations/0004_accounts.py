@@ -68,7 +68,7 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='User',
             name='language',
-            field=fields.CharEnumField(default=PreferredLanguage.JA, description='JA: ja\nEN: en', enum_type=PreferredLanguage, max_length=2),
+            field=fields.CharEnumField(default=PreferredLanguage.JA, description='JA: ja\nEN: en', db_default='ja', enum_type=PreferredLanguage, max_length=2),
         ),
         ops.AddField(
             model_name='User',
