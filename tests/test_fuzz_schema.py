@@ -141,3 +141,90 @@ async def test_one_login_per_document_also_through_fragments(
     result = await _execute(services, doc)
     assert result.data is None, result.data
     assert result.errors
+
+
+SELF_SERVICE = """
+mutation R($r: RegisterUserInput!, $p: RegisterPasswordInput!,
+           $q: RequestPasswordResetInput!, $s: ResetPasswordInput!) {
+  registerUser(input: $r) { __typename }
+  registerPassword(input: $p) { __typename }
+  requestPasswordReset(input: $q) { __typename }
+  resetPassword(input: $s) { __typename }
+}
+"""
+LOGGED_IN = """
+mutation L($u: UpdateUserInfoInput!, $c: ChangePasswordInput!) {
+  updateUserInfo(input: $u) { __typename }
+  changePassword(input: $c) { __typename }
+}
+"""
+
+
+@FUZZ
+@given(texts=st.lists(ANY_TEXT, min_size=10, max_size=10), agreed=st.booleans())
+@example(texts=["\x00"] * 10, agreed=True)
+@example(texts=["\ud800"] * 10, agreed=True)
+async def test_self_service_with_any_strings(
+    services: Services,
+    db: str,
+    caplog: pytest.LogCaptureFixture,
+    texts: list[str],
+    agreed: bool,
+) -> None:
+    name, born, nationality, email, phone, token, password, auth_id, a, b = texts
+    variables = {
+        "r": {
+            "name": name,
+            "dateOfBirth": born,
+            "nationality": nationality,
+            "email": email,
+            "emailConfirm": email,
+            "phone": phone,
+            "language": "JA",
+            "agreedToTerms": agreed,
+        },
+        "p": {"token": token, "password": password, "passwordConfirm": password},
+        "q": {"authId": auth_id, "email": email},
+        "s": {"token": a, "newPassword": b, "newPasswordConfirm": b},
+    }
+    result = await _execute(services, SELF_SERVICE, variables)
+    assert not _problems(result, caplog, valid=True), variables
+
+
+@FUZZ
+@given(texts=st.lists(ANY_TEXT, min_size=7, max_size=7))
+@example(texts=["\x00"] * 7)
+@example(
+    texts=[
+        "131041",
+        "\x00",
+        "\ud800",
+        "a\x00@example.com",
+        "a\x00@example.com",
+        PASSWORD,
+        "\ud800",
+    ]
+)
+async def test_logged_in_changes_with_any_strings(
+    services: Services,
+    user: User,
+    caplog: pytest.LogCaptureFixture,
+    texts: list[str],
+) -> None:
+    code, street, phone, email, confirm, current, new = texts
+    variables = {
+        "u": {
+            "newAddress": {"municipalityCode": code, "street": street},
+            "newPhone": phone,
+            "newEmail": email,
+            "newEmailConfirm": confirm,
+        },
+        "c": {
+            "currentPassword": current,
+            "newPassword": new,
+            "newPasswordConfirm": new,
+        },
+    }
+    bearer = await _token(services, user)
+    result = await _execute(services, LOGGED_IN, variables, bearer=bearer)
+    assert not _problems(result, caplog, valid=True), variables
