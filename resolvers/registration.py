@@ -1,7 +1,9 @@
 """registerUser and registerPassword (manual 2.1.2, 利用者登録)."""
 
+import asyncio
 import hashlib
 import logging
+import time
 from datetime import UTC, datetime
 
 from tortoise.exceptions import IntegrityError
@@ -92,8 +94,9 @@ async def register_user(info: Info, input: RegisterUserInput) -> RegisterUserRes
       the window (counted whether or not it has an account).
     - RegisterUserSuccess: an account with a new 認証ID and a 24-hour link, mailed
       in the same transaction. If the address already has an account nothing is
-      created and its owner is mailed instead: the answer is the same, so it
-      does not tell whether an address is registered.
+      created and its owner is mailed instead: the answer is the same, and it
+      comes no sooner than RAS_REGISTRATION_ANSWER_MS after the checks, so
+      neither it nor its timing tells whether an address is registered.
     """
     lang = info.context.lang
     services = info.context.services
@@ -147,9 +150,32 @@ async def register_user(info: Info, input: RegisterUserInput) -> RegisterUserRes
     if input.email_confirm.strip() != email:
         return EmailMismatchError.build(lang, field="emailConfirm")
 
+    fields: dict[str, object] = {
+        "name": name,
+        "email": email,
+        "date_of_birth": born,
+        "nationality": nationality,
+        "phone": phone,
+        "language": PreferredLanguage(input.language.to_lang().value),
+    }
+    # From here on the work differs for new and registered addresses; the
+    # answer waits until the same time has passed for both.
+    answer_at = (
+        time.monotonic() + services.policy.registration_answer_time.total_seconds()
+    )
+    try:
+        return await _register(info, email, fields)
+    finally:
+        await asyncio.sleep(max(0.0, answer_at - time.monotonic()))
+
+
+async def _register(
+    info: Info, email: str, fields: dict[str, object]
+) -> RegisterUserResult:
+    services = info.context.services
+    policy = services.policy
     now = services.clock.now()
     key = User.email_key_of(email)
-    policy = services.policy
     allowed = await RequestThrottle.take(
         "register:" + hashlib.sha256(key.encode()).hexdigest()[:40],
         now=now,
@@ -158,18 +184,10 @@ async def register_user(info: Info, input: RegisterUserInput) -> RegisterUserRes
     )
     if not allowed:
         logger.warning("registration refused: too many for one address")
-        return TooManyRequestsError.build(lang)
+        return TooManyRequestsError.build(info.context.lang)
 
     expires_at = now + policy.setup_link_lifetime
-    fields = {
-        "name": name,
-        "email": email,
-        "email_key": key,
-        "date_of_birth": born,
-        "nationality": nationality,
-        "phone": phone,
-        "language": PreferredLanguage(input.language.to_lang().value),
-    }
+    fields = fields | {"email_key": key}
     for _ in range(_AUTH_ID_ATTEMPTS):
         existing = await User.get_or_none(email_key=key)
         if existing is not None:

@@ -1,6 +1,8 @@
 """registerUser (manual 2.1.2): every outcome, and the mail it writes."""
 
 import asyncio
+import time
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -282,3 +284,22 @@ async def test_the_new_account_cannot_log_in_before_its_password_is_set(
     )
 
     assert data["login"]["code"] == "WZBAM005E"
+
+
+async def test_new_and_registered_addresses_are_answered_no_sooner_than_the_floor(
+    execute: Caller, with_policy: Callable[..., Services]
+) -> None:
+    floor = timedelta(milliseconds=300)
+    padded = Caller(services=with_policy(registration_answer_time=floor))
+    elapsed = []
+    for _ in range(2):  # first a new address, then the same one, now registered
+        start = time.monotonic()
+        data = await padded(REGISTER, form())
+        elapsed.append(time.monotonic() - start)
+        assert data["registerUser"]["__typename"] == "RegisterUserSuccess"
+
+    assert min(elapsed) >= floor.total_seconds()
+    assert [m.kind for m in await OutboxMail.all().order_by("id")] == [
+        MailKind.REGISTRATION,
+        MailKind.REGISTRATION_EXISTING,
+    ]
