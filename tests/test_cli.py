@@ -108,6 +108,20 @@ async def test_user_create_refuses_bad_input_and_writes_nothing(
     assert await User.all().count() == 0
 
 
+async def test_user_create_refuses_an_address_another_account_has(db: str) -> None:
+    first = run_cli(
+        ["user", "create", "--email", "a@example.com", "--name", "Taro"], db
+    )
+    second = run_cli(
+        ["user", "create", "--email", "A@Example.com", "--name", "Jiro"], db
+    )
+
+    assert first.returncode == 0, first.stderr
+    assert second.returncode == 2
+    assert "already registered" in second.stderr
+    assert await User.all().count() == 1
+
+
 def test_invalid_setting_stops_with_its_name(tmp_path: Path) -> None:
     url = f"sqlite://{tmp_path / 'x.sqlite3'}"
 
