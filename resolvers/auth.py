@@ -183,15 +183,26 @@ async def _checked_login(info: Info, auth_id: str, password: str) -> LoginResult
     if problem := status_error(user, now, info):
         logger.info("login refused: user_id=%s code=%s", user.id, problem.code)
         return problem
-    if encoded is not None and services.hasher.needs_rehash(encoded):
-        user.password_hash = await services.hasher.hash(password)
-        await user.save(update_fields=["password_hash"])
-    if user.password_expired(now):
-        ticket = await start_session(user, SessionKind.CHANGE_TICKET, info)
+    if encoded is None:  # verify() never accepts a missing hash
+        return InvalidCredentialsError.build(lang, FieldLabel.CREDENTIALS)
+    if services.hasher.needs_rehash(encoded):
+        rehashed = await services.hasher.hash(password)
+        # Only over the hash that was verified: a reset that committed meanwhile
+        # must not be undone by the old password's new hash.
+        if await User.filter(id=user.id, password_hash=encoded).update(
+            password_hash=rehashed
+        ):
+            encoded = user.password_hash = rehashed
+    kind = (
+        SessionKind.CHANGE_TICKET if user.password_expired(now) else SessionKind.SESSION
+    )
+    token = await start_session(user, kind, info, checked_hash=encoded)
+    if token is None:
+        logger.info("login lost to a password change: user_id=%s", user.id)
+        return InvalidCredentialsError.build(lang, FieldLabel.CREDENTIALS)
+    if kind is SessionKind.CHANGE_TICKET:
         logger.info("login with expired password: user_id=%s", user.id)
-        return PasswordExpiredError.build(lang, change_ticket=ticket)
-
-    token = await start_session(user, SessionKind.SESSION, info)
+        return PasswordExpiredError.build(lang, change_ticket=token)
     logger.info("login: user_id=%s", user.id)
     return LoginSuccess(
         token=token,

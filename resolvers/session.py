@@ -35,8 +35,13 @@ class Authenticated:
     session: UserSession
 
 
-async def start_session(user: User, kind: SessionKind, info: Info) -> str:
-    """Open a session (or change ticket) for ``user`` and return its token.
+async def start_session(
+    user: User, kind: SessionKind, info: Info, *, checked_hash: str
+) -> str | None:
+    """Open a session (or change ticket) for ``user`` and return its token, or
+    None if the password is no longer ``checked_hash`` (the one the login
+    verified): a reset or change that committed meanwhile ended every session,
+    and a login with the old password must not outlive it.
 
     One active credential per user: every other session and ticket of the user
     is revoked as DISPLACED, in one transaction that first locks the user row,
@@ -51,7 +56,9 @@ async def start_session(user: User, kind: SessionKind, info: Info) -> str:
     )
     token = new_token()
     async with in_transaction() as conn:
-        await User.select_for_update().using_db(conn).get(id=user.id)
+        locked = await User.select_for_update().using_db(conn).get(id=user.id)
+        if locked.password_hash != checked_hash:
+            return None
         await (
             UserSession.filter(user_id=user.id, revoked_at=None)
             .using_db(conn)

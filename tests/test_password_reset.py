@@ -1,6 +1,7 @@
 """requestPasswordReset and resetPassword (manual 2.5)."""
 
 import asyncio
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -17,6 +18,7 @@ from models import (
 )
 from schema.catalog import Lang
 from schema.context import Services
+from security.passwords import PasswordHasher
 from tests.conftest import (
     LOGIN,
     PASSWORD,
@@ -331,3 +333,47 @@ async def test_messages_are_in_english_when_asked(execute: Caller, user: User) -
     assert data["requestPasswordReset"]["message"].startswith(
         "The auth ID or email address entered is incorrect."
     )
+
+
+class GatedHasher:
+    """The real hasher, except that verifying ``gated`` waits for ``go`` after the
+    check: a login paused between its password check and its session."""
+
+    def __init__(self, inner: PasswordHasher, gated: str, *, rehash: bool) -> None:
+        self.inner, self.gated, self.rehash = inner, gated, rehash
+        self.entered, self.go = asyncio.Event(), asyncio.Event()
+
+    async def hash(self, password: str) -> str:
+        return await self.inner.hash(password)
+
+    async def verify(self, encoded: str | None, password: str) -> bool:
+        correct = await self.inner.verify(encoded, password)
+        if password == self.gated and not self.go.is_set():
+            self.entered.set()
+            await self.go.wait()
+        return correct
+
+    def needs_rehash(self, encoded: str) -> bool:
+        return self.rehash
+
+
+@pytest.mark.parametrize("rehash", [False, True])
+async def test_a_login_with_the_old_password_in_flight_does_not_outlive_the_reset(
+    execute: Caller, user: User, services: Services, mailbox: Mailbox, rehash: bool
+) -> None:
+    token = await mailed_token(execute, user, mailbox)
+    gated = GatedHasher(services.hasher, PASSWORD, rehash=rehash)
+    intruder = Caller(services=replace(services, hasher=gated))
+    login = asyncio.create_task(
+        intruder(LOGIN, {"authId": user.auth_id, "password": PASSWORD})
+    )
+    await gated.entered.wait()  # the old password checked out; no session yet
+
+    assert (await reset(execute, token))["__typename"] == "ResetPasswordSuccess"
+    gated.go.set()
+    late = (await login)["login"]
+
+    assert late["__typename"] == "InvalidCredentialsError"
+    assert await UserSession.filter(user_id=user.id, revoked_at=None).count() == 0
+    # Nor did the old password's re-hash overwrite the new one.
+    assert await logs_in(execute, user, NEW_PASSWORD) == "LoginSuccess"
