@@ -9,6 +9,7 @@ from mailer.outbox import enqueue
 from mailer.render import EmailChanged, EmailChangedNotice, mask_email
 from models import Municipality, User
 from resolvers.inputs import MAX_INPUT, gaiji_in
+from resolvers.links import void_links
 from resolvers.lookup import check_municipality_code
 from resolvers.session import Authenticated, authenticate
 from schema.account import (
@@ -86,14 +87,14 @@ async def update_user_info(
     - GaijiError (011E): 外字 in an entered item.
     - InvalidFieldError (005E): street too long; municipality code malformed,
       wrong check digit or unknown; phone not half-width digits or over 12;
-      email over 60 or not an address; the new email belongs to another
-      account (UNAVAILABLE: only a logged-in user can learn this, one address a
-      request, and the change must not silently not happen).
+      email over 60 or not an address.
     - EmailMismatchError (159E): newEmailConfirm differs (or is empty). A
       confirmation without a new email is 005E EMPTY on newEmail.
     - UpdateUserInfoSuccess: stored in one transaction. When the email changed,
       a completion notice to the new address and a security notice to the old
-      one are written in the same transaction (mailSent); address or phone
+      one are written and every mailed link (setup, reset: they went to the old
+      address) is voided in the same transaction (mailSent). An address another
+      account registered with is shared, with the same answer. Address or phone
       alone send no mail (manual 2.4.1), nor does an address that differs from
       the old one only in letter case (the same mailbox; the spelling is kept).
     """
@@ -168,6 +169,44 @@ async def update_user_info(
     )
 
 
+async def _write(
+    info: Info,
+    user: User,
+    changes: dict[str, object],
+    old_email: str,
+    new_email: str | None,
+) -> None:
+    """Store ``changes``; with a new address, also void every mailed link (they
+    went to the old address, whose owner may be who the user is moving away
+    from) and write the two notices, all in one transaction."""
+    services = info.context.services
+    now = services.clock.now()
+    async with in_transaction() as conn:
+        await User.filter(id=user.id).using_db(conn).update(**changes)
+        if new_email is None:
+            return
+        await void_links(user.id, now=now, using_db=conn)
+        await enqueue(
+            services.composer,
+            EmailChanged(to=new_email, name=user.name, changed_at=now),
+            now=now,
+            using_db=conn,
+            user_id=user.id,
+        )
+        await enqueue(
+            services.composer,
+            EmailChangedNotice(
+                to=old_email,
+                name=user.name,
+                changed_at=now,
+                new_email_masked=mask_email(new_email),
+            ),
+            now=now,
+            using_db=conn,
+            user_id=user.id,
+        )
+
+
 async def _store(
     info: Info,
     user: User,
@@ -176,9 +215,6 @@ async def _store(
     phone: str | None,
     email: str | None,
 ) -> UpdateUserInfoResult:
-    lang = info.context.lang
-    services = info.context.services
-    now = services.clock.now()
     changes: dict[str, object] = {}
     if municipality is not None:
         changes |= {
@@ -194,38 +230,18 @@ async def _store(
         old_email
     )
     if email is not None:
-        changes |= {"email": email, "email_key": User.email_key_of(email)}
+        key = User.email_key_of(email)
+        # An address another account registered with is shared, not claimed:
+        # the answer and the mails are the same either way, so this does not
+        # tell a logged-in user which addresses have accounts.
+        taken = await User.filter(email_key=key).exclude(id=user.id).exists()
+        changes |= {"email": email, "email_key": None if taken else key}
     try:
-        async with in_transaction() as conn:
-            await User.filter(id=user.id).using_db(conn).update(**changes)
-            if email_changed and email is not None:
-                await enqueue(
-                    services.composer,
-                    EmailChanged(to=email, name=user.name, changed_at=now),
-                    now=now,
-                    using_db=conn,
-                    user_id=user.id,
-                )
-                await enqueue(
-                    services.composer,
-                    EmailChangedNotice(
-                        to=old_email,
-                        name=user.name,
-                        changed_at=now,
-                        new_email_masked=mask_email(email),
-                    ),
-                    now=now,
-                    using_db=conn,
-                    user_id=user.id,
-                )
+        await _write(info, user, changes, old_email, email if email_changed else None)
     except IntegrityError:
-        # The unique address key: another account has this address.
-        return InvalidFieldError.build(
-            lang,
-            FieldLabel.NEW_EMAIL,
-            field="newEmail",
-            reason=InputProblem.UNAVAILABLE,
-        )
+        # Another account claimed the address in the meantime: share it.
+        changes["email_key"] = None
+        await _write(info, user, changes, old_email, email if email_changed else None)
     await user.refresh_from_db()
     logger.info(
         "user info changed: user_id=%s items=%s mail=%s",

@@ -295,7 +295,9 @@ async def request_password_reset(
     user = await User.get_or_none(auth_id=auth_id)
     if (
         user is None
-        or user.email_key != User.email_key_of(input.email)
+        # The address as stored, not its key: an address shared with an
+        # account that registered it first has no key on this account.
+        or User.email_key_of(user.email) != User.email_key_of(input.email)
         or user.status is not AccountStatus.ACTIVE
         or user.usage_expired(now)
     ):

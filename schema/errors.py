@@ -83,11 +83,6 @@ class InputProblem(Enum):
         "unknown",
         description="Well-formed, but no such code exists in the current data.",
     )
-    UNAVAILABLE = strawberry.enum_value(
-        "unavailable",
-        description="Well-formed, but cannot be used: the email address belongs "
-        "to another account.",
-    )
 
 
 @strawberry.type(

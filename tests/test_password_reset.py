@@ -377,3 +377,14 @@ async def test_a_login_with_the_old_password_in_flight_does_not_outlive_the_rese
     assert await UserSession.filter(user_id=user.id, revoked_at=None).count() == 0
     # Nor did the old password's re-hash overwrite the new one.
     assert await logs_in(execute, user, NEW_PASSWORD) == "LoginSuccess"
+
+
+async def test_an_account_without_an_address_key_can_reset(
+    execute: Caller, user: User, mailbox: Mailbox
+) -> None:
+    # Accounts made before the key existed, sharing an address, have none.
+    await User.filter(id=user.id).update(email_key=None)
+
+    token = await mailed_token(execute, user, mailbox)
+
+    assert (await reset(execute, token))["__typename"] == "ResetPasswordSuccess"

@@ -13,7 +13,7 @@ from schema.catalog import Lang
 from schema.context import Services
 from security.clock import SettableClock
 from security.text import gaiji
-from tests.conftest import LOGIN, PASSWORD, Caller, Mailbox, body, log_in
+from tests.conftest import LOGIN, PASSWORD, Caller, Mailbox, body, link_token, log_in
 
 UPDATE = """
 mutation Update($input: UpdateUserInfoInput!) {
@@ -356,23 +356,69 @@ async def test_update_user_info_rejects_a_different_or_empty_confirmation_with_1
 
 
 @pytest.mark.parametrize("taken", ["hanako@example.com", "HANAKO@Example.COM"])
-async def test_update_user_info_rejects_another_accounts_email_as_unavailable(
+async def test_another_accounts_address_is_shared_with_the_same_answer(
     execute: Caller, user: User, token: str, services: Services, taken: str
 ) -> None:
     other = await create_user(
         services, email="hanako@example.com", name="Sato Hanako", password=PASSWORD
     )
     assert isinstance(other, User)
-    input = {**address(), "newPhone": "0312345678", **email(taken)}
 
-    result = await refused(execute, user, token, input)
-    english = await refused(execute, user, token, input, Lang.EN)
+    result = await update(execute, token, email(taken))
 
-    assert result["__typename"] == "InvalidFieldError"
-    assert (result["code"], result["field"]) == ("WZBAM005E", "newEmail")
-    assert result["reason"] == "UNAVAILABLE"
-    assert english["message"].startswith("What you entered in New email address")
-    assert (await User.get(id=other.id)).email == "hanako@example.com"
+    # The answer a fresh address gets: it does not tell that the address has
+    # an account.
+    assert result["__typename"] == "UpdateUserInfoSuccess"
+    assert result["mailSent"] is True
+    assert result["user"]["email"] == taken
+    row = await User.get(id=user.id)
+    assert (row.email, row.email_key) == (taken, None)
+    # The account that registered the address keeps it: a registration of the
+    # address mails its owner, not this user.
+    assert (await User.get(id=other.id)).email_key == "hanako@example.com"
+    kinds = [m.kind for m in await OutboxMail.all().order_by("id")]
+    assert kinds == [MailKind.EMAIL_CHANGED, MailKind.EMAIL_CHANGED_NOTICE]
+
+
+async def test_a_shared_address_still_works_for_a_password_reset(
+    execute: Caller, user: User, token: str, services: Services
+) -> None:
+    await create_user(
+        services, email="hanako@example.com", name="Sato Hanako", password=PASSWORD
+    )
+    await update(execute, token, email("hanako@example.com"))
+
+    data = await execute(
+        "mutation($a: String!, $e: String!) { requestPasswordReset(input: "
+        "{authId: $a, email: $e}) { __typename } }",
+        {"a": user.auth_id, "e": "Hanako@example.com"},
+    )
+
+    assert data["requestPasswordReset"]["__typename"] == "RequestPasswordResetSuccess"
+
+
+async def test_changing_the_email_voids_links_mailed_to_the_old_address(
+    execute: Caller, user: User, token: str, mailbox: Mailbox
+) -> None:
+    asked = await execute(
+        "mutation($a: String!, $e: String!) { requestPasswordReset(input: "
+        "{authId: $a, email: $e}) { __typename } }",
+        {"a": user.auth_id, "e": OLD_EMAIL},
+    )
+    assert asked["requestPasswordReset"]["__typename"] == "RequestPasswordResetSuccess"
+    [reset_mail] = await mailbox.deliver()
+
+    await update(execute, token, email(NEW_EMAIL))
+    data = await execute(
+        "mutation($t: String!) { resetPassword(input: {token: $t, newPassword: "
+        '"Hoshi#2027x", newPasswordConfirm: "Hoshi#2027x"}) { __typename '
+        "... on Error { code } } }",
+        {"t": link_token(reset_mail)},
+    )
+
+    assert data["resetPassword"]["code"] == "RASX003E"
+    login = await execute(LOGIN, {"authId": user.auth_id, "password": PASSWORD})
+    assert login["login"]["__typename"] == "LoginSuccess"
 
 
 async def test_update_user_info_changes_the_address_from_a_5_digit_code_without_mail(
