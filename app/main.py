@@ -56,9 +56,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         reset_request_limit=settings.reset_request_limit,
         registration_limit=settings.registration_limit,
         request_window=timedelta(seconds=settings.request_window_seconds),
-        registration_answer_time=timedelta(
-            milliseconds=settings.registration_answer_ms
-        ),
+        answer_floor=timedelta(milliseconds=settings.answer_floor_ms),
     )
     composer = Composer(sender=settings.mail_from, public_url=settings.public_url)
     answers = AnswerCache(

@@ -83,9 +83,9 @@ class Settings(BaseSettings):
     reset_request_limit: int = Field(default=5, ge=1, le=1000)
     registration_limit: int = Field(default=3, ge=1, le=1000)
     request_window_seconds: float = Field(default=3600.0, gt=0, le=7 * 86400)
-    # An accepted registration is answered no sooner than this (hides whether the
-    # address already had an account; see the README).
-    registration_answer_ms: float = Field(default=100.0, ge=0, le=5000)
+    # registerUser and requestPasswordReset are answered no sooner than this after
+    # their input checks (hides whether an account exists; see the README).
+    answer_floor_ms: float = Field(default=100.0, ge=0, le=5000)
 
     # OWASP's minimum for argon2id is m=19456 KiB, t=2, p=1; weaker is refused.
     argon2_time_cost: int = Field(default=2, ge=2, le=20)

@@ -59,7 +59,7 @@ async def main(rounds: int, database_url: str, answer_ms: float) -> None:
     settings = Settings(
         database_url=database_url,
         registration_limit=1000,
-        registration_answer_ms=answer_ms,
+        answer_floor_ms=answer_ms,
     )
     services = build_services(settings)
     async with connected(database_url):
@@ -98,7 +98,7 @@ if __name__ == "__main__":
         "--answer-ms",
         type=float,
         default=100.0,
-        help="RAS_REGISTRATION_ANSWER_MS; 0 shows the difference it hides",
+        help="RAS_ANSWER_FLOOR_MS; 0 shows the difference it hides",
     )
     args = parser.parse_args()
     url = args.database_url

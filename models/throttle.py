@@ -189,6 +189,17 @@ class RequestThrottle(Model):
             return True
 
     @classmethod
+    async def exhausted(
+        cls, key: str, *, now: datetime, window: timedelta, limit: int
+    ) -> bool:
+        """Whether ``limit`` requests were already made in the current window
+        (nothing is counted)."""
+        row = await cls.get_or_none(key=key)
+        return (
+            row is not None and row.window_start + window > now and row.count >= limit
+        )
+
+    @classmethod
     async def purge(cls, *, now: datetime, older_than: timedelta) -> int:
         """Delete counters whose window ended long ago."""
         return await cls.filter(window_start__lt=now - older_than).delete()

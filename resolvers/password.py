@@ -1,7 +1,9 @@
 """changePassword (manual 2.4.5-2.4.7), requestPasswordReset and resetPassword
 (2.5), and the passwordPolicy the portals show."""
 
+import asyncio
 import logging
+import time
 from datetime import datetime
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -263,18 +265,22 @@ async def request_password_reset(
 
     Outcomes, in order:
     - RequiredFieldError (001E).
-    - TooManyRequestsError (RASX004E): this auth ID was asked for too often in
-      the window (counted whether or not the ID exists), which bounds guessing
-      the address of a known ID and flooding its mailbox.
     - AuthIdEmailMismatchError (168E): the pair is not an active account's (the
       manual's answer; suspended, deleted and invalid accounts get it too).
+    - TooManyRequestsError (RASX004E) when the auth ID had too many wrong pairs
+      in the window (counted whether or not the ID exists; bounds guessing the
+      address of a known ID), for a right pair too, so the answer stops telling
+      right from wrong. A right pair still gets its mail then: someone who
+      knows only the ID cannot keep its owner from resetting (which is how a
+      lock lifts at once). Also when the account was mailed too many links in
+      the window (a mailbox is not flooded).
     - RequestPasswordResetSuccess: a 1-hour single-use link; older reset links
       voided; the mail written in the same transaction. The answer never waits
       for SMTP: the worker delivers from the outbox.
-    A locked account may reset: that is how a lock is lifted at once.
+    Past the input checks the answer comes no sooner than RAS_ANSWER_FLOOR_MS,
+    so its time does not tell a right pair from a wrong one either.
     """
     lang = info.context.lang
-    services = info.context.services
     if missing := required(lang, [("authId", input.auth_id), ("email", input.email)]):
         return missing
     if len(input.auth_id) > MAX_AUTH_ID_INPUT or len(input.email) > MAX_INPUT:
@@ -282,41 +288,66 @@ async def request_password_reset(
     auth_id = normalise_auth_id(input.auth_id)
     if not could_be_auth_id(auth_id):
         return AuthIdEmailMismatchError.build(lang)
-    now = services.clock.now()
+    services = info.context.services
+    answer_at = time.monotonic() + services.policy.answer_floor.total_seconds()
+    try:
+        return await _request_reset(info, auth_id, input.email)
+    finally:
+        await asyncio.sleep(max(0.0, answer_at - time.monotonic()))
+
+
+async def _request_reset(
+    info: Info, auth_id: str, email: str
+) -> RequestPasswordResetResult:
+    lang = info.context.lang
+    services = info.context.services
     policy = services.policy
-    if not await RequestThrottle.take(
-        "reset:" + auth_id,
-        now=now,
-        window=policy.request_window,
-        limit=policy.reset_request_limit,
-    ):
-        logger.warning("reset refused, too many: auth_id=%s", loggable(auth_id))
-        return TooManyRequestsError.build(lang)
+    now = services.clock.now()
+    window = policy.request_window
+    limit = policy.reset_request_limit
+    misses = "reset-miss:" + auth_id
     user = await User.get_or_none(auth_id=auth_id)
     if (
         user is None
         # The address as stored, not its key: an address shared with an
         # account that registered it first has no key on this account.
-        or User.email_key_of(user.email) != User.email_key_of(input.email)
+        or User.email_key_of(user.email) != User.email_key_of(email)
         or user.status is not AccountStatus.ACTIVE
         or user.usage_expired(now)
     ):
-        logger.info("reset refused, no match: auth_id=%s", loggable(auth_id))
-        return AuthIdEmailMismatchError.build(lang)
+        if await RequestThrottle.take(misses, now=now, window=window, limit=limit):
+            logger.info("reset refused, no match: auth_id=%s", loggable(auth_id))
+            return AuthIdEmailMismatchError.build(lang)
+        logger.warning("reset refused, guessing: auth_id=%s", loggable(auth_id))
+        return TooManyRequestsError.build(lang)
 
-    async with in_transaction() as conn:
-        token, expires_at = await issue_link(
-            user,
-            LinkPurpose.PASSWORD_RESET,
-            now=now,
-            lifetime=policy.reset_link_lifetime,
-            using_db=conn,
+    guessing = await RequestThrottle.exhausted(
+        misses, now=now, window=window, limit=limit
+    )
+    mailed = await RequestThrottle.take(
+        f"reset-mail:{user.id}", now=now, window=window, limit=limit
+    )
+    if mailed:
+        async with in_transaction() as conn:
+            token, expires_at = await issue_link(
+                user,
+                LinkPurpose.PASSWORD_RESET,
+                now=now,
+                lifetime=policy.reset_link_lifetime,
+                using_db=conn,
+            )
+            mail = PasswordResetLink(
+                to=user.email, name=user.name, token=token, link_expires_at=expires_at
+            )
+            await enqueue(
+                services.composer, mail, now=now, using_db=conn, user_id=user.id
+            )
+        logger.info("reset link mailed: user_id=%s", user.id)
+    if guessing or not mailed:
+        logger.warning(
+            "reset answered as too many: user_id=%s mailed=%s", user.id, mailed
         )
-        mail = PasswordResetLink(
-            to=user.email, name=user.name, token=token, link_expires_at=expires_at
-        )
-        await enqueue(services.composer, mail, now=now, using_db=conn, user_id=user.id)
-    logger.info("reset link mailed: user_id=%s", user.id)
+        return TooManyRequestsError.build(lang)
     return RequestPasswordResetSuccess(link_expires_at=expires_at)
 
 

@@ -95,7 +95,7 @@ async def register_user(info: Info, input: RegisterUserInput) -> RegisterUserRes
     - RegisterUserSuccess: an account with a new 認証ID and a 24-hour link, mailed
       in the same transaction. If the address already has an account nothing is
       created and its owner is mailed instead: the answer is the same, and it
-      comes no sooner than RAS_REGISTRATION_ANSWER_MS after the checks, so
+      comes no sooner than RAS_ANSWER_FLOOR_MS after the checks, so
       neither it nor its timing tells whether an address is registered.
     """
     lang = info.context.lang
@@ -160,9 +160,7 @@ async def register_user(info: Info, input: RegisterUserInput) -> RegisterUserRes
     }
     # From here on the work differs for new and registered addresses; the
     # answer waits until the same time has passed for both.
-    answer_at = (
-        time.monotonic() + services.policy.registration_answer_time.total_seconds()
-    )
+    answer_at = time.monotonic() + services.policy.answer_floor.total_seconds()
     try:
         return await _register(info, email, fields)
     finally:

@@ -30,8 +30,9 @@ class Policy:
     reset_request_limit: int = 5
     registration_limit: int = 3
     request_window: timedelta = timedelta(hours=1)
-    # A registration that passed every check is answered no sooner than this
-    # after its checks: a new address writes an account, a link and a mail, a
-    # registered one only a mail, and the difference (about 2 ms) must not tell
-    # which addresses have accounts.
-    registration_answer_time: timedelta = timedelta(milliseconds=100)
+    # registerUser and requestPasswordReset, once their input checks passed, are
+    # answered no sooner than this: what they write depends on whether an
+    # account exists (a new address writes an account, a link and a mail, a
+    # registered one only a mail), and the difference (about 2 ms) must not
+    # tell which addresses and pairs have accounts.
+    answer_floor: timedelta = timedelta(milliseconds=100)

@@ -96,5 +96,5 @@ async def test_purge_deletes_ended_request_windows_and_links_expired_long_ago(
     purged = await purge_stale(services)
 
     assert (purged.requests, purged.links) == (1, 1)
-    assert [row.key async for row in RequestThrottle.all()] == ["reset:ABCDEFGH23"]
+    assert [row.key async for row in RequestThrottle.all()] == ["reset-miss:ABCDEFGH23"]
     assert await LinkToken.all().count() == 0

@@ -290,7 +290,7 @@ async def test_new_and_registered_addresses_are_answered_no_sooner_than_the_floo
     execute: Caller, with_policy: Callable[..., Services]
 ) -> None:
     floor = timedelta(milliseconds=300)
-    padded = Caller(services=with_policy(registration_answer_time=floor))
+    padded = Caller(services=with_policy(answer_floor=floor))
     elapsed = []
     for _ in range(2):  # first a new address, then the same one, now registered
         start = time.monotonic()
