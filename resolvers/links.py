@@ -29,7 +29,12 @@ async def issue_link(
     using_db: BaseDBAsyncClient,
 ) -> tuple[str, datetime]:
     """A new link of ``purpose`` for ``user``; older unused ones of the same
-    purpose are voided (only the newest link works). Returns token and expiry."""
+    purpose are voided (only the newest link works). Returns token and expiry.
+
+    The user row is locked first: two requests at once would otherwise each
+    void the links committed before them and both leave a usable link.
+    """
+    await User.select_for_update().using_db(using_db).get(id=user.id)
     await void_links(user.id, now=now, using_db=using_db, purpose=purpose)
     token = new_token()
     expires_at = now + lifetime

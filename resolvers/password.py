@@ -357,7 +357,8 @@ async def reset_password(info: Info, input: ResetPasswordInput) -> ResetPassword
     Outcomes, in order:
     - RequiredFieldError (001E).
     - LinkInvalidError (RASX003E): unknown, used, voided (a newer link, a
-      password change) or expired, or the account is no longer active.
+      password change, an email change) or expired, or the account is no
+      longer active (status, or its usage period ended).
     - PasswordReentryMismatchError (160E).
     - PasswordPolicyError (005E): every broken rule, then reuse of the current
       or a recent password.
@@ -380,7 +381,12 @@ async def reset_password(info: Info, input: ResetPasswordInput) -> ResetPassword
     now = services.clock.now()
     link = await find_link(input.token.strip(), LinkPurpose.PASSWORD_RESET, now=now)
     user = link.user if link is not None else None
-    if link is None or user is None or user.status is not AccountStatus.ACTIVE:
+    if (
+        link is None
+        or user is None
+        or user.status is not AccountStatus.ACTIVE
+        or user.usage_expired(now)
+    ):
         return LinkInvalidError.build(lang, field="token")
     if input.new_password != input.new_password_confirm:
         return PasswordReentryMismatchError.build(lang, field="newPasswordConfirm")

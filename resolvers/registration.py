@@ -266,6 +266,7 @@ async def register_password(
         link is None
         or user is None
         or user.status is not AccountStatus.ACTIVE
+        or user.usage_expired(now)
         or user.password_hash is not None
     ):
         return LinkInvalidError.build(lang, field="token")

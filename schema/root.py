@@ -50,7 +50,7 @@ from schema.registration import (
     RegisterUserInput,
     RegisterUserResult,
 )
-from schema.rules import OneLoginPerDocument
+from schema.rules import OncePerDocument
 from schema.types import Language
 
 logger = logging.getLogger("ras_identity.graphql")
@@ -63,7 +63,7 @@ MAX_TOKENS = 4000
 # every request missed the cache and was validated again (40% of the CPU time
 # of an address search).
 VALIDATION_RULES: list[type[ASTValidationRule]] = [
-    OneLoginPerDocument,
+    OncePerDocument,
     aliases_rule(MAX_ALIASES),
     depth_rule(MAX_DEPTH, None),
 ]

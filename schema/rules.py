@@ -5,26 +5,41 @@ from typing import Any
 from graphql import GraphQLError, ValidationContext, ValidationRule
 from graphql.language import FieldNode
 
+# Mutations that check a password or a mailed link, hash one, or write mail:
+# aliases would let one request make many guesses or do argon2 work many times.
+ONCE_PER_DOCUMENT = frozenset(
+    {
+        "login",
+        "registerUser",
+        "registerPassword",
+        "changePassword",
+        "requestPasswordReset",
+        "resetPassword",
+    }
+)
 
-class OneLoginPerDocument(ValidationRule):
-    """At most one ``login`` field in a document, however it is reached.
 
-    Aliases would otherwise let one request try many passwords (or many auth
-    IDs) at once, multiplying credential stuffing per request; fragments are
-    counted too, so spreading the aliases over them does not help.
+class OncePerDocument(ValidationRule):
+    """Each mutation of ONCE_PER_DOCUMENT at most once in a document, however it
+    is reached (aliases, fragments, inline fragments).
+
+    Without it one request could try many passwords (or auth IDs, or reset
+    pairs) at once, or make the service hash twenty passwords.
     """
 
     def __init__(self, context: ValidationContext) -> None:
         super().__init__(context)
-        self.logins: list[FieldNode] = []
+        self.seen: dict[str, list[FieldNode]] = {}
 
     def enter_field(self, node: FieldNode, *_args: Any) -> None:
-        if node.name.value != "login":
+        name = node.name.value
+        if name not in ONCE_PER_DOCUMENT:
             return
         if self.context.get_parent_type() is not self.context.schema.mutation_type:
             return
-        self.logins.append(node)
-        if len(self.logins) == 2:
+        nodes = self.seen.setdefault(name, [])
+        nodes.append(node)
+        if len(nodes) == 2:
             self.report_error(
-                GraphQLError("A request may contain at most one `login`.", self.logins)
+                GraphQLError(f"A request may contain at most one `{name}`.", nodes)
             )

@@ -30,8 +30,12 @@ def is_common(password: str, *, base_rank: int) -> bool:
     unleeted = lowered.translate(_UNLEET)
     if lowered in ranks or unleeted in ranks:
         return True
-    for candidate in {_EDGES.sub("", lowered), _EDGES.sub("", unleeted)}:
-        rank = ranks.get(candidate)
-        if rank is not None and rank <= base_rank:
-            return True
-    return False
+    # Strip the edges before and after undoing l33t: "P@ssw0rd1!" loses "1!"
+    # only before ("1" would become "l"), "@dmin1" its "@" only after.
+    stripped = _EDGES.sub("", lowered)
+    bases = {
+        stripped,
+        stripped.translate(_UNLEET),
+        _EDGES.sub("", unleeted),
+    }
+    return any(ranks.get(base, base_rank + 1) <= base_rank for base in bases)

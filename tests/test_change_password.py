@@ -17,6 +17,8 @@ from models import (
     User,
     UserSession,
 )
+from schema.context import Context
+from schema.root import schema
 from security.clock import SettableClock
 from security.tokens import new_token, token_hash
 from tests.conftest import (
@@ -452,3 +454,35 @@ async def test_double_submit_changes_once_and_the_other_answers_154e(
     assert await PasswordHistory.filter(user_id=user.id).count() == 1
     assert await OutboxMail.filter(kind=MailKind.PASSWORD_CHANGED).count() == 1
     assert (await me(execute, token))["__typename"] == "User"
+
+
+@pytest.mark.parametrize(
+    "field",
+    [
+        'changePassword(input: {currentPassword: "a", newPassword: "b", '
+        'newPasswordConfirm: "b"})',
+        'requestPasswordReset(input: {authId: "ABCDEFGH23", email: "a@b.jp"})',
+        'resetPassword(input: {token: "t", newPassword: "b", newPasswordConfirm: "b"})',
+        'registerPassword(input: {token: "t", password: "b", passwordConfirm: "b"})',
+    ],
+)
+async def test_one_request_may_hold_each_password_mutation_only_once(
+    execute: Caller, user: User, field: str
+) -> None:
+    token = await log_in(execute, user.auth_id)
+    document = (
+        f"mutation {{ a: {field} {{ __typename }} "
+        f"... on Mutation {{ b: {field} {{ __typename }} }} }}"
+    )
+    context = Context(services=execute.services, bearer=token)
+    # The fixture's CountingHasher (imported here under another module name).
+    hasher: Any = execute.services.hasher
+    verified = hasher.verifications
+
+    result = await schema.execute(document, context_value=context)
+
+    assert result.data is None
+    assert result.errors is not None
+    assert "at most one `" in result.errors[0].message
+    assert hasher.verifications == verified
+    assert await OutboxMail.all().count() == 0

@@ -24,7 +24,7 @@ FUZZ = settings(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 LIMITS = re.compile(
-    r"^A request may contain at most one `login`\.$|aliases found\. Allowed: 20$"
+    r"^A request may contain at most one `\w+`\.$|aliases found\. Allowed: 20$"
     r"|more than 4000 tokens|exceeds maximum operation depth of 12$"
 )
 # Any code point (NUL and lone surrogates included), and strings made only of

@@ -433,3 +433,31 @@ async def test_right_and_wrong_pairs_are_answered_no_sooner_than_the_floor(
         elapsed[email] = time.monotonic() - start
 
     assert min(elapsed.values()) >= floor.total_seconds()
+
+
+async def test_parallel_requests_leave_one_usable_link(
+    execute: Caller, user: User, services: Services
+) -> None:
+    await asyncio.gather(
+        *(request(execute, user.auth_id, user.email) for _ in range(3))
+    )
+
+    links = await LinkToken.filter(user_id=user.id).all()
+    assert len(links) == 3
+    assert sum(link.usable(services.clock.now()) for link in links) == 1
+
+
+@pytest.mark.parametrize("change", ["suspended", "usage_expired"])
+async def test_a_link_stops_working_when_the_account_may_no_longer_be_used(
+    execute: Caller, user: User, services: Services, mailbox: Mailbox, change: str
+) -> None:
+    token = await mailed_token(execute, user, mailbox)
+    if change == "suspended":
+        await User.filter(id=user.id).update(status=AccountStatus.SUSPENDED)
+    else:
+        await User.filter(id=user.id).update(usage_expires_at=services.clock.now())
+
+    result = await reset(execute, token)
+
+    assert result["code"] == "RASX003E"
+    assert (await User.get(id=user.id)).password_hash == user.password_hash

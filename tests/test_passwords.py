@@ -47,3 +47,19 @@ def test_stronger_parameters_ask_for_a_rehash(hasher: CountingHasher) -> None:
 
     assert stronger.needs_rehash(old)
     assert not hasher.needs_rehash(old)
+
+
+@pytest.mark.parametrize(
+    "password",
+    ["P@ssw0rd", "Password1!", "P@ssw0rd1!", "P@ssword1", "Pa$$w0rd1", "Welc0me1!"],
+)
+def test_common_passwords_with_l33t_and_digits_around_them_are_refused(
+    password: str,
+) -> None:
+    broken = [v.rule for v in policy_violations(password, auth_id="ABCDEFGHJK")]
+
+    assert "common" in broken
+
+
+def test_a_password_merely_containing_a_common_word_is_accepted() -> None:
+    assert policy_violations("Sakura2026$", auth_id="ABCDEFGHJK") == []
