@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Q
 
-from models import LinkPurpose, LinkToken, PasswordHistory, User
+from models import AccountStatus, LinkPurpose, LinkToken, PasswordHistory, User
 from security.tokens import could_be_token, new_token, token_hash
 
 
@@ -52,13 +52,17 @@ async def issue_link(
 async def find_link(
     token: str, purpose: LinkPurpose, *, now: datetime
 ) -> LinkToken | None:
-    """The usable link of ``purpose`` with this token (its user loaded), or None."""
+    """The usable link of ``purpose`` with this token, its user loaded, or None
+    (also when the account may no longer be used: not active, or its usage
+    period ended)."""
     if not could_be_token(token):
         return None
     link = await LinkToken.get_or_none(
         token_hash=token_hash(token), purpose=purpose
     ).select_related("user")
     if link is None or not link.usable(now):
+        return None
+    if link.user.status is not AccountStatus.ACTIVE or link.user.usage_expired(now):
         return None
     return link
 

@@ -380,14 +380,9 @@ async def reset_password(info: Info, input: ResetPasswordInput) -> ResetPassword
         return missing
     now = services.clock.now()
     link = await find_link(input.token.strip(), LinkPurpose.PASSWORD_RESET, now=now)
-    user = link.user if link is not None else None
-    if (
-        link is None
-        or user is None
-        or user.status is not AccountStatus.ACTIVE
-        or user.usage_expired(now)
-    ):
+    if link is None:
         return LinkInvalidError.build(lang, field="token")
+    user = link.user
     if input.new_password != input.new_password_confirm:
         return PasswordReentryMismatchError.build(lang, field="newPasswordConfirm")
     if weak := policy_error(info, input.new_password, user, field="newPassword"):

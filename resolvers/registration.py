@@ -16,7 +16,7 @@ from mailer.render import (
     RegistrationExisting,
     RegistrationNotice,
 )
-from models import AccountStatus, LinkPurpose, PreferredLanguage, RequestThrottle, User
+from models import LinkPurpose, PreferredLanguage, RequestThrottle, User
 from resolvers.inputs import MAX_INPUT, gaiji_in, required
 from resolvers.links import (
     LinkLost,
@@ -261,15 +261,9 @@ async def register_password(
         return missing
     now = services.clock.now()
     link = await find_link(input.token.strip(), LinkPurpose.PASSWORD_SETUP, now=now)
-    user = link.user if link is not None else None
-    if (
-        link is None
-        or user is None
-        or user.status is not AccountStatus.ACTIVE
-        or user.usage_expired(now)
-        or user.password_hash is not None
-    ):
+    if link is None or link.user.password_hash is not None:
         return LinkInvalidError.build(lang, field="token")
+    user = link.user
     if input.password != input.password_confirm:
         return PasswordReentryMismatchError.build(lang, field="passwordConfirm")
     if weak := policy_error(info, input.password, user, field="password"):
