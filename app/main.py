@@ -55,6 +55,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         reset_link_lifetime=timedelta(minutes=settings.reset_link_minutes),
         reset_request_limit=settings.reset_request_limit,
         registration_limit=settings.registration_limit,
+        email_change_limit=settings.email_change_limit,
         request_window=timedelta(seconds=settings.request_window_seconds),
         answer_floor=timedelta(milliseconds=settings.answer_floor_ms),
     )

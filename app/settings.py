@@ -82,6 +82,7 @@ class Settings(BaseSettings):
     # allowed within one window.
     reset_request_limit: int = Field(default=5, ge=1, le=1000)
     registration_limit: int = Field(default=3, ge=1, le=1000)
+    email_change_limit: int = Field(default=3, ge=1, le=1000)
     request_window_seconds: float = Field(default=3600.0, gt=0, le=7 * 86400)
     # registerUser and requestPasswordReset are answered no sooner than this after
     # their input checks (hides whether an account exists; see the README).

@@ -2,12 +2,11 @@
 
 import logging
 
-from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from mailer.outbox import enqueue
 from mailer.render import EmailChanged, EmailChangedNotice, mask_email
-from models import Municipality, User
+from models import Municipality, RequestThrottle, User
 from resolvers.inputs import MAX_INPUT, gaiji_in
 from resolvers.links import void_links
 from resolvers.lookup import check_municipality_code
@@ -28,6 +27,7 @@ from schema.errors import (
     MunicipalityCodeRequiredError,
     NothingToChangeError,
     StreetRequiredError,
+    TooManyRequestsError,
 )
 from schema.types import User as UserType
 from security.text import (
@@ -90,11 +90,14 @@ async def update_user_info(
       email over 60 or not an address.
     - EmailMismatchError (159E): newEmailConfirm differs (or is empty). A
       confirmation without a new email is 005E EMPTY on newEmail.
+    - TooManyRequestsError (RASX004E): the email was changed too often in the
+      window (each change mails two addresses).
     - UpdateUserInfoSuccess: stored in one transaction. When the email changed,
       a completion notice to the new address and a security notice to the old
       one are written and every mailed link (setup, reset: they went to the old
-      address) is voided in the same transaction (mailSent). An address another
-      account registered with is shared, with the same answer. Address or phone
+      address) is voided in the same transaction (mailSent). The new address
+      is stored without the registration key (nothing proved it is the user's;
+      another account may have it), with the same answer either way. Address or phone
       alone send no mail (manual 2.4.1), nor does an address that differs from
       the old one only in letter case (the same mailbox; the spelling is kept).
     """
@@ -230,18 +233,25 @@ async def _store(
         old_email
     )
     if email is not None:
-        key = User.email_key_of(email)
-        # An address another account registered with is shared, not claimed:
-        # the answer and the mails are the same either way, so this does not
-        # tell a logged-in user which addresses have accounts.
-        taken = await User.filter(email_key=key).exclude(id=user.id).exists()
-        changes |= {"email": email, "email_key": None if taken else key}
-    try:
-        await _write(info, user, changes, old_email, email if email_changed else None)
-    except IntegrityError:
-        # Another account claimed the address in the meantime: share it.
-        changes["email_key"] = None
-        await _write(info, user, changes, old_email, email if email_changed else None)
+        # The registration key stays only with the address the account was
+        # registered with (a change of letter case keeps it). A new address is
+        # stored without one: nothing proved the user owns it, so it must
+        # neither keep its owner from registering nor tell, by a refusal,
+        # that another account has it.
+        same = user.email_key is not None and User.email_key_of(email) == user.email_key
+        changes |= {"email": email, "email_key": user.email_key if same else None}
+    if email_changed:
+        policy = info.context.services.policy
+        allowed = await RequestThrottle.take(
+            f"email-change:{user.id}",
+            now=info.context.services.clock.now(),
+            window=policy.request_window,
+            limit=policy.email_change_limit,
+        )
+        if not allowed:
+            logger.warning("email change refused, too many: user_id=%s", user.id)
+            return TooManyRequestsError.build(info.context.lang)
+    await _write(info, user, changes, old_email, email if email_changed else None)
     await user.refresh_from_db()
     logger.info(
         "user info changed: user_id=%s items=%s mail=%s",

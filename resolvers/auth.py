@@ -193,6 +193,14 @@ async def _checked_login(info: Info, auth_id: str, password: str) -> LoginResult
             password_hash=rehashed
         ):
             encoded = user.password_hash = rehashed
+        else:
+            # Another process re-hashed the same password first, or it was
+            # changed: go on only with a stored hash this password matches.
+            await user.refresh_from_db(fields=["password_hash"])
+            stored = user.password_hash
+            if stored is None or not await services.hasher.verify(stored, password):
+                return InvalidCredentialsError.build(lang, FieldLabel.CREDENTIALS)
+            encoded = stored
     kind = (
         SessionKind.CHANGE_TICKET if user.password_expired(now) else SessionKind.SESSION
     )

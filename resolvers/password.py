@@ -14,7 +14,6 @@ from mailer.render import PasswordChanged, PasswordResetLink
 from models import (
     AccountStatus,
     LinkPurpose,
-    LoginSlot,
     LoginThrottle,
     RequestThrottle,
     RevokeReason,
@@ -412,7 +411,6 @@ async def reset_password(info: Info, input: ResetPasswordInput) -> ResetPassword
                 .using_db(conn)
                 .update(failures=0, locked_until=None, updated_at=now)
             )
-            await LoginSlot.filter(key=user.auth_id).using_db(conn).delete()
             await _end_sessions(
                 user.id, RevokeReason.PASSWORD_RESET, now=now, using_db=conn
             )

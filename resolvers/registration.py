@@ -16,7 +16,13 @@ from mailer.render import (
     RegistrationExisting,
     RegistrationNotice,
 )
-from models import LinkPurpose, PreferredLanguage, RequestThrottle, User
+from models import (
+    AccountStatus,
+    LinkPurpose,
+    PreferredLanguage,
+    RequestThrottle,
+    User,
+)
 from resolvers.inputs import MAX_INPUT, gaiji_in, required
 from resolvers.links import (
     LinkLost,
@@ -188,6 +194,10 @@ async def _register(
     fields = fields | {"email_key": key}
     for _ in range(_AUTH_ID_ATTEMPTS):
         existing = await User.get_or_none(email_key=key)
+        if existing is not None and existing.status is AccountStatus.DELETED:
+            # A deleted (抹消) account gives its address up: it may register anew.
+            await User.filter(id=existing.id, email_key=key).update(email_key=None)
+            existing = None
         if existing is not None:
             await _tell_owner(info, existing, now)
             return RegisterUserSuccess(email=email, link_expires_at=expires_at)

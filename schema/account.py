@@ -12,6 +12,7 @@ from schema.errors import (
     InvalidFieldError,
     MunicipalityCodeRequiredError,
     NothingToChangeError,
+    TooManyRequestsError,
 )
 from schema.types import User
 
@@ -80,13 +81,15 @@ UpdateUserInfoResult = Annotated[
     | GaijiError
     | InvalidFieldError
     | EmailMismatchError
+    | TooManyRequestsError
     | AuthError,
     strawberry.union(
         "UpdateUserInfoResult",
         description="Changed, or the first problem, in this order: not logged in, "
         "WZBAM245E nothing entered, WZBAM244E one address part only (with "
         "WZBAM103E/104E for it), WZBAM011E 外字, WZBAM005E format or unknown "
-        "municipality code, WZBAM159E confirmation differs. Nothing is changed "
+        "municipality code, WZBAM159E confirmation differs, RASX004E too many "
+        "email changes. Nothing is changed "
         "unless everything is right.",
     ),
 ]

@@ -6,7 +6,8 @@ from graphql import GraphQLError, ValidationContext, ValidationRule
 from graphql.language import FieldNode
 
 # Mutations that check a password or a mailed link, hash one, or write mail:
-# aliases would let one request make many guesses or do argon2 work many times.
+# aliases would let one request make many guesses, do argon2 work many times or
+# send many mails.
 ONCE_PER_DOCUMENT = frozenset(
     {
         "login",
@@ -15,6 +16,7 @@ ONCE_PER_DOCUMENT = frozenset(
         "changePassword",
         "requestPasswordReset",
         "resetPassword",
+        "updateUserInfo",
     }
 )
 

@@ -13,6 +13,7 @@ _UNLEET = str.maketrans(
     {"@": "a", "4": "a", "0": "o", "1": "l", "3": "e", "$": "s", "5": "s", "7": "t"}
 )
 _EDGES = re.compile(r"^[^a-z]+|[^a-z]+$")
+_TRAILING = re.compile(r"[^a-z]+$")
 
 
 @functools.cache
@@ -31,11 +32,13 @@ def is_common(password: str, *, base_rank: int) -> bool:
     if lowered in ranks or unleeted in ranks:
         return True
     # Strip the edges before and after undoing l33t: "P@ssw0rd1!" loses "1!"
-    # only before ("1" would become "l"), "@dmin1" its "@" only after.
+    # only before ("1" would become "l"), "@dmin2026!" its trailing digits
+    # before and its "@" only after.
     stripped = _EDGES.sub("", lowered)
     bases = {
         stripped,
-        stripped.translate(_UNLEET),
+        _EDGES.sub("", stripped.translate(_UNLEET)),
+        _EDGES.sub("", _TRAILING.sub("", lowered).translate(_UNLEET)),
         _EDGES.sub("", unleeted),
     }
     return any(ranks.get(base, base_rank + 1) <= base_rank for base in bases)

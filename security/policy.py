@@ -29,6 +29,8 @@ class Policy:
     # within one window: limits guessing addresses and flooding a mailbox.
     reset_request_limit: int = 5
     registration_limit: int = 3
+    # Email changes per account within one window (each mails two addresses).
+    email_change_limit: int = 3
     request_window: timedelta = timedelta(hours=1)
     # registerUser and requestPasswordReset, once their input checks passed, are
     # answered no sooner than this: what they write depends on whether an

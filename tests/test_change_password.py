@@ -464,9 +464,10 @@ async def test_double_submit_changes_once_and_the_other_answers_154e(
         'requestPasswordReset(input: {authId: "ABCDEFGH23", email: "a@b.jp"})',
         'resetPassword(input: {token: "t", newPassword: "b", newPasswordConfirm: "b"})',
         'registerPassword(input: {token: "t", password: "b", passwordConfirm: "b"})',
+        'updateUserInfo(input: {newEmail: "a@b.jp", newEmailConfirm: "a@b.jp"})',
     ],
 )
-async def test_one_request_may_hold_each_password_mutation_only_once(
+async def test_one_request_may_hold_each_costly_mutation_only_once(
     execute: Caller, user: User, field: str
 ) -> None:
     token = await log_in(execute, user.auth_id)

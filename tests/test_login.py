@@ -1,6 +1,7 @@
 """login: every member of LoginResult, lockout, enumeration and sessions."""
 
 import asyncio
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import pytest
@@ -19,7 +20,7 @@ from models import (
 from models.session import RevokeReason, SessionKind
 from resolvers import auth
 from schema.catalog import Lang
-from schema.context import Context
+from schema.context import Context, Services
 from schema.root import schema
 from security.tokens import token_hash
 from tests.conftest import LOGIN, PASSWORD, Caller, CountingHasher, log_in
@@ -584,3 +585,30 @@ async def test_login_logs_auth_ids_but_never_passwords_or_tokens(
     assert f"login: user_id={user.id}" in caplog.text
     for secret in ("Wrong2026$", "Sakura2026$", PASSWORD, token):
         assert secret not in caplog.text
+
+
+class RehashRacingHasher(CountingHasher):
+    """Wants every hash re-hashed, and lets "another process" store its own
+    re-hash of the same password just before this one tries to."""
+
+    def needs_rehash(self, encoded: str) -> bool:
+        return True
+
+    async def hash(self, password: str) -> str:
+        theirs = await super().hash(password)
+        await User.filter(auth_id=self.racing).update(password_hash=theirs)
+        return await super().hash(password)
+
+    racing = ""
+
+
+async def test_a_correct_login_survives_another_process_rehashing_first(
+    execute: Caller, user: User, services: Services
+) -> None:
+    hasher = RehashRacingHasher(time_cost=2, memory_kib=19456, parallelism=1)
+    hasher.racing = user.auth_id
+    racing = Caller(services=replace(services, hasher=hasher))
+
+    data = await racing(LOGIN, {"authId": user.auth_id, "password": PASSWORD})
+
+    assert data["login"]["__typename"] == "LoginSuccess"

@@ -51,7 +51,18 @@ def test_stronger_parameters_ask_for_a_rehash(hasher: CountingHasher) -> None:
 
 @pytest.mark.parametrize(
     "password",
-    ["P@ssw0rd", "Password1!", "P@ssw0rd1!", "P@ssword1", "Pa$$w0rd1", "Welc0me1!"],
+    [
+        "P@ssw0rd",
+        "Password1!",
+        "P@ssw0rd1!",
+        "P@ssword1",
+        "Pa$$w0rd1",
+        "Welc0me1!",
+        "@dmin2026!",
+        "$unshine1!",
+        "4dmin123#",
+        "5unshine1!",
+    ],
 )
 def test_common_passwords_with_l33t_and_digits_around_them_are_refused(
     password: str,

@@ -8,7 +8,15 @@ from typing import Any
 
 import pytest
 
-from models import LinkPurpose, LinkToken, MailKind, OutboxMail, PreferredLanguage, User
+from models import (
+    AccountStatus,
+    LinkPurpose,
+    LinkToken,
+    MailKind,
+    OutboxMail,
+    PreferredLanguage,
+    User,
+)
 from schema.catalog import Lang
 from schema.context import Services
 from security.tokens import looks_like_auth_id, token_hash
@@ -303,3 +311,20 @@ async def test_new_and_registered_addresses_are_answered_no_sooner_than_the_floo
         MailKind.REGISTRATION,
         MailKind.REGISTRATION_EXISTING,
     ]
+
+
+async def test_a_deleted_accounts_address_may_register_anew(
+    execute: Caller, mailbox: Mailbox
+) -> None:
+    await register(execute)
+    old = await User.get(email_key="an@example.com")
+    await User.filter(id=old.id).update(status=AccountStatus.DELETED)
+
+    again = await register(execute)
+
+    assert again["__typename"] == "RegisterUserSuccess"
+    new = await User.get(email_key="an@example.com")
+    assert new.id != old.id
+    assert (await User.get(id=old.id)).email_key is None
+    kinds = [m.kind for m in await OutboxMail.all().order_by("id")]
+    assert kinds == [MailKind.REGISTRATION, MailKind.REGISTRATION]

@@ -14,6 +14,7 @@ from schema.context import Services
 from security.clock import SettableClock
 from security.text import gaiji
 from tests.conftest import LOGIN, PASSWORD, Caller, Mailbox, body, link_token, log_in
+from tests.test_register_user import REGISTER, form
 
 UPDATE = """
 mutation Update($input: UpdateUserInfoInput!) {
@@ -501,7 +502,8 @@ async def test_update_user_info_changes_the_email_and_mails_both_addresses(
     assert result["mailSent"] is True
     assert result["user"]["email"] == NEW_EMAIL
     row = await stored(user)
-    assert (row["email"], row["email_key"]) == (NEW_EMAIL, NEW_EMAIL)
+    # Not registered with it: no registration key (see the squatting test).
+    assert (row["email"], row["email_key"]) == (NEW_EMAIL, None)
     assert row["phone"] == "0311112222"
     rows = await OutboxMail.filter(user_id=user.id).order_by("id")
     assert [(r.kind, r.recipient) for r in rows] == [
@@ -538,3 +540,43 @@ async def test_update_user_info_changes_everything_in_one_request(
     )
     arrived = await mailbox.deliver()
     assert sorted(str(m["To"]) for m in arrived) == [NEW_EMAIL, OLD_EMAIL]
+
+
+async def test_a_changed_address_does_not_keep_its_owner_from_registering(
+    execute: Caller, user: User, token: str
+) -> None:
+    await update(execute, token, email("victim@example.com"))
+
+    data = await execute(
+        REGISTER, form(email="victim@example.com", emailConfirm="victim@example.com")
+    )
+
+    assert data["registerUser"]["__typename"] == "RegisterUserSuccess"
+    owner = await User.get(email_key="victim@example.com")
+    assert owner.id != user.id
+    kinds = [m.kind for m in await OutboxMail.filter(user_id=owner.id)]
+    assert kinds == [MailKind.REGISTRATION]
+    # And the old address is free to register again, too.
+    assert not await User.exists(email_key=OLD_EMAIL)
+
+
+async def test_the_email_can_be_changed_only_so_often(
+    execute: Caller, user: User, token: str, services: Services
+) -> None:
+    for n in range(services.policy.email_change_limit):
+        changed = await update(execute, token, email(f"n{n}@example.com"))
+        assert changed["__typename"] == "UpdateUserInfoSuccess"
+    mails = await OutboxMail.all().count()
+    before = await stored(user)
+
+    result = await update(
+        execute, token, {**email("last@example.com"), "newPhone": "0399998888"}
+    )
+
+    assert result["code"] == "RASX004E"
+    assert await stored(user) == before
+    assert await OutboxMail.all().count() == mails
+    services.clock.advance(services.policy.request_window)  # type: ignore[attr-defined]
+    fresh = await log_in(execute, user.auth_id)  # the idle session has timed out
+    again = await update(execute, fresh, email("last@example.com"))
+    assert again["__typename"] == "UpdateUserInfoSuccess"
