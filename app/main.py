@@ -53,6 +53,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         common_password_base_rank=settings.common_password_base_rank,
         setup_link_lifetime=timedelta(hours=settings.setup_link_hours),
         reset_link_lifetime=timedelta(minutes=settings.reset_link_minutes),
+        email_revert_lifetime=timedelta(days=settings.email_revert_days),
         reset_request_limit=settings.reset_request_limit,
         registration_limit=settings.registration_limit,
         email_change_limit=settings.email_change_limit,

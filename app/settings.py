@@ -78,6 +78,7 @@ class Settings(BaseSettings):
     common_password_base_rank: int = Field(default=1000, ge=0, le=30000)
     setup_link_hours: float = Field(default=24.0, gt=0, le=24 * 14)
     reset_link_minutes: float = Field(default=60.0, gt=0, le=24 * 60)
+    email_revert_days: float = Field(default=7.0, gt=0, le=90)
     # Password-reset requests per auth ID, and registrations per email address,
     # allowed within one window.
     reset_request_limit: int = Field(default=5, ge=1, le=1000)

@@ -109,11 +109,15 @@ class EmailChanged(Mail):
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class EmailChangedNotice(Mail):
-    """To the old address: a security notice that the address was changed."""
+    """To the old address: a security notice that the address was changed, with
+    a link that undoes the change (for when it was not the user)."""
 
     KIND = MailKind.EMAIL_CHANGED_NOTICE
+    LINK_PATH = "/email/revert"
     changed_at: datetime
     new_email_masked: str
+    token: str
+    link_expires_at: datetime
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

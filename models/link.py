@@ -16,6 +16,7 @@ class LinkPurpose(StrEnum):
 
     PASSWORD_SETUP = "password_setup"  # noqa: S105 (a purpose, not a secret)
     PASSWORD_RESET = "password_reset"  # noqa: S105
+    EMAIL_REVERT = "email_revert"
 
 
 class LinkToken(Model):
@@ -35,6 +36,8 @@ class LinkToken(Model):
     expires_at = fields.DatetimeField()
     used_at = fields.DatetimeField(null=True)
     voided_at = fields.DatetimeField(null=True)
+    # EMAIL_REVERT only: the address the link puts back (the one it was sent to).
+    restore_email = fields.CharField(max_length=254, null=True)
 
     class Meta:
         table = "link_tokens"

@@ -27,6 +27,7 @@ class RevokeReason(StrEnum):
     PASSWORD_CHANGED = "password_changed"
     PASSWORD_RESET = "password_reset"
     ACCOUNT_LOCKED = "account_locked"
+    EMAIL_REVERTED = "email_reverted"
 
 
 class UserSession(Model):

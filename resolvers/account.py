@@ -5,14 +5,36 @@ import logging
 from tortoise.transactions import in_transaction
 
 from mailer.outbox import enqueue
-from mailer.render import EmailChanged, EmailChangedNotice, mask_email
-from models import Municipality, RequestThrottle, User
-from resolvers.inputs import MAX_INPUT, gaiji_in
-from resolvers.links import void_links
+from mailer.render import (
+    EmailChanged,
+    EmailChangedNotice,
+    PasswordResetLink,
+    mask_email,
+)
+from models import (
+    LinkPurpose,
+    Municipality,
+    PasswordHistory,
+    RequestThrottle,
+    RevokeReason,
+    User,
+    UserSession,
+)
+from resolvers.inputs import MAX_INPUT, gaiji_in, required
+from resolvers.links import (
+    LinkLost,
+    find_link,
+    issue_link,
+    use_link,
+    void_links,
+)
 from resolvers.lookup import check_municipality_code
 from resolvers.session import Authenticated, authenticate
 from schema.account import (
     MeResult,
+    RevertEmailChangeInput,
+    RevertEmailChangeResult,
+    RevertEmailChangeSuccess,
     UpdateUserInfoInput,
     UpdateUserInfoResult,
     UpdateUserInfoSuccess,
@@ -24,6 +46,7 @@ from schema.errors import (
     EmailMismatchError,
     InputProblem,
     InvalidFieldError,
+    LinkInvalidError,
     MunicipalityCodeRequiredError,
     NothingToChangeError,
     StreetRequiredError,
@@ -179,9 +202,10 @@ async def _write(
     old_email: str,
     new_email: str | None,
 ) -> None:
-    """Store ``changes``; with a new address, also void every mailed link (they
-    went to the old address, whose owner may be who the user is moving away
-    from) and write the two notices, all in one transaction."""
+    """Store ``changes``; with a new address, also void the mailed password
+    links (they went to the old address, whose owner may be who the user is
+    moving away from), and write the two notices, the one to the old address
+    with a link that undoes the change, all in one transaction."""
     services = info.context.services
     now = services.clock.now()
     async with in_transaction() as conn:
@@ -189,6 +213,14 @@ async def _write(
         if new_email is None:
             return
         await void_links(user.id, now=now, using_db=conn)
+        token, expires_at = await issue_link(
+            user,
+            LinkPurpose.EMAIL_REVERT,
+            now=now,
+            lifetime=services.policy.email_revert_lifetime,
+            using_db=conn,
+            restore_email=old_email,
+        )
         await enqueue(
             services.composer,
             EmailChanged(to=new_email, name=user.name, changed_at=now),
@@ -203,6 +235,8 @@ async def _write(
                 name=user.name,
                 changed_at=now,
                 new_email_masked=mask_email(new_email),
+                token=token,
+                link_expires_at=expires_at,
             ),
             now=now,
             using_db=conn,
@@ -261,4 +295,88 @@ async def _store(
     )
     return UpdateUserInfoSuccess(
         user=UserType.from_model(user), mail_sent=email_changed
+    )
+
+
+async def revert_email_change(
+    info: Info, input: RevertEmailChangeInput
+) -> RevertEmailChangeResult:
+    """Undo an email change through the link in the notice to the old address.
+
+    For when the change was not the user's: someone with a session changed the
+    address, and could then reset the password through it.
+
+    - RequiredFieldError (001E): no token.
+    - LinkInvalidError (RASX003E): unknown, used, voided or expired (7 days by
+      default), or the account may no longer be used.
+    - RevertEmailChangeSuccess: in one transaction the link is used up, the
+      address it was mailed to is the account's again (with its registration
+      key, if no other account has taken it: using the link proves the
+      mailbox), the password is removed (whoever changed the address may have
+      set it), every session ends, every other link is voided, and a reset
+      link is mailed to the restored address. Other links that undo changes
+      stay usable until then, so a second change cannot outrun the first's.
+    """
+    lang = info.context.lang
+    services = info.context.services
+    if missing := required(lang, [("token", input.token)]):
+        return missing
+    now = services.clock.now()
+    link = await find_link(input.token.strip(), LinkPurpose.EMAIL_REVERT, now=now)
+    if link is None or link.restore_email is None:
+        return LinkInvalidError.build(lang, field="token")
+    user, email = link.user, link.restore_email
+    key = User.email_key_of(email)
+    taken = await User.filter(email_key=key).exclude(id=user.id).exists()
+    try:
+        async with in_transaction() as conn:
+            if not await use_link(link, now=now, using_db=conn):
+                raise LinkLost
+            locked = await User.select_for_update().using_db(conn).get(id=user.id)
+            if locked.password_hash is not None:
+                await PasswordHistory.create(
+                    user_id=user.id,
+                    password_hash=locked.password_hash,
+                    replaced_at=now,
+                    using_db=conn,
+                )
+            await (
+                User.filter(id=user.id)
+                .using_db(conn)
+                .update(
+                    email=email,
+                    email_key=None if taken else key,
+                    password_hash=None,
+                    password_expires_at=None,
+                )
+            )
+            await (
+                UserSession.filter(user_id=user.id, revoked_at=None)
+                .using_db(conn)
+                .update(revoked_at=now, revoked_reason=RevokeReason.EMAIL_REVERTED)
+            )
+            await void_links(
+                user.id, now=now, using_db=conn, purposes=tuple(LinkPurpose)
+            )
+            token, expires_at = await issue_link(
+                user,
+                LinkPurpose.PASSWORD_RESET,
+                now=now,
+                lifetime=services.policy.reset_link_lifetime,
+                using_db=conn,
+            )
+            await enqueue(
+                services.composer,
+                PasswordResetLink(
+                    to=email, name=user.name, token=token, link_expires_at=expires_at
+                ),
+                now=now,
+                using_db=conn,
+                user_id=user.id,
+            )
+    except LinkLost:
+        return LinkInvalidError.build(lang, field="token")
+    logger.warning("email change undone by the old address: user_id=%s", user.id)
+    return RevertEmailChangeSuccess(
+        auth_id=user.auth_id, email=email, link_expires_at=expires_at
     )

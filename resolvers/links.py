@@ -20,6 +20,12 @@ class LinkLost(Exception):
     changed the password) first: the transaction is rolled back."""
 
 
+# What a password or email change voids. Links that undo an email change stay:
+# whoever changed the email could otherwise void them by changing it again or
+# by resetting the password through the new address.
+PASSWORD_LINKS = (LinkPurpose.PASSWORD_SETUP, LinkPurpose.PASSWORD_RESET)
+
+
 async def issue_link(
     user: User,
     purpose: LinkPurpose,
@@ -27,15 +33,18 @@ async def issue_link(
     now: datetime,
     lifetime: timedelta,
     using_db: BaseDBAsyncClient,
+    restore_email: str | None = None,
 ) -> tuple[str, datetime]:
-    """A new link of ``purpose`` for ``user``; older unused ones of the same
-    purpose are voided (only the newest link works). Returns token and expiry.
+    """A new link of ``purpose`` for ``user``. Older unused password links of
+    the same purpose are voided (only the newest works); links that undo an
+    email change are not (each undoes its own change). Returns token and expiry.
 
     The user row is locked first: two requests at once would otherwise each
     void the links committed before them and both leave a usable link.
     """
     await User.select_for_update().using_db(using_db).get(id=user.id)
-    await void_links(user.id, now=now, using_db=using_db, purpose=purpose)
+    if purpose in PASSWORD_LINKS:
+        await void_links(user.id, now=now, using_db=using_db, purposes=(purpose,))
     token = new_token()
     expires_at = now + lifetime
     await LinkToken.create(
@@ -44,6 +53,7 @@ async def issue_link(
         token_hash=token_hash(token),
         created_at=now,
         expires_at=expires_at,
+        restore_email=restore_email,
         using_db=using_db,
     )
     return token, expires_at
@@ -85,13 +95,16 @@ async def void_links(
     *,
     now: datetime,
     using_db: BaseDBAsyncClient,
-    purpose: LinkPurpose | None = None,
+    purposes: tuple[LinkPurpose, ...] = PASSWORD_LINKS,
 ) -> int:
-    """Void the user's unused links (of one purpose, or all)."""
-    query = LinkToken.filter(user_id=user_id, used_at=None, voided_at=None)
-    if purpose is not None:
-        query = query.filter(purpose=purpose)
-    return await query.using_db(using_db).update(voided_at=now)
+    """Void the user's unused links of ``purposes``."""
+    return await (
+        LinkToken.filter(
+            user_id=user_id, used_at=None, voided_at=None, purpose__in=purposes
+        )
+        .using_db(using_db)
+        .update(voided_at=now)
+    )
 
 
 async def recent_hashes(user: User, *, keep: int) -> list[str | None]:

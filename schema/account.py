@@ -1,5 +1,6 @@
 """User information (manual 2.4.1-2.4.4 利用者情報表示・変更)."""
 
+from datetime import datetime
 from typing import Annotated
 
 import strawberry
@@ -10,8 +11,10 @@ from schema.errors import (
     EmailMismatchError,
     GaijiError,
     InvalidFieldError,
+    LinkInvalidError,
     MunicipalityCodeRequiredError,
     NothingToChangeError,
+    RequiredFieldError,
     TooManyRequestsError,
 )
 from schema.types import User
@@ -91,5 +94,36 @@ UpdateUserInfoResult = Annotated[
         "municipality code, WZBAM159E confirmation differs, RASX004E too many "
         "email changes. Nothing is changed "
         "unless everything is right.",
+    ),
+]
+
+
+@strawberry.input(description="The link in the notice to the old address.")
+class RevertEmailChangeInput:
+    token: str = strawberry.field(
+        description="The `token` query parameter of the link in the notice that "
+        "the email address was changed."
+    )
+
+
+@strawberry.type(
+    description="The change is undone: the address is the old one again, every "
+    "session has ended, the password is removed, and a reset link is on its way "
+    "to the restored address."
+)
+class RevertEmailChangeSuccess:
+    auth_id: str = strawberry.field(description="The account's 認証ID.")
+    email: str = strawberry.field(description="The restored address.")
+    link_expires_at: datetime = strawberry.field(
+        description="Until when (UTC) the mailed reset link works."
+    )
+
+
+RevertEmailChangeResult = Annotated[
+    RevertEmailChangeSuccess | RequiredFieldError | LinkInvalidError,
+    strawberry.union(
+        "RevertEmailChangeResult",
+        description="Undone, or why not: WZBAM001E no token, RASX003E link "
+        "unknown/used/voided/expired.",
     ),
 ]

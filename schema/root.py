@@ -20,7 +20,13 @@ from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.graphql import OperationType
 
 from resolvers import account, auth, catalog, lookup, menu, password, registration
-from schema.account import MeResult, UpdateUserInfoInput, UpdateUserInfoResult
+from schema.account import (
+    MeResult,
+    RevertEmailChangeInput,
+    RevertEmailChangeResult,
+    UpdateUserInfoInput,
+    UpdateUserInfoResult,
+)
 from schema.auth import LoginInput, LoginResult, LogoutResult
 from schema.catalog_types import ErrorCatalogEntry
 from schema.context import Context, Info
@@ -271,6 +277,22 @@ class Mutation:
         ],
     ) -> UpdateUserInfoResult:
         return await account.update_user_info(info, input)
+
+    @strawberry.mutation(
+        description="Undo an email change with the link in the notice mailed to "
+        "the old address (for when it was not the user): the old address is back, "
+        "every session ends, the password is removed and a reset link is mailed "
+        "to the restored address. No login needed."
+    )
+    async def revert_email_change(
+        self,
+        info: Info,
+        input: Annotated[
+            RevertEmailChangeInput,
+            strawberry.argument(description="The token of the notice's link."),
+        ],
+    ) -> RevertEmailChangeResult:
+        return await account.revert_email_change(info, input)
 
     @strawberry.mutation(
         description="パスワード変更: with a session, or with the change ticket of "

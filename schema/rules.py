@@ -17,6 +17,7 @@ ONCE_PER_DOCUMENT = frozenset(
         "requestPasswordReset",
         "resetPassword",
         "updateUserInfo",
+        "revertEmailChange",
     }
 )
 

@@ -25,6 +25,8 @@ class Policy:
     common_password_base_rank: int = 1000
     setup_link_lifetime: timedelta = timedelta(hours=24)
     reset_link_lifetime: timedelta = timedelta(hours=1)
+    # The link in the notice to the old address that undoes an email change.
+    email_revert_lifetime: timedelta = timedelta(days=7)
     # Password-reset requests per auth ID, and registrations per email address,
     # within one window: limits guessing addresses and flooding a mailbox.
     reset_request_limit: int = 5

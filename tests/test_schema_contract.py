@@ -79,6 +79,7 @@ def test_every_result_union_member_but_the_success_implements_error() -> None:
         "ChangePasswordResult",
         "RequestPasswordResetResult",
         "ResetPasswordResult",
+        "RevertEmailChangeResult",
     }
     successes = {
         "RegisterUserSuccess",
@@ -87,6 +88,7 @@ def test_every_result_union_member_but_the_success_implements_error() -> None:
         "ChangePasswordSuccess",
         "RequestPasswordResetSuccess",
         "ResetPasswordSuccess",
+        "RevertEmailChangeSuccess",
         "LoginSuccess",
         "LogoutSuccess",
         "User",

@@ -19,12 +19,13 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
                 ('user', fields.ForeignKeyField('models.User', source_field='user_id', db_constraint=True, to_field='id', related_name='links', on_delete=OnDelete.CASCADE)),
-                ('purpose', fields.CharEnumField(description='PASSWORD_SETUP: password_setup\nPASSWORD_RESET: password_reset', enum_type=LinkPurpose, max_length=16)),
+                ('purpose', fields.CharEnumField(description='PASSWORD_SETUP: password_setup\nPASSWORD_RESET: password_reset\nEMAIL_REVERT: email_revert', enum_type=LinkPurpose, max_length=16)),
                 ('token_hash', fields.CharField(unique=True, max_length=64)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
                 ('expires_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
                 ('used_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('voided_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('restore_email', fields.CharField(null=True, max_length=254)),
             ],
             options={'table': 'link_tokens', 'app': 'models', 'indexes': [Index(fields=['user_id', 'purpose'])], 'pk_attr': 'id', 'table_description': 'One mailed link, kept only as the SHA-256 of its token.'},
             bases=['Model'],
@@ -78,7 +79,7 @@ class Migration(migrations.Migration):
         ops.AlterField(
             model_name='UserSession',
             name='revoked_reason',
-            field=fields.CharEnumField(null=True, description='LOGOUT: logout\nDISPLACED: displaced\nIDLE_TIMEOUT: idle_timeout\nLIFETIME: lifetime\nPASSWORD_CHANGED: password_changed\nPASSWORD_RESET: password_reset\nACCOUNT_LOCKED: account_locked', enum_type=RevokeReason, max_length=24),
+            field=fields.CharEnumField(null=True, description='LOGOUT: logout\nDISPLACED: displaced\nIDLE_TIMEOUT: idle_timeout\nLIFETIME: lifetime\nPASSWORD_CHANGED: password_changed\nPASSWORD_RESET: password_reset\nACCOUNT_LOCKED: account_locked\nEMAIL_REVERTED: email_reverted', enum_type=RevokeReason, max_length=24),
         ),
         # Existing accounts get the key where their address is the first of its
         # kind; later duplicates (made by hand before registration existed) keep

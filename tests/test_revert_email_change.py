@@ -1,0 +1,155 @@
+"""revertEmailChange: the link in the notice to the old address undoes a change
+that was not the user's, even after the intruder reset the password."""
+
+from datetime import timedelta
+from email.message import EmailMessage
+from typing import Any
+
+from models import LinkPurpose, LinkToken, PasswordHistory, User, UserSession
+from schema.context import Services
+from tests.conftest import LOGIN, PASSWORD, Caller, Mailbox, link_token, log_in
+
+UPDATE = """
+mutation($e: String!) { updateUserInfo(input: {newEmail: $e, newEmailConfirm: $e})
+  { __typename ... on Error { code } } }
+"""
+REVERT = """
+mutation($t: String!) { revertEmailChange(input: {token: $t}) {
+  __typename
+  ... on RevertEmailChangeSuccess { authId email linkExpiresAt }
+  ... on Error { code }
+  ... on FieldError { field }
+} }
+"""
+REQUEST = """
+mutation($a: String!, $e: String!) {
+  requestPasswordReset(input: {authId: $a, email: $e}) { __typename }
+}
+"""
+RESET = """
+mutation($t: String!, $p: String!) { resetPassword(input: {token: $t, newPassword: $p,
+  newPasswordConfirm: $p}) { __typename ... on Error { code } } }
+"""
+ME = "query { me { __typename ... on Error { code } } }"
+OWNER = "taro@example.com"
+INTRUDER = "intruder@example.net"
+
+
+async def change_email(
+    execute: Caller, mailbox: Mailbox, session: str, to: str
+) -> EmailMessage:
+    """Change the email and return the notice that went to the old address."""
+    changed = await execute(UPDATE, {"e": to}, token=session)
+    assert changed["updateUserInfo"]["__typename"] == "UpdateUserInfoSuccess"
+    mails = await mailbox.deliver()
+    [notice] = [m for m in mails if m["To"] != to]
+    return notice
+
+
+async def revert(execute: Caller, token: str) -> dict[str, Any]:
+    result: dict[str, Any] = (await execute(REVERT, {"t": token}))["revertEmailChange"]
+    return result
+
+
+async def logs_in(execute: Caller, user: User, password: str) -> str:
+    data = await execute(LOGIN, {"authId": user.auth_id, "password": password})
+    kind: str = data["login"]["__typename"]
+    return kind
+
+
+async def test_the_owner_takes_the_account_back_from_a_session_thief(
+    execute: Caller, user: User, mailbox: Mailbox
+) -> None:
+    stolen = await log_in(execute, user.auth_id)
+    notice = await change_email(execute, mailbox, stolen, INTRUDER)
+    # The intruder resets the password through the new address.
+    await execute(REQUEST, {"a": user.auth_id, "e": INTRUDER})
+    [reset_mail] = await mailbox.deliver()
+    assert reset_mail["To"] == INTRUDER
+    await execute(RESET, {"t": link_token(reset_mail), "p": "Stolen#2027x"})
+    intruder = await log_in(execute, user.auth_id, "Stolen#2027x")
+    await mailbox.deliver()
+
+    result = await revert(execute, link_token(notice))
+
+    assert result["__typename"] == "RevertEmailChangeSuccess", result
+    assert (result["authId"], result["email"]) == (user.auth_id, OWNER)
+    row = await User.get(id=user.id)
+    assert (row.email, row.email_key, row.password_hash) == (OWNER, OWNER, None)
+    assert (await execute(ME, token=intruder))["me"]["code"] == "RASX002E"
+    assert await logs_in(execute, user, "Stolen#2027x") == "InvalidCredentialsError"
+    # The owner gets a reset link at the restored address and sets a password.
+    [owner_reset] = await mailbox.deliver()
+    assert owner_reset["To"] == OWNER
+    done = await execute(RESET, {"t": link_token(owner_reset), "p": "Mine#2027yz"})
+    assert done["resetPassword"]["__typename"] == "ResetPasswordSuccess"
+    assert await logs_in(execute, user, "Mine#2027yz") == "LoginSuccess"
+    # The intruder's password is kept as a recent one: it cannot come back.
+    assert await PasswordHistory.filter(user_id=user.id).count() == 2
+
+
+async def test_a_second_change_does_not_void_the_first_ones_link(
+    execute: Caller, user: User, mailbox: Mailbox
+) -> None:
+    session = await log_in(execute, user.auth_id)
+    first = await change_email(execute, mailbox, session, INTRUDER)
+    await change_email(execute, mailbox, session, "other@example.net")
+
+    result = await revert(execute, link_token(first))
+
+    assert result["email"] == OWNER
+    assert (await User.get(id=user.id)).email == OWNER
+    # The second change's link (mailed to the intruder's address) is void now.
+    links = await LinkToken.filter(user_id=user.id, purpose=LinkPurpose.EMAIL_REVERT)
+    assert sum(link.usable(link.created_at) for link in links) == 0
+
+
+async def test_the_link_works_once_and_for_seven_days(
+    execute: Caller, user: User, services: Services, mailbox: Mailbox
+) -> None:
+    session = await log_in(execute, user.auth_id)
+    notice = await change_email(execute, mailbox, session, INTRUDER)
+    token = link_token(notice)
+    assert (await revert(execute, token))["__typename"] == "RevertEmailChangeSuccess"
+    assert (await revert(execute, token))["code"] == "RASX003E"
+    await mailbox.deliver()  # the reset link to the restored address
+
+    # Give the account its password back and change the email once more.
+    await User.filter(id=user.id).update(
+        password_hash=user.password_hash,
+        password_expires_at=user.password_expires_at,
+    )
+    session = await log_in(execute, user.auth_id, PASSWORD)
+    late = await change_email(execute, mailbox, session, INTRUDER)
+    services.clock.advance(timedelta(days=7))  # type: ignore[attr-defined]
+
+    result = await revert(execute, link_token(late))
+
+    assert (result["code"], result["field"]) == ("RASX003E", "token")
+    assert (await User.get(id=user.id)).email == INTRUDER
+
+
+async def test_a_password_change_or_reset_does_not_void_the_link(
+    execute: Caller, user: User, mailbox: Mailbox
+) -> None:
+    session = await log_in(execute, user.auth_id)
+    notice = await change_email(execute, mailbox, session, INTRUDER)
+    change = await execute(
+        'mutation { changePassword(input: {currentPassword: "Sakura2026$", '
+        'newPassword: "Stolen#2027x", newPasswordConfirm: "Stolen#2027x"}) '
+        "{ __typename } }",
+        token=session,
+    )
+    assert change["changePassword"]["__typename"] == "ChangePasswordSuccess"
+
+    result = await revert(execute, link_token(notice))
+
+    assert result["__typename"] == "RevertEmailChangeSuccess"
+    assert await UserSession.filter(user_id=user.id, revoked_at=None).count() == 0
+
+
+async def test_unknown_tokens_change_nothing(execute: Caller, user: User) -> None:
+    assert (await revert(execute, ""))["code"] == "WZBAM001E"
+    assert (await revert(execute, "not-a-token"))["code"] == "RASX003E"
+    row = await User.get(id=user.id)
+    assert (row.email, row.password_hash) == (OWNER, user.password_hash)
