@@ -461,3 +461,75 @@ async def test_a_link_stops_working_when_the_account_may_no_longer_be_used(
 
     assert result["code"] == "RASX003E"
     assert (await User.get(id=user.id)).password_hash == user.password_hash
+
+
+async def test_a_used_link_is_reported_before_a_mismatch(
+    execute: Caller, user: User, mailbox: Mailbox
+) -> None:
+    token = await mailed_token(execute, user, mailbox)
+    assert (await reset(execute, token))["__typename"] == "ResetPasswordSuccess"
+
+    result = await reset(execute, token, "Other#2027y", confirm="different")
+
+    assert result["code"] == "RASX003E"
+
+
+async def test_a_password_change_voids_a_mailed_reset_link(
+    execute: Caller, user: User, mailbox: Mailbox
+) -> None:
+    token = await mailed_token(execute, user, mailbox)
+    session = await log_in(execute, user.auth_id)
+    changed = await execute(
+        'mutation { changePassword(input: {currentPassword: "Sakura2026$", '
+        'newPassword: "Tsuki#2028y", newPasswordConfirm: "Tsuki#2028y"}) '
+        "{ __typename } }",
+        token=session,
+    )
+    assert changed["changePassword"]["__typename"] == "ChangePasswordSuccess"
+
+    assert (await reset(execute, token))["code"] == "RASX003E"
+
+
+async def test_the_guessing_cut_off_ends_with_its_window(
+    execute: Caller, user: User, services: Services
+) -> None:
+    for _ in range(services.policy.reset_request_limit):
+        await request(execute, user.auth_id, "guess@example.com")
+    assert (await request(execute, user.auth_id, user.email))["code"] == "RASX004E"
+
+    services.clock.advance(services.policy.request_window)  # type: ignore[attr-defined]
+
+    again = await request(execute, user.auth_id, user.email)
+    assert again["__typename"] == "RequestPasswordResetSuccess"
+
+
+class HashGate(GatedHasher):
+    """Pauses in hash(): a reset between its checks and its transaction."""
+
+    async def hash(self, password: str) -> str:
+        self.entered.set()
+        await self.go.wait()
+        return await self.inner.hash(password)
+
+
+@pytest.mark.parametrize("meanwhile", ["voided", "expired"])
+async def test_a_link_voided_or_expired_while_the_reset_hashes_is_refused(
+    execute: Caller, user: User, services: Services, mailbox: Mailbox, meanwhile: str
+) -> None:
+    token = await mailed_token(execute, user, mailbox)
+    gate = HashGate(services.hasher, "", rehash=False)
+    slow = Caller(services=replace(services, hasher=gate))
+    pending = asyncio.create_task(reset(slow, token))
+    await gate.entered.wait()  # checks passed, the new hash not yet stored
+    if meanwhile == "voided":
+        assert (await request(execute, user.auth_id, user.email))[
+            "__typename"
+        ] == "RequestPasswordResetSuccess"
+    else:
+        services.clock.advance(timedelta(hours=1))  # type: ignore[attr-defined]
+    gate.go.set()
+
+    result = await pending
+
+    assert result["code"] == "RASX003E"
+    assert await logs_in(execute, user, PASSWORD) == "LoginSuccess"

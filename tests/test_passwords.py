@@ -2,7 +2,15 @@
 
 import pytest
 
-from security.passwords import Argon2idHasher, policy_violations
+from security.common_passwords import _ranks, is_common
+from security.passwords import (
+    Argon2idHasher,
+    PasswordRule,
+    policy_violations,
+    reused,
+    rule_texts,
+)
+from security.policy import Policy
 from tests.conftest import CountingHasher
 
 
@@ -74,3 +82,52 @@ def test_common_passwords_with_l33t_and_digits_around_them_are_refused(
 
 def test_a_password_merely_containing_a_common_word_is_accepted() -> None:
     assert policy_violations("Sakura2026$", auth_id="ABCDEFGHJK") == []
+
+
+def test_the_reuse_rule_names_how_many_before_the_current_one() -> None:
+    texts = {t.rule: t for t in rule_texts(Policy(password_history=3))}
+
+    assert "2 before it" in texts[PasswordRule.RECENTLY_USED].message_en
+    assert "過去2回分" in texts[PasswordRule.RECENTLY_USED].message_ja
+
+
+class _Counting:
+    """A hasher stand-in that matches one stored value and counts checks."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    async def hash(self, password: str) -> str:
+        return password
+
+    async def verify(self, encoded: str | None, password: str) -> bool:
+        self.calls += 1
+        return encoded == password
+
+    def needs_rehash(self, encoded: str) -> bool:
+        return False
+
+
+async def test_reuse_checks_every_hash_whatever_matches_first() -> None:
+    hasher = _Counting()
+
+    assert await reused(hasher, "a", ["a", "b", "c"])
+    assert hasher.calls == 3  # the time does not tell which one matched
+
+
+def test_an_overlong_common_password_is_refused_for_its_length_only() -> None:
+    broken = [v.rule for v in policy_violations("Password1!" + "1" * 30, auth_id="")]
+
+    assert broken == [PasswordRule.LENGTH]
+
+
+def test_the_base_rank_bound_is_inclusive() -> None:
+    rank = _ranks()["qwerty"]
+
+    assert is_common("!qwerty2", base_rank=rank)
+    assert not is_common("!qwerty2", base_rank=rank - 1)
+
+
+@pytest.mark.parametrize("password", ["@dmin!", "@dmin1", "P@ssw0rd"])
+def test_l33t_is_undone_before_and_after_stripping(password: str) -> None:
+    assert is_common(password, base_rank=1000)

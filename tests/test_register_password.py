@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from models import LinkToken, MailKind, OutboxMail, User
+from models import AccountStatus, LinkToken, MailKind, OutboxMail, User
 from schema.context import Services
 from tests.conftest import LOGIN, Caller, Mailbox, body, link_token
 from tests.test_register_user import REGISTER, form
@@ -246,3 +246,55 @@ async def test_the_policy_in_force_is_the_one_enforced_and_shown(
     assert (policy["minLength"], policy["history"]) == (12, 5)
     assert policy["rules"][0]["en"] == "Use 12 to 32 characters."
     assert "4 before it" in policy["rules"][-1]["en"]
+
+
+async def test_setup_and_reset_links_are_separate_and_setting_one_voids_the_other(
+    execute: Caller, mailbox: Mailbox
+) -> None:
+    user, setup = await registered(execute, mailbox)
+    asked = await execute(
+        "mutation($a: String!, $e: String!) { requestPasswordReset(input: "
+        "{authId: $a, email: $e}) { __typename } }",
+        {"a": user.auth_id, "e": user.email},
+    )
+    assert asked["requestPasswordReset"]["__typename"] == "RequestPasswordResetSuccess"
+    [reset_mail] = await mailbox.deliver()
+
+    # A reset request does not void the setup link ...
+    assert (await set_password(execute, setup))[
+        "__typename"
+    ] == "RegisterPasswordSuccess"
+    # ... and setting the password voids the reset link.
+    late = await execute(
+        "mutation($t: String!) { resetPassword(input: {token: $t, newPassword: "
+        '"Other#2027y", newPasswordConfirm: "Other#2027y"}) { __typename '
+        "... on Error { code } } }",
+        {"t": link_token(reset_mail)},
+    )
+    assert late["resetPassword"]["code"] == "RASX003E"
+
+
+@pytest.mark.parametrize("change", ["suspended", "usage_expired"])
+async def test_a_setup_link_stops_working_when_the_account_may_not_be_used(
+    execute: Caller, services: Services, mailbox: Mailbox, change: str
+) -> None:
+    user, token = await registered(execute, mailbox)
+    if change == "suspended":
+        await User.filter(id=user.id).update(status=AccountStatus.SUSPENDED)
+    else:
+        await User.filter(id=user.id).update(usage_expires_at=services.clock.now())
+
+    result = await set_password(execute, token)
+
+    assert result["code"] == "RASX003E"
+    assert (await User.get(id=user.id)).password_hash is None
+
+
+async def test_a_mismatch_is_reported_before_the_policy(
+    execute: Caller, mailbox: Mailbox
+) -> None:
+    _, token = await registered(execute, mailbox)
+
+    result = await set_password(execute, token, "short", confirm="other")
+
+    assert result["code"] == "WZBAM160E"

@@ -328,3 +328,23 @@ async def test_a_deleted_accounts_address_may_register_anew(
     assert (await User.get(id=old.id)).email_key is None
     kinds = [m.kind for m in await OutboxMail.all().order_by("id")]
     assert kinds == [MailKind.REGISTRATION, MailKind.REGISTRATION]
+
+
+async def test_the_confirmation_may_have_spaces_around_it(execute: Caller) -> None:
+    result = await register(execute, emailConfirm=" an@example.com ")
+
+    assert result["__typename"] == "RegisterUserSuccess"
+
+
+async def test_the_registration_limit_ignores_letter_case(
+    execute: Caller, services: Services
+) -> None:
+    for n in range(services.policy.registration_limit):
+        address = "An@Example.com" if n % 2 else "an@example.com"
+        await register(execute, email=address, emailConfirm=address)
+
+    refused = await register(
+        execute, email="AN@EXAMPLE.COM", emailConfirm="AN@EXAMPLE.COM"
+    )
+
+    assert refused["code"] == "RASX004E"

@@ -1,8 +1,20 @@
 """外字 detection and the field formats."""
 
+from datetime import date
+
 import pytest
 
-from security.text import gaiji, normalise_auth_id, normalise_name, valid_email
+from security.text import (
+    TextProblem,
+    gaiji,
+    normalise_auth_id,
+    normalise_email,
+    normalise_name,
+    normalise_nationality,
+    normalise_phone,
+    parse_date_of_birth,
+    valid_email,
+)
 
 
 @pytest.mark.parametrize(
@@ -58,3 +70,26 @@ def test_email_format_and_length() -> None:
 
 def test_auth_id_normalisation() -> None:
     assert normalise_auth_id(" ａｂｃ１２３ ") == "ABC123"
+
+
+def test_date_of_birth_bounds() -> None:
+    today = date(2026, 11, 26)
+
+    assert parse_date_of_birth("2026-11-26", today=today) == today
+    assert parse_date_of_birth("20261127", today=today) is TextProblem.OUT_OF_RANGE
+    assert parse_date_of_birth("19000101", today=today) == date(1900, 1, 1)
+    assert parse_date_of_birth("18991231", today=today) is TextProblem.OUT_OF_RANGE
+
+
+def test_nationality_is_three_letters_of_the_iso_list() -> None:
+    assert normalise_nationality(" jpn ") == "JPN"
+    assert normalise_nationality("ＶＮＭ") == "VNM"
+    assert normalise_nationality("JPNX") is TextProblem.MALFORMED
+    assert normalise_nationality("XYZ") is TextProblem.UNKNOWN
+
+
+def test_email_and_phone_problems() -> None:
+    assert normalise_email("あ" * 61) is TextProblem.TOO_LONG
+    assert normalise_email("あ@example.jp") is TextProblem.CHARACTERS
+    assert normalise_phone("٠٩٠١٢٣٤") is TextProblem.CHARACTERS  # Arabic-Indic digits
+    assert normalise_phone(" 0312345678 ") == "0312345678"

@@ -580,3 +580,36 @@ async def test_the_email_can_be_changed_only_so_often(
     fresh = await log_in(execute, user.auth_id)  # the idle session has timed out
     again = await update(execute, fresh, email("last@example.com"))
     assert again["__typename"] == "UpdateUserInfoSuccess"
+
+
+async def test_the_confirmation_may_have_spaces_around_it(
+    execute: Caller, user: User, token: str
+) -> None:
+    result = await update(execute, token, email(NEW_EMAIL, f" {NEW_EMAIL} "))
+
+    assert result["__typename"] == "UpdateUserInfoSuccess"
+
+
+async def test_a_change_of_letter_case_only_sends_no_mail_and_voids_nothing(
+    execute: Caller, user: User, token: str, mailbox: Mailbox
+) -> None:
+    asked = await execute(
+        "mutation($a: String!, $e: String!) { requestPasswordReset(input: "
+        "{authId: $a, email: $e}) { __typename } }",
+        {"a": user.auth_id, "e": OLD_EMAIL},
+    )
+    assert asked["requestPasswordReset"]["__typename"] == "RequestPasswordResetSuccess"
+    [reset_mail] = await mailbox.deliver()
+
+    result = await update(execute, token, email("Taro@Example.com"))
+
+    assert result["mailSent"] is False
+    assert await mailbox.deliver() == []
+    row = await stored(user)
+    assert (row["email"], row["email_key"]) == ("Taro@Example.com", OLD_EMAIL)
+    done = await execute(
+        "mutation($t: String!) { resetPassword(input: {token: $t, newPassword: "
+        '"Hoshi#2027x", newPasswordConfirm: "Hoshi#2027x"}) { __typename } }',
+        {"t": link_token(reset_mail)},
+    )
+    assert done["resetPassword"]["__typename"] == "ResetPasswordSuccess"
