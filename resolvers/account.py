@@ -1,7 +1,9 @@
 """me and updateUserInfo: the user-info screens (manual 2.4.1-2.4.4)."""
 
 import logging
+from datetime import datetime
 
+from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from mailer.outbox import enqueue
@@ -13,6 +15,7 @@ from mailer.render import (
 )
 from models import (
     LinkPurpose,
+    LinkToken,
     Municipality,
     PasswordHistory,
     RequestThrottle,
@@ -329,54 +332,65 @@ async def revert_email_change(
     key = User.email_key_of(email)
     taken = await User.filter(email_key=key).exclude(id=user.id).exists()
     try:
-        async with in_transaction() as conn:
-            if not await use_link(link, now=now, using_db=conn):
-                raise LinkLost
-            locked = await User.select_for_update().using_db(conn).get(id=user.id)
-            if locked.password_hash is not None:
-                await PasswordHistory.create(
-                    user_id=user.id,
-                    password_hash=locked.password_hash,
-                    replaced_at=now,
-                    using_db=conn,
-                )
-            await (
-                User.filter(id=user.id)
-                .using_db(conn)
-                .update(
-                    email=email,
-                    email_key=None if taken else key,
-                    password_hash=None,
-                    password_expires_at=None,
-                )
-            )
-            await (
-                UserSession.filter(user_id=user.id, revoked_at=None)
-                .using_db(conn)
-                .update(revoked_at=now, revoked_reason=RevokeReason.EMAIL_REVERTED)
-            )
-            await void_links(
-                user.id, now=now, using_db=conn, purposes=tuple(LinkPurpose)
-            )
-            token, expires_at = await issue_link(
-                user,
-                LinkPurpose.PASSWORD_RESET,
-                now=now,
-                lifetime=services.policy.reset_link_lifetime,
-                using_db=conn,
-            )
-            await enqueue(
-                services.composer,
-                PasswordResetLink(
-                    to=email, name=user.name, token=token, link_expires_at=expires_at
-                ),
-                now=now,
-                using_db=conn,
-                user_id=user.id,
-            )
+        try:
+            expires_at = await _revert(info, link, email, None if taken else key)
+        except IntegrityError:
+            # A registration took the address's key meanwhile: restore without.
+            expires_at = await _revert(info, link, email, None)
     except LinkLost:
         return LinkInvalidError.build(lang, field="token")
     logger.warning("email change undone by the old address: user_id=%s", user.id)
     return RevertEmailChangeSuccess(
         auth_id=user.auth_id, email=email, link_expires_at=expires_at
     )
+
+
+async def _revert(info: Info, link: LinkToken, email: str, key: str | None) -> datetime:
+    """revertEmailChange's transaction; returns the reset link's expiry."""
+    services = info.context.services
+    user = link.user
+    now = services.clock.now()
+    async with in_transaction() as conn:
+        if not await use_link(link, now=now, using_db=conn):
+            raise LinkLost
+        locked = await User.select_for_update().using_db(conn).get(id=user.id)
+        if locked.password_hash is not None:
+            await PasswordHistory.create(
+                user_id=user.id,
+                password_hash=locked.password_hash,
+                replaced_at=now,
+                using_db=conn,
+            )
+        await (
+            User.filter(id=user.id)
+            .using_db(conn)
+            .update(
+                email=email,
+                email_key=key,
+                password_hash=None,
+                password_expires_at=None,
+            )
+        )
+        await (
+            UserSession.filter(user_id=user.id, revoked_at=None)
+            .using_db(conn)
+            .update(revoked_at=now, revoked_reason=RevokeReason.EMAIL_REVERTED)
+        )
+        await void_links(user.id, now=now, using_db=conn, purposes=tuple(LinkPurpose))
+        token, expires_at = await issue_link(
+            user,
+            LinkPurpose.PASSWORD_RESET,
+            now=now,
+            lifetime=services.policy.reset_link_lifetime,
+            using_db=conn,
+        )
+        await enqueue(
+            services.composer,
+            PasswordResetLink(
+                to=email, name=user.name, token=token, link_expires_at=expires_at
+            ),
+            now=now,
+            using_db=conn,
+            user_id=user.id,
+        )
+    return expires_at

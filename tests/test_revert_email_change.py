@@ -8,6 +8,7 @@ from typing import Any
 from models import LinkPurpose, LinkToken, PasswordHistory, User, UserSession
 from schema.context import Services
 from tests.conftest import LOGIN, PASSWORD, Caller, Mailbox, link_token, log_in
+from tests.test_register_user import REGISTER, form
 
 UPDATE = """
 mutation($e: String!) { updateUserInfo(input: {newEmail: $e, newEmailConfirm: $e})
@@ -153,3 +154,21 @@ async def test_unknown_tokens_change_nothing(execute: Caller, user: User) -> Non
     assert (await revert(execute, "not-a-token"))["code"] == "RASX003E"
     row = await User.get(id=user.id)
     assert (row.email, row.password_hash) == (OWNER, user.password_hash)
+
+
+async def test_an_address_registered_meanwhile_is_restored_without_its_key(
+    execute: Caller, user: User, mailbox: Mailbox
+) -> None:
+    session = await log_in(execute, user.auth_id)
+    notice = await change_email(execute, mailbox, session, INTRUDER)
+    registered = await execute(
+        REGISTER, form(email=OWNER, emailConfirm=OWNER)
+    )  # the freed address is registered by a new account
+    assert registered["registerUser"]["__typename"] == "RegisterUserSuccess"
+
+    result = await revert(execute, link_token(notice))
+
+    assert result["__typename"] == "RevertEmailChangeSuccess"
+    row = await User.get(id=user.id)
+    assert (row.email, row.email_key) == (OWNER, None)
+    assert await User.filter(email_key=OWNER).exclude(id=user.id).exists()
