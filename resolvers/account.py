@@ -23,7 +23,7 @@ from models import (
     User,
     UserSession,
 )
-from resolvers.inputs import MAX_INPUT, gaiji_in, required
+from resolvers.inputs import INPUT_PROBLEMS, MAX_INPUT, gaiji_in, required
 from resolvers.links import (
     LinkLost,
     find_link,
@@ -65,12 +65,6 @@ from security.text import (
 
 logger = logging.getLogger("ras_identity.account")
 
-_PROBLEMS = {
-    TextProblem.EMPTY: InputProblem.EMPTY,
-    TextProblem.TOO_LONG: InputProblem.TOO_LONG,
-    TextProblem.CHARACTERS: InputProblem.CHARACTERS,
-    TextProblem.MALFORMED: InputProblem.MALFORMED,
-}
 _CODE_FIELD = "newAddress.municipalityCode"
 _STREET_FIELD = "newAddress.street"
 
@@ -96,7 +90,9 @@ def _given(value: str | None) -> str | None:
 def _invalid(
     lang: Lang, field: str, label: FieldLabel, problem: TextProblem
 ) -> InvalidFieldError:
-    return InvalidFieldError.build(lang, label, field=field, reason=_PROBLEMS[problem])
+    return InvalidFieldError.build(
+        lang, label, field=field, reason=INPUT_PROBLEMS[problem]
+    )
 
 
 async def update_user_info(
@@ -289,7 +285,8 @@ async def _store(
             logger.warning("email change refused, too many: user_id=%s", user.id)
             return TooManyRequestsError.build(info.context.lang)
     await _write(info, user, changes, old_email, email if email_changed else None)
-    await user.refresh_from_db()
+    for name, value in changes.items():  # what was just stored
+        setattr(user, name, value)
     logger.info(
         "user info changed: user_id=%s items=%s mail=%s",
         user.id,

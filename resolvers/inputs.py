@@ -3,12 +3,22 @@
 from collections.abc import Sequence
 
 from schema.catalog import FieldLabel, Lang
-from schema.errors import GaijiError, RequiredFieldError
-from security.text import gaiji
+from schema.errors import GaijiError, InputProblem, RequiredFieldError
+from security.text import TextProblem, gaiji
 
 # Far longer than any item allows; longer input is refused before it is examined
 # character by character (the format checks then name it TOO_LONG).
 MAX_INPUT = 256
+
+# How a format check's problem is named in InvalidFieldError/MalformedFieldError.
+INPUT_PROBLEMS = {
+    TextProblem.EMPTY: InputProblem.EMPTY,
+    TextProblem.TOO_LONG: InputProblem.TOO_LONG,
+    TextProblem.CHARACTERS: InputProblem.CHARACTERS,
+    TextProblem.MALFORMED: InputProblem.MALFORMED,
+    TextProblem.OUT_OF_RANGE: InputProblem.OUT_OF_RANGE,
+    TextProblem.UNKNOWN: InputProblem.UNKNOWN,
+}
 
 
 def required(

@@ -1,9 +1,7 @@
 """changePassword (manual 2.4.5-2.4.7), requestPasswordReset and resetPassword
 (2.5), and the passwordPolicy the portals show."""
 
-import asyncio
 import logging
-import time
 from datetime import datetime
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -63,6 +61,7 @@ from schema.password import (
     ResetPasswordSuccess,
 )
 from schema.types import User as UserType
+from security.limits import no_sooner_than
 from security.passwords import (
     SYMBOLS,
     PolicyViolation,
@@ -288,11 +287,8 @@ async def request_password_reset(
     if not could_be_auth_id(auth_id):
         return AuthIdEmailMismatchError.build(lang)
     services = info.context.services
-    answer_at = time.monotonic() + services.policy.answer_floor.total_seconds()
-    try:
+    async with no_sooner_than(services.policy.answer_floor):
         return await _request_reset(info, auth_id, input.email)
-    finally:
-        await asyncio.sleep(max(0.0, answer_at - time.monotonic()))
 
 
 async def _request_reset(

@@ -1,9 +1,7 @@
 """registerUser and registerPassword (manual 2.1.2, 利用者登録)."""
 
-import asyncio
 import hashlib
 import logging
-import time
 from datetime import UTC, datetime
 
 from tortoise.exceptions import IntegrityError
@@ -23,7 +21,7 @@ from models import (
     RequestThrottle,
     User,
 )
-from resolvers.inputs import MAX_INPUT, gaiji_in, required
+from resolvers.inputs import INPUT_PROBLEMS, MAX_INPUT, gaiji_in, required
 from resolvers.links import (
     LinkLost,
     find_link,
@@ -37,7 +35,6 @@ from schema.catalog import FieldLabel, Lang
 from schema.context import Info
 from schema.errors import (
     EmailMismatchError,
-    InputProblem,
     LinkInvalidError,
     MalformedFieldError,
     NoSuchDateError,
@@ -53,6 +50,7 @@ from schema.registration import (
     RegisterUserResult,
     RegisterUserSuccess,
 )
+from security.limits import no_sooner_than
 from security.text import (
     TextProblem,
     normalise_email,
@@ -66,21 +64,13 @@ from security.tokens import new_auth_id
 logger = logging.getLogger("ras_identity.registration")
 
 _AUTH_ID_ATTEMPTS = 8
-_PROBLEMS = {
-    TextProblem.EMPTY: InputProblem.EMPTY,
-    TextProblem.TOO_LONG: InputProblem.TOO_LONG,
-    TextProblem.CHARACTERS: InputProblem.CHARACTERS,
-    TextProblem.MALFORMED: InputProblem.MALFORMED,
-    TextProblem.OUT_OF_RANGE: InputProblem.OUT_OF_RANGE,
-    TextProblem.UNKNOWN: InputProblem.UNKNOWN,
-}
 
 
 def _malformed(
     lang: Lang, field: str, label: FieldLabel, problem: TextProblem
 ) -> MalformedFieldError:
     return MalformedFieldError.build(
-        lang, label, field=field, reason=_PROBLEMS[problem]
+        lang, label, field=field, reason=INPUT_PROBLEMS[problem]
     )
 
 
@@ -166,11 +156,8 @@ async def register_user(info: Info, input: RegisterUserInput) -> RegisterUserRes
     }
     # From here on the work differs for new and registered addresses; the
     # answer waits until the same time has passed for both.
-    answer_at = time.monotonic() + services.policy.answer_floor.total_seconds()
-    try:
+    async with no_sooner_than(services.policy.answer_floor):
         return await _register(info, email, fields)
-    finally:
-        await asyncio.sleep(max(0.0, answer_at - time.monotonic()))
 
 
 async def _register(
