@@ -14,6 +14,9 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from tortoise.backends.base.config_generator import expand_db_url
+
+from app.sqlite import BUSY_TIMEOUT_MS
 
 MODELS_APP = "models"
 
@@ -251,10 +254,21 @@ def load_settings(**overrides: Any) -> Settings:
         raise SettingsError("invalid setting " + "; ".join(problems)) from None
 
 
+def connection_config(database_url: str) -> str | dict[str, Any]:
+    """The connection: PostgreSQL as its URL; SQLite through app.sqlite (write
+    transactions begin IMMEDIATE, so several processes can share the file)."""
+    if urlsplit(database_url).scheme != "sqlite":
+        return database_url
+    config = expand_db_url(database_url)
+    config["engine"] = "app.sqlite"
+    config["credentials"].setdefault("busy_timeout", BUSY_TIMEOUT_MS)
+    return config
+
+
 def tortoise_config(database_url: str) -> dict[str, Any]:
     """Tortoise configuration with the models app and its migrations package."""
     return {
-        "connections": {"default": database_url},
+        "connections": {"default": connection_config(database_url)},
         "apps": {
             MODELS_APP: {
                 "models": ["models"],
