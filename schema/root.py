@@ -6,16 +6,19 @@ from collections.abc import Iterable, Iterator
 from typing import Annotated, Any
 
 import strawberry
-from graphql import ASTValidationRule, GraphQLError, parse
-from strawberry.extensions import (
-    AddValidationRules,
-    MaxTokensLimiter,
-    ParserCache,
-    ValidationCache,
+from graphql import (
+    ASTValidationRule,
+    DocumentNode,
+    GraphQLError,
+    GraphQLSchema,
+    parse,
+    validate,
 )
+from strawberry.extensions import AddValidationRules, SchemaExtension
 from strawberry.extensions.max_aliases import create_validator as aliases_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
-from strawberry.schema.schema import validate_document
+from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
+from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.graphql import OperationType
 
@@ -30,6 +33,7 @@ from schema.account import (
 from schema.auth import LoginInput, LoginResult, LogoutResult
 from schema.catalog_types import ErrorCatalogEntry
 from schema.context import Context, Info
+from schema.document_limits import document_problem
 from schema.errors import FieldError, RequiredFieldError, StreetRequiredError
 from schema.lookup import (
     PAGE_SIZE_DEFAULT,
@@ -63,7 +67,14 @@ logger = logging.getLogger("ras_identity.graphql")
 
 MAX_DEPTH = 12
 MAX_ALIASES = 20
-MAX_TOKENS = 4000
+# Parse limits: characters (lexing 64 KiB of escapes costs more than the whole
+# budget) and tokens (full introspection is about 190). See document_limits.
+MAX_SOURCE_CHARS = 16384
+MAX_TOKENS = 600
+# Validation stops at this many errors, and says no "Did you mean …?": each
+# suggestion compares a name with every name of the schema, and a hundred
+# errors cost more than a whole valid document.
+MAX_VALIDATION_ERRORS = 20
 # The rule classes are made once: the validation cache is keyed by the rules, and
 # MaxAliasesLimiter/QueryDepthLimiter make a new class per request, so with them
 # every request missed the cache and was validated again (40% of the CPU time
@@ -340,37 +351,81 @@ class Mutation:
         return await password.reset_password(info, input)
 
 
+def checked_parse(
+    query: str, operation_name: str | None
+) -> tuple[DocumentNode, GraphQLError | None]:
+    """The parsed document (at most MAX_SOURCE_CHARS characters and MAX_TOKENS
+    tokens, else the syntax error is raised) and why it is refused before
+    validation, if it is (see schema.document_limits)."""
+    document = parse(query, max_tokens=MAX_TOKENS, max_source_length=MAX_SOURCE_CHARS)
+    return document, document_problem(document, operation_name)
+
+
+def validate_document(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    rules: tuple[type[ASTValidationRule], ...],
+) -> list[GraphQLError]:
+    """graphql-core's validation with Strawberry's own two rules (as Strawberry
+    runs it), stopping at MAX_VALIDATION_ERRORS and without suggestions."""
+    return validate(
+        schema,
+        document,
+        (*rules, MaybeNullValidationRule, OneOfInputValidationRule),
+        max_errors=MAX_VALIDATION_ERRORS,
+        hide_suggestions=True,
+    )
+
+
 # Parsed and validated documents are kept for reuse only up to this length: a
-# document of 4,000 tokens parses to a tree of about 1.5 MB, and a cache of such
-# trees, filled with distinct large documents (even ones that fail validation),
-# held hundreds of MB. Portals send short documents; long ones are parsed anew.
+# long document parses to a large syntax tree, and a cache of such trees,
+# filled with distinct documents (even ones that fail validation), held
+# hundreds of MB. Portals send short documents; long ones are parsed anew.
 CACHED_DOCUMENT_CHARS = 4000
 CACHED_DOCUMENTS = 128
 
+cached_checked_parse = functools.lru_cache(maxsize=CACHED_DOCUMENTS)(checked_parse)
+cached_validate_document = functools.lru_cache(maxsize=CACHED_DOCUMENTS)(
+    validate_document
+)
 
-class SmallDocumentParserCache(ParserCache):
-    """ParserCache for documents up to CACHED_DOCUMENT_CHARS characters."""
+
+class CheckedParse(SchemaExtension):
+    """Parses within the source and token limits, then bounds the document by
+    one linear pass (schema.document_limits) before any validation rule runs;
+    short documents are parsed and checked once and kept."""
 
     def on_parse(self) -> Iterator[None]:
         context = self.execution_context
-        if len(context.query or "") <= CACHED_DOCUMENT_CHARS:
-            yield from super().on_parse()
-            return
-        context.graphql_document = parse(context.query or "", **context.parse_options)
+        query = context.query or ""
+        # The name the request gave: Strawberry's `operation_name` falls back to
+        # the first operation's, which would hide a missing name.
+        operation_name = getattr(context, "_provided_operation_name", None)
+        run = (
+            cached_checked_parse
+            if len(query) <= CACHED_DOCUMENT_CHARS
+            else checked_parse
+        )
+        document, problem = run(query, operation_name)
+        if problem is not None:
+            raise problem
+        context.graphql_document = document
         yield
 
 
-class SmallDocumentValidationCache(ValidationCache):
-    """ValidationCache for documents up to CACHED_DOCUMENT_CHARS characters (its
-    key holds the parsed tree)."""
+class CheckedValidation(SchemaExtension):
+    """Validates with validate_document; short documents once (the key holds
+    the parsed tree, which CheckedParse keeps for them)."""
 
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
-        if len(context.query or "") <= CACHED_DOCUMENT_CHARS:
-            yield from super().on_validate()
-            return
+        run = (
+            cached_validate_document
+            if len(context.query or "") <= CACHED_DOCUMENT_CHARS
+            else validate_document
+        )
         if context.graphql_document is not None:
-            context.pre_execution_errors = validate_document(
+            context.pre_execution_errors = run(
                 context.schema._schema,
                 context.graphql_document,
                 context.validation_rules,
@@ -439,9 +494,8 @@ def build_schema(**kwargs: Any) -> strawberry.Schema:
         extensions=[
             IncidentMasking,
             lambda: AddValidationRules(VALIDATION_RULES),
-            lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-            lambda: SmallDocumentParserCache(maxsize=CACHED_DOCUMENTS),
-            lambda: SmallDocumentValidationCache(maxsize=CACHED_DOCUMENTS),
+            CheckedParse,
+            CheckedValidation,
         ],
         **kwargs,
     )

@@ -4,21 +4,18 @@ validated once; long documents are never kept."""
 import functools
 from typing import cast
 
-from strawberry.extensions.parser_cache import _get_parse_cache
-from strawberry.extensions.validation_cache import _get_validate_cache
-
-from schema.root import CACHED_DOCUMENT_CHARS, CACHED_DOCUMENTS, schema
+from schema.root import (
+    CACHED_DOCUMENT_CHARS,
+    cached_checked_parse,
+    cached_validate_document,
+    schema,
+)
 
 
 def _caches() -> "tuple[functools._lru_cache_wrapper[object], ...]":
     return (
-        cast(
-            "functools._lru_cache_wrapper[object]", _get_parse_cache(CACHED_DOCUMENTS)
-        ),
-        cast(
-            "functools._lru_cache_wrapper[object]",
-            _get_validate_cache(CACHED_DOCUMENTS),
-        ),
+        cast("functools._lru_cache_wrapper[object]", cached_checked_parse),
+        cast("functools._lru_cache_wrapper[object]", cached_validate_document),
     )
 
 
@@ -36,12 +33,12 @@ def test_a_repeated_document_is_parsed_and_validated_once() -> None:
 
 
 def test_long_documents_are_not_kept() -> None:
-    # Distinct documents of about 4,000 tokens each parse to trees of over a
-    # megabyte; kept, a few hundred of them held hundreds of MB.
+    # Distinct long documents kept would let a client fill memory with syntax
+    # trees (at the old token limit, over a megabyte each).
     parsing, validation = _caches()
     before = (parsing.cache_info().currsize, validation.cache_info().currsize)
     for n in range(5):
-        aliases = " ".join(f"a{i}: __typename" for i in range(400))
+        aliases = " ".join(f"a{i}_{'x' * 150}: __typename" for i in range(30))
         document = f"{{ {aliases} b{n}: __typename }}"
         assert len(document) > CACHED_DOCUMENT_CHARS
         result = schema.execute_sync(document)

@@ -13,6 +13,7 @@ from app.main import create_app
 from app.settings import Environment, Settings
 from models import User
 from schema.context import Services
+from schema.root import MAX_TOKENS
 from tests.conftest import LOGIN, PASSWORD, serve
 
 ME = "query { me { __typename ... on Error { code message } ... on User { authId } } }"
@@ -173,7 +174,7 @@ async def test_too_many_aliases_are_refused(http: httpx.AsyncClient) -> None:
 async def test_oversized_documents_are_refused_before_parsing(
     http: httpx.AsyncClient,
 ) -> None:
-    query = "query { " + "__typename " * 5000 + "}"
+    query = "query { " + "__typename " * MAX_TOKENS + "}"
 
     response = await _post(http, query)
 
