@@ -7,6 +7,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -19,7 +20,7 @@ from tortoise import connections
 from addresses.load import DATA_SET, load_addresses
 from app.database import connected, migrate
 from app.mail import mail_delivery
-from app.middleware import AccessLog, BodyLimit
+from app.middleware import AccessLog, BodyLimit, SecurityHeaders
 from app.settings import Settings
 from app.view import GraphQLApp, error_response, incident_response
 from mailer.render import Composer
@@ -111,9 +112,10 @@ async def _internal_error(request: Request, exc: Exception) -> Response:
 
 
 async def _not_found(request: Request, exc: Exception) -> Response:
-    status = exc.status_code if isinstance(exc, HTTPException) else 404
-    detail = exc.detail if isinstance(exc, HTTPException) else "Not Found"
-    return error_response(status, detail)
+    if not isinstance(exc, HTTPException):
+        return error_response(404, "Not Found")
+    # Starlette's 405 names the allowed methods in `Allow`.
+    return error_response(exc.status_code, exc.detail, dict(exc.headers or {}))
 
 
 async def _address_data(*, load: bool, now: datetime) -> None:
@@ -174,6 +176,10 @@ def create_app(
         lifespan=lifespan,
         exception_handlers={Exception: _internal_error, HTTPException: _not_found},
         middleware=[
+            Middleware(
+                SecurityHeaders,
+                hsts=urlsplit(settings.public_url).scheme == "https",
+            ),
             Middleware(AccessLog),
             Middleware(BodyLimit, max_bytes=settings.max_body_bytes),
         ],

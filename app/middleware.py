@@ -1,9 +1,11 @@
-"""ASGI middleware: a request-body cap and an access log without query strings."""
+"""ASGI middleware: security headers, a request-body cap and an access log
+without query strings."""
 
 import json
 import logging
 import time
 
+from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 logger = logging.getLogger("ras_identity.access")
@@ -22,6 +24,44 @@ async def _json_error(send: Send, status: int, message: str) -> None:
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+SECURITY_HEADERS = {
+    # Answers carry session tokens and personal data: no cache keeps them.
+    "cache-control": "no-store",
+    "x-content-type-options": "nosniff",
+    # Mailed links carry their token in the query string.
+    "referrer-policy": "no-referrer",
+    # No page of this service may be framed (clickjacking).
+    "content-security-policy": "frame-ancestors 'none'",
+}
+HSTS = "max-age=63072000; includeSubDomains"
+
+
+class SecurityHeaders:
+    """The headers every answer carries (a page that needs a policy of its own
+    sets its Content-Security-Policy itself), and Strict-Transport-Security
+    when the service is reached over https (RAS_PUBLIC_URL)."""
+
+    def __init__(self, app: ASGIApp, *, hsts: bool) -> None:
+        self.app = app
+        self.headers = SECURITY_HEADERS | (
+            {"strict-transport-security": HSTS} if hsts else {}
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in self.headers.items():
+                    headers.setdefault(name, value)
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
 
 
 class BodyLimit:

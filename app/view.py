@@ -11,6 +11,7 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
+from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 
 from schema.catalog import ErrorCode, Lang, texts
@@ -89,9 +90,11 @@ def bearer_token(request: Request | WebSocket) -> str | None:
     return token if scheme.lower() == "bearer" and token else None
 
 
-def error_response(status: int, message: str) -> JSONResponse:
+def error_response(
+    status: int, message: str, headers: dict[str, str] | None = None
+) -> JSONResponse:
     """A request error outside GraphQL execution: errors and no data entry."""
-    return JSONResponse({"errors": [{"message": message}]}, status)
+    return JSONResponse({"errors": [{"message": message}]}, status, headers=headers)
 
 
 def incident_response(request: Request, exc: BaseException) -> JSONResponse:
@@ -212,7 +215,15 @@ class GraphQLApp(GraphQL[Context, None]):
         try:
             response = await self.run(request)
         except ViewHTTPException as exc:
-            response = error_response(exc.status_code, exc.reason)
+            if request.method == "GET" and isinstance(
+                exc.__cause__, InvalidOperationTypeError
+            ):
+                # GraphQL over HTTP: a mutation by GET is 405, POST allowed.
+                response = error_response(405, exc.reason, {"allow": "POST"})
+            else:
+                response = error_response(exc.status_code, exc.reason)
         except Exception as exc:
             response = incident_response(request, exc)
+        # Answers differ by media type (Accept) and language (Accept-Language).
+        response.headers["vary"] = "Accept, Accept-Language"
         await response(scope, receive, send)
