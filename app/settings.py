@@ -38,6 +38,12 @@ def default_database_url() -> str:
     return f"sqlite://{(Path.cwd() / 'var' / 'ras-identity.sqlite3').resolve()}"
 
 
+# Production refuses looser values than these (development allows them, for
+# testing with a few seconds or many attempts).
+PRODUCTION_MAX_LOCKOUT_THRESHOLD = 10
+PRODUCTION_MAX_IDLE_SECONDS = 1800.0
+
+
 class Settings(BaseSettings):
     """All tunables of the service; each field is the variable ``RAS_<NAME>``."""
 
@@ -221,6 +227,47 @@ class Settings(BaseSettings):
             problems.append(
                 "RAS_MAIL_FROM: needs the agency's sending domain in production"
             )
+        if urlsplit(self.database_url).scheme == "sqlite":
+            problems.append(
+                "RAS_DATABASE_URL: SQLite is the development database; production "
+                "needs PostgreSQL (postgres://…)"
+            )
+        smtp = urlsplit(self.smtp_url or "")
+        if smtp.scheme == "smtp" and not _loopback(smtp.hostname or ""):
+            problems.append(
+                "RAS_SMTP_URL: plain smtp:// to another host sends mail (and its "
+                "one-time links) unencrypted; use smtp+starttls:// or smtps://"
+            )
+        if self.log_level == "DEBUG":
+            problems.append(
+                "RAS_LOG_LEVEL: DEBUG logs request details; use INFO or above in "
+                "production"
+            )
+        if self.lockout_threshold > PRODUCTION_MAX_LOCKOUT_THRESHOLD:
+            problems.append(
+                f"RAS_LOCKOUT_THRESHOLD: at most {PRODUCTION_MAX_LOCKOUT_THRESHOLD} "
+                "failures before a lock in production"
+            )
+        if self.session_idle_seconds > PRODUCTION_MAX_IDLE_SECONDS:
+            problems.append(
+                f"RAS_SESSION_IDLE_SECONDS: at most {PRODUCTION_MAX_IDLE_SECONDS:.0f} "
+                "(30 minutes, manual 1.3) in production"
+            )
+        if self.answer_floor_ms == 0:
+            problems.append(
+                "RAS_ANSWER_FLOOR_MS: 0 lets answer times tell which addresses and "
+                "auth IDs have accounts; keep a floor in production"
+            )
+        for name, value in (
+            ("setup_link_hours", self.setup_link_hours),
+            ("reset_link_minutes", self.reset_link_minutes),
+        ):
+            default = type(self).model_fields[name].default
+            if value > default:
+                problems.append(
+                    f"RAS_{name.upper()}: at most the default {default:g} in "
+                    "production (a mailed link is a password for its lifetime)"
+                )
         return problems
 
     def tortoise_config(self) -> dict[str, Any]:

@@ -116,3 +116,4 @@ def test_worker_and_serve_refuse_production_without_smtp(tmp_path: Path) -> None
         assert "RAS_SMTP_URL: required in production" in done.stderr
         assert "RAS_PUBLIC_URL: must be https://" in done.stderr
         assert "RAS_MAIL_FROM: needs the agency" in done.stderr
+        assert "RAS_DATABASE_URL: SQLite is the development database" in done.stderr

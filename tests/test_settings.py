@@ -1,9 +1,11 @@
 """RAS_ settings: defaults, durations, refusal of bad values."""
 
+from typing import Any
+
 import pytest
 
 from app.main import build_services
-from app.settings import Settings, SettingsError, load_settings
+from app.settings import Environment, Settings, SettingsError, load_settings
 
 
 def test_defaults_follow_the_manual_and_design(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -126,3 +128,76 @@ def test_mail_settings_reach_the_composer(monkeypatch: pytest.MonkeyPatch) -> No
 def test_plain_smtp_with_credentials_is_allowed_on_loopback_only() -> None:
     assert Settings(smtp_url="smtp://u:p@127.0.0.1:1025").smtp_url is not None
     assert Settings(smtp_url="smtp://u:p@localhost:1025").smtp_url is not None
+
+
+SAFE_PRODUCTION: dict[str, Any] = {
+    "environment": Environment.PRODUCTION,
+    "database_url": "postgres://ras@db.internal:5432/ras",
+    "smtp_url": "smtp+starttls://mailer:secret@smtp.example.go.jp:587",
+    "mail_from": "在留申請オンラインシステム <no-reply@ras.example.go.jp>",
+    "public_url": "https://portal.example.go.jp",
+}
+
+
+def test_a_safe_production_configuration_has_no_problems() -> None:
+    assert Settings(**SAFE_PRODUCTION).production_problems() == []
+    # A relay on the same host may take plain SMTP.
+    local = Settings(**SAFE_PRODUCTION | {"smtp_url": "smtp://127.0.0.1:25"})
+    assert local.production_problems() == []
+
+
+@pytest.mark.parametrize(
+    ("change", "variable"),
+    [
+        ({"database_url": "sqlite:///srv/ras.sqlite3"}, "RAS_DATABASE_URL"),
+        ({"smtp_url": "smtp://smtp.example.go.jp:25"}, "RAS_SMTP_URL"),
+        ({"log_level": "DEBUG"}, "RAS_LOG_LEVEL"),
+        ({"lockout_threshold": 11}, "RAS_LOCKOUT_THRESHOLD"),
+        ({"session_idle_seconds": 1801}, "RAS_SESSION_IDLE_SECONDS"),
+        ({"answer_floor_ms": 0}, "RAS_ANSWER_FLOOR_MS"),
+        ({"setup_link_hours": 25}, "RAS_SETUP_LINK_HOURS"),
+        ({"reset_link_minutes": 61}, "RAS_RESET_LINK_MINUTES"),
+    ],
+)
+def test_production_refuses_each_unsafe_setting_by_name(
+    change: dict[str, Any], variable: str
+) -> None:
+    problems = Settings(**SAFE_PRODUCTION | change).production_problems()
+
+    assert len(problems) == 1, problems
+    assert problems[0].startswith(f"{variable}: ")
+
+
+def test_the_production_bounds_themselves_are_allowed() -> None:
+    edge = Settings(
+        **SAFE_PRODUCTION
+        | {
+            "lockout_threshold": 10,
+            "session_idle_seconds": 1800,
+            "answer_floor_ms": 1,
+            "setup_link_hours": 24,
+            "reset_link_minutes": 60,
+            "log_level": "WARNING",
+        }
+    )
+
+    assert edge.production_problems() == []
+
+
+def test_development_keeps_its_freedom(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in {
+        "RAS_DATABASE_URL": "sqlite:///tmp/dev.sqlite3",
+        "RAS_SMTP_URL": "smtp://mail.example.com:25",
+        "RAS_LOG_LEVEL": "DEBUG",
+        "RAS_LOCKOUT_THRESHOLD": "50",
+        "RAS_SESSION_IDLE_SECONDS": "86400",
+        "RAS_ANSWER_FLOOR_MS": "0",
+        "RAS_SETUP_LINK_HOURS": "240",
+        "RAS_RESET_LINK_MINUTES": "600",
+    }.items():
+        monkeypatch.setenv(name, value)
+
+    settings = load_settings()
+
+    assert settings.is_development
+    assert settings.lockout_threshold == 50
