@@ -150,11 +150,14 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         return EXIT_USAGE
     mail_worker = settings.mail_worker and not args.no_worker
     # uvicorn's access log prints query strings; app.middleware.AccessLog does not.
+    # uvicorn would also take the client's address from X-Forwarded-For when the
+    # peer is 127.0.0.1; only RAS_TRUSTED_PROXIES may decide that.
     options: dict[str, Any] = {
         "host": args.host,
         "port": args.port,
         "log_config": None,
         "access_log": False,
+        "proxy_headers": False,
     }
     if args.workers == 1:
         app = create_app(

@@ -60,6 +60,13 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         email_change_limit=settings.email_change_limit,
         request_window=timedelta(seconds=settings.request_window_seconds),
         answer_floor=timedelta(milliseconds=settings.answer_floor_ms),
+        step_up=timedelta(seconds=settings.step_up_seconds),
+        client_login_failure_limit=settings.client_login_failure_limit,
+        client_login_window=timedelta(seconds=settings.client_login_window_seconds),
+        client_registration_limit=settings.client_registration_limit,
+        client_reset_request_limit=settings.client_reset_request_limit,
+        client_link_limit=settings.client_link_limit,
+        client_window=timedelta(seconds=settings.client_window_seconds),
     )
     composer = Composer(sender=settings.mail_from, public_url=settings.public_url)
     answers = AnswerCache(
@@ -167,7 +174,11 @@ def create_app(
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
 
-    graphql = GraphQLApp(services, graphiql=settings.is_development)
+    graphql = GraphQLApp(
+        services,
+        graphiql=settings.is_development,
+        trusted_proxies=settings.trusted_networks,
+    )
     return Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),

@@ -17,6 +17,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from tortoise.backends.base.config_generator import expand_db_url
 
 from app.sqlite import BUSY_TIMEOUT_MS
+from security.clients import Network, parse_networks
 
 MODELS_APP = "models"
 
@@ -94,6 +95,18 @@ class Settings(BaseSettings):
     registration_limit: int = Field(default=3, ge=1, le=1000)
     email_change_limit: int = Field(default=3, ge=1, le=1000)
     request_window_seconds: float = Field(default=3600.0, gt=0, le=7 * 86400)
+    # Changing the email address needs the password checked on the session
+    # within this many seconds (login or reauthenticate).
+    step_up_seconds: float = Field(default=600.0, gt=0, le=86400)
+    # Limits per client address (see Policy), and the proxies whose
+    # X-Forwarded-For is believed (comma-separated CIDRs; none by default).
+    client_login_failure_limit: int = Field(default=20, ge=1, le=100000)
+    client_login_window_seconds: float = Field(default=600.0, gt=0, le=86400)
+    client_registration_limit: int = Field(default=10, ge=1, le=100000)
+    client_reset_request_limit: int = Field(default=10, ge=1, le=100000)
+    client_link_limit: int = Field(default=30, ge=1, le=100000)
+    client_window_seconds: float = Field(default=3600.0, gt=0, le=7 * 86400)
+    trusted_proxies: str = ""
     # registerUser and requestPasswordReset are answered no sooner than this after
     # their input checks (hides whether an account exists; see the README).
     answer_floor_ms: float = Field(default=100.0, ge=0, le=5000)
@@ -180,6 +193,17 @@ class Settings(BaseSettings):
         if parts.query or parts.fragment:
             raise ValueError("must not carry a query or fragment")
         return value.rstrip("/")
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_trusted_proxies(cls, value: str) -> str:
+        parse_networks(value)  # ValueError names the bad entry
+        return value
+
+    @property
+    def trusted_networks(self) -> tuple[Network, ...]:
+        """RAS_TRUSTED_PROXIES as networks."""
+        return parse_networks(self.trusted_proxies)
 
     @field_validator("log_level")
     @classmethod

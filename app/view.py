@@ -17,6 +17,7 @@ from strawberry.types import ExecutionResult
 from schema.catalog import ErrorCode, Lang, texts
 from schema.context import Context, Services
 from schema.root import schema
+from security.clients import Network, client_address, client_key
 
 logger = logging.getLogger("ras_identity.http")
 
@@ -97,6 +98,13 @@ def error_response(
     return JSONResponse({"errors": [{"message": message}]}, status, headers=headers)
 
 
+def request_client(request: Request | WebSocket, proxies: tuple[Network, ...]) -> str:
+    """The counter key of the client that sent ``request`` (see security.clients)."""
+    peer = request.client.host if request.client else None
+    forwarded = request.headers.getlist("x-forwarded-for")
+    return client_key(client_address(peer, forwarded, proxies))
+
+
 def incident_response(request: Request, exc: BaseException) -> JSONResponse:
     """WZBAM098E for a failure outside GraphQL execution, logged with its ID."""
     incident = uuid.uuid4().hex
@@ -142,18 +150,28 @@ class _SubResponse(Response):
 class GraphQLApp(GraphQL[Context, None]):
     """Strawberry's ASGI view with the service's context and JSON-only failures."""
 
-    def __init__(self, services: Services, *, graphiql: bool) -> None:
+    def __init__(
+        self,
+        services: Services,
+        *,
+        graphiql: bool,
+        trusted_proxies: tuple[Network, ...] = (),
+    ) -> None:
         super().__init__(schema, graphql_ide="graphiql" if graphiql else None)
         self.services = services
+        self.trusted_proxies = trusted_proxies
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
-        return Context(
+        context = Context(
             services=self.services,
             lang=request_language(request),
             bearer=bearer_token(request),
+            client=request_client(request, self.trusted_proxies),
         )
+        request.state.context = context
+        return context
 
     async def get_sub_response(self, request: Request | WebSocket) -> Response:
         sub_response = _SubResponse()
@@ -168,6 +186,9 @@ class GraphQLApp(GraphQL[Context, None]):
     ) -> GraphQLHTTPResponse:
         data = await super().process_result(request, result)
         sub_response = request.state.sub_response
+        retry_after = request.state.context.retry_after
+        if retry_after is not None:  # a limit answered (RASX004E)
+            sub_response.headers["retry-after"] = str(retry_after)
         if sub_response.graphql_response_json and is_request_error(result):
             # Under the GraphQL media type a request error is 400 with no data entry.
             data.pop("data", None)

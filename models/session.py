@@ -1,10 +1,14 @@
 """Login sessions and password-change tickets, stored only as token hashes."""
 
+from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from tortoise import fields
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.models import Model
+
+from security.tokens import new_token, token_hash
 
 if TYPE_CHECKING:
     from models.user import User
@@ -44,7 +48,45 @@ class UserSession(Model):
     expires_at = fields.DatetimeField()
     revoked_at = fields.DatetimeField(null=True)
     revoked_reason = fields.CharEnumField(RevokeReason, max_length=24, null=True)
+    # When the user last proved the password on this session (login, or
+    # reauthenticate): sensitive changes need it recent (RAS_STEP_UP_SECONDS).
+    # Null on sessions made before the column existed: they count as stale.
+    authenticated_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "user_sessions"
         indexes = (("user_id", "revoked_at"),)
+
+    @classmethod
+    async def end_all(
+        cls,
+        user_id: int,
+        reason: RevokeReason,
+        *,
+        now: datetime,
+        using_db: BaseDBAsyncClient | None = None,
+        keep: int | None = None,
+    ) -> int:
+        """End every active session and change ticket of the user (but ``keep``,
+        a session's id); their next call answers as ``reason`` says."""
+        query = cls.filter(user_id=user_id, revoked_at=None)
+        if keep is not None:
+            query = query.exclude(id=keep)
+        return await query.using_db(using_db).update(
+            revoked_at=now, revoked_reason=reason
+        )
+
+    @classmethod
+    async def renew_token(
+        cls, session_id: int, *, now: datetime, using_db: BaseDBAsyncClient
+    ) -> str | None:
+        """A new token for an active session whose password was just checked:
+        the old token stops working (RASX002E). None if the session ended
+        meanwhile."""
+        token = new_token()
+        renewed = await (
+            cls.filter(id=session_id, revoked_at=None)
+            .using_db(using_db)
+            .update(token_hash=token_hash(token), authenticated_at=now)
+        )
+        return token if renewed else None

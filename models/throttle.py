@@ -6,7 +6,7 @@ from enum import Enum
 
 from tortoise import fields
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.expressions import Q
+from tortoise.expressions import F, Q
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
@@ -171,9 +171,10 @@ class RequestThrottle(Model):
     @classmethod
     async def take(
         cls, key: str, *, now: datetime, window: timedelta, limit: int
-    ) -> bool:
-        """Count one request; False (and nothing counted) when ``limit`` requests
-        were already made in the window that started at the first of them."""
+    ) -> timedelta | None:
+        """Count one request: None when counted, or, when ``limit`` requests were
+        already made in the window that started at the first of them, how long
+        until that window ends (and nothing is counted)."""
         async with in_transaction() as conn:
             seed = cls(key=key, window_start=now, count=0)
             await cls.bulk_create(
@@ -183,21 +184,30 @@ class RequestThrottle(Model):
             if row.window_start + window <= now:
                 row.window_start, row.count = now, 0
             if row.count >= limit:
-                return False
+                return row.window_start + window - now
             row.count += 1
             await row.save(using_db=conn, update_fields=["window_start", "count"])
-            return True
+            return None
+
+    @classmethod
+    async def give_back(cls, key: str, *, now: datetime, window: timedelta) -> None:
+        """Uncount one request taken in the current window (a login whose
+        password proved right was no failure); nothing when the window has
+        ended since."""
+        await cls.filter(key=key, window_start__gt=now - window, count__gt=0).update(
+            count=F("count") - 1
+        )
 
     @classmethod
     async def exhausted(
         cls, key: str, *, now: datetime, window: timedelta, limit: int
-    ) -> bool:
-        """Whether ``limit`` requests were already made in the current window
-        (nothing is counted)."""
+    ) -> timedelta | None:
+        """How long until the window ends when ``limit`` requests were already
+        made in it, else None (nothing is counted)."""
         row = await cls.get_or_none(key=key)
-        return (
-            row is not None and row.window_start + window > now and row.count >= limit
-        )
+        if row is None or row.window_start + window <= now or row.count < limit:
+            return None
+        return row.window_start + window - now
 
     @classmethod
     async def purge(cls, *, now: datetime, older_than: timedelta) -> int:

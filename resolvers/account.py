@@ -24,6 +24,7 @@ from models import (
     UserSession,
 )
 from resolvers.inputs import INPUT_PROBLEMS, MAX_INPUT, gaiji_in, required
+from resolvers.limits import ClientLimit, client_allowance, too_many
 from resolvers.links import (
     LinkLost,
     find_link,
@@ -32,7 +33,7 @@ from resolvers.links import (
     void_links,
 )
 from resolvers.lookup import check_municipality_code
-from resolvers.session import Authenticated, authenticate
+from resolvers.session import Authenticated, authenticate, recently_authenticated
 from schema.account import (
     MeResult,
     RevertEmailChangeInput,
@@ -52,8 +53,8 @@ from schema.errors import (
     LinkInvalidError,
     MunicipalityCodeRequiredError,
     NothingToChangeError,
+    ReauthenticationRequiredError,
     StreetRequiredError,
-    TooManyRequestsError,
 )
 from schema.types import User as UserType
 from security.text import (
@@ -112,6 +113,11 @@ async def update_user_info(
       email over 60 or not an address.
     - EmailMismatchError (159E): newEmailConfirm differs (or is empty). A
       confirmation without a new email is 005E EMPTY on newEmail.
+    - ReauthenticationRequiredError (RASX006E): the email address would change
+      but the session's password was last checked more than
+      RAS_STEP_UP_SECONDS ago (a stolen token alone cannot redirect the
+      account's mail); `reauthenticate` first. Logging in and changing at once
+      needs no extra step.
     - TooManyRequestsError (RASX004E): the email was changed too often in the
       window (each change mails two addresses).
     - UpdateUserInfoSuccess: stored in one transaction. When the email changed,
@@ -188,6 +194,12 @@ async def update_user_info(
         if (email_confirm or "").strip() != checked:
             return EmailMismatchError.build(lang, field="newEmailConfirm")
         new_email = checked
+    if (
+        new_email is not None
+        and new_email != auth.user.email
+        and not recently_authenticated(auth, info)
+    ):
+        return ReauthenticationRequiredError.build(lang)
 
     return await _store(
         info, auth.user, municipality, stored_street, stored_phone, new_email
@@ -275,15 +287,15 @@ async def _store(
         changes |= {"email": email, "email_key": user.email_key if same else None}
     if email_changed:
         policy = info.context.services.policy
-        allowed = await RequestThrottle.take(
+        wait = await RequestThrottle.take(
             f"email-change:{user.id}",
             now=info.context.services.clock.now(),
             window=policy.request_window,
             limit=policy.email_change_limit,
         )
-        if not allowed:
+        if wait is not None:
             logger.warning("email change refused, too many: user_id=%s", user.id)
-            return TooManyRequestsError.build(info.context.lang)
+            return too_many(info, wait)
     await _write(info, user, changes, old_email, email if email_changed else None)
     for name, value in changes.items():  # what was just stored
         setattr(user, name, value)
@@ -307,20 +319,31 @@ async def revert_email_change(
     address, and could then reset the password through it.
 
     - RequiredFieldError (001E): no token.
+    - TooManyRequestsError (RASX004E): this client address redeemed
+      RAS_CLIENT_LINK_LIMIT links in its window.
     - LinkInvalidError (RASX003E): unknown, used, voided or expired (7 days by
       default), or the account may no longer be used.
     - RevertEmailChangeSuccess: in one transaction the link is used up, the
       address it was mailed to is the account's again (with its registration
       key, if no other account has taken it: using the link proves the
       mailbox), the password is removed (whoever changed the address may have
-      set it), every session ends, every other link is voided, and a reset
-      link is mailed to the restored address. Other links that undo changes
-      stay usable until then, so a second change cannot outrun the first's.
+      set it), every session ends, every password link is voided, and a reset
+      link is mailed to the restored address.
+
+    Rank: every email change mails such a link to the address it replaces, so
+    of two links the earlier one was sent to the earlier address. Using a link
+    voids the links issued after it, never those before it: the owner's link
+    (sent to the address from before an intruder's first change) stays usable
+    for its whole lifetime whatever the intruder does with the later ones, and
+    no later link can undo what the owner's restored. Email changes, password
+    changes and resets void none of them.
     """
     lang = info.context.lang
     services = info.context.services
     if missing := required(lang, [("token", input.token)]):
         return missing
+    if refused := await client_allowance(info, ClientLimit.LINK):
+        return refused
     now = services.clock.now()
     link = await find_link(input.token.strip(), LinkPurpose.EMAIL_REVERT, now=now)
     if link is None or link.restore_email is None:
@@ -373,7 +396,19 @@ async def _revert(info: Info, link: LinkToken, email: str, key: str | None) -> d
             .using_db(conn)
             .update(revoked_at=now, revoked_reason=RevokeReason.EMAIL_REVERTED)
         )
-        await void_links(user.id, now=now, using_db=conn, purposes=tuple(LinkPurpose))
+        # Password links went to addresses the intruder may read. Of the links
+        # that undo email changes only the later ones go: each was mailed to an
+        # address set after this one, so it cannot outrank it, while the earlier
+        # ones (the owner's, sent to the address from before the first change)
+        # must keep working whatever was done with a later one.
+        await void_links(user.id, now=now, using_db=conn)
+        await void_links(
+            user.id,
+            now=now,
+            using_db=conn,
+            purposes=(LinkPurpose.EMAIL_REVERT,),
+            issued_after=link,
+        )
         token, expires_at = await issue_link(
             user,
             LinkPurpose.PASSWORD_RESET,

@@ -3,29 +3,43 @@
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 
 from models import (
     Limits,
     LoginThrottle,
     Reservation,
+    RevokeReason,
     SessionKind,
     User,
     UserSession,
     Verdict,
 )
-from models.session import RevokeReason
-from resolvers.session import find_session, start_session, status_error
+from resolvers.inputs import MAX_INPUT, required
+from resolvers.limits import forgive_login_failure, reserve_login_failure, too_many
+from resolvers.session import (
+    Authenticated,
+    authenticate,
+    find_session,
+    revoked_error,
+    start_session,
+    status_error,
+)
 from schema.auth import (
     LoginInput,
     LoginResult,
     LoginSuccess,
     LogoutResult,
     LogoutSuccess,
+    ReauthenticateInput,
+    ReauthenticateResult,
+    ReauthenticateSuccess,
 )
 from schema.catalog import FieldLabel
 from schema.context import Info
 from schema.errors import (
     AccountLockedError,
+    CurrentPasswordWrongError,
     InvalidCredentialsError,
     NotAuthenticatedError,
     PasswordExpiredError,
@@ -42,8 +56,10 @@ logger = logging.getLogger("ras_identity.auth")
 # Far longer than any issued ID; checked before normalising so that a huge input
 # costs nothing (NFKC can also grow a string up to 18-fold).
 MAX_AUTH_ID_INPUT = 64
-# How long an attempt waits for attempts on the same ID in other processes.
+# How long an attempt waits for attempts on the same ID in other processes, and
+# when to try again after that.
 BUSY_WAIT_SECONDS = 5.0
+BUSY_RETRY = timedelta(seconds=BUSY_WAIT_SECONDS)
 
 attempts = KeyedLock()
 
@@ -80,6 +96,11 @@ async def login(info: Info, input: LoginInput) -> LoginResult:
     - RequiredFieldError (001E): an item is empty.
     - InvalidCredentialsError (005E) at once when the auth ID cannot be an issued
       one (too long, or characters no ID has): the format is public.
+    - TooManyRequestsError (RASX004E): this client address failed
+      RAS_CLIENT_LOGIN_FAILURE_LIMIT logins (any IDs) in its window (password
+      spraying); neither the ID's counter nor the password is touched. Each
+      attempt counts as a failure before its check and is forgiven when the
+      password proves right, so parallel attempts cannot overshoot the limit.
     - AccountLockedError (153E): the submitted ID is locked; the password is not
       checked at all.
     - TooManyRequestsError (RASX004E): attempts for this ID in other processes
@@ -113,8 +134,15 @@ async def login(info: Info, input: LoginInput) -> LoginResult:
         return RequiredFieldError.build(lang, field=missing[0], fields=missing)
     if not could_be_auth_id(auth_id):
         return InvalidCredentialsError.build(lang, FieldLabel.CREDENTIALS)
+    if refused := await reserve_login_failure(info):
+        return refused
     async with attempts.hold(auth_id):
-        return await _checked_login(info, auth_id, input.password)
+        result = await _checked_login(info, auth_id, input.password)
+    if not isinstance(
+        result, InvalidCredentialsError | AccountLockedError | TooManyRequestsError
+    ):
+        await forgive_login_failure(info)  # the password was right
+    return result
 
 
 def _limits(info: Info) -> Limits:
@@ -153,6 +181,87 @@ async def counted_check(
     return verdict
 
 
+async def check_own_password(
+    info: Info, user: User, password: str, *, field: str, label: FieldLabel
+) -> User | AccountLockedError | TooManyRequestsError | CurrentPasswordWrongError:
+    """The logged-in user's password, checked under the login lockout counter of
+    their 認証ID (changePassword, reauthenticate): the user as now stored when
+    it is right.
+
+    - AccountLockedError (153E): the ID is locked (the password is not checked)
+      or this wrong password reached the threshold; either way every session of
+      the user ends, so a stolen session cannot go on guessing.
+    - TooManyRequestsError (RASX004E): checks for the ID elsewhere held every
+      slot.
+    - CurrentPasswordWrongError (154E, naming ``field``): wrong; counts like a
+      failed login.
+    """
+    lang = info.context.lang
+    services = info.context.services
+    checked: list[User] = []
+
+    async def check() -> bool:
+        fresh = await User.get(id=user.id)
+        checked.append(fresh)
+        return await services.hasher.verify(fresh.password_hash, password)
+
+    async with attempts.hold(user.auth_id):
+        outcome = await counted_check(info, user.auth_id, check)
+    if outcome in (Reservation.LOCKED, Verdict.LOCKED):
+        await UserSession.end_all(
+            user.id, RevokeReason.ACCOUNT_LOCKED, now=services.clock.now()
+        )
+        logger.warning("password check refused, locked: user_id=%s", user.id)
+        return AccountLockedError.build(lang)
+    if outcome is Reservation.BUSY:
+        return too_many(info, BUSY_RETRY)
+    if outcome is not Verdict.ACCEPTED or not checked:
+        logger.info("password check, wrong: user_id=%s", user.id)
+        return CurrentPasswordWrongError.build(lang, label, field=field)
+    return checked[0]
+
+
+async def reauthenticate(
+    info: Info, input: ReauthenticateInput
+) -> ReauthenticateResult:
+    """Enter the password again on this session, for a sensitive change
+    (changing the email address) after RAS_STEP_UP_SECONDS.
+
+    Outcomes, in order:
+    - an AuthError: no usable session (a change ticket answers 158E).
+    - RequiredFieldError (001E): no password.
+    - AccountLockedError (153E), TooManyRequestsError (RASX004E),
+      CurrentPasswordWrongError (154E): as in changePassword: the check counts
+      toward the same lockout as login, and a lock ends every session.
+    - ReauthenticateSuccess: the session counts as freshly authenticated until
+      `freshUntil`.
+    """
+    auth = await authenticate(info)
+    if not isinstance(auth, Authenticated):
+        return auth
+    lang = info.context.lang
+    if missing := required(lang, [("password", input.password)]):
+        return missing
+    checked = await check_own_password(
+        info,
+        auth.user,
+        input.password[:MAX_INPUT],
+        field="password",
+        label=FieldLabel.PASSWORD,
+    )
+    if not isinstance(checked, User):
+        return checked
+    services = info.context.services
+    now = services.clock.now()
+    marked = await UserSession.filter(id=auth.session.id, revoked_at=None).update(
+        authenticated_at=now
+    )
+    if not marked:  # a newer login displaced the session meanwhile
+        return await revoked_error(auth.session, info)
+    logger.info("reauthenticated: user_id=%s", auth.user.id)
+    return ReauthenticateSuccess(fresh_until=now + services.policy.step_up)
+
+
 async def _checked_login(info: Info, auth_id: str, password: str) -> LoginResult:
     lang = info.context.lang
     services = info.context.services
@@ -170,7 +279,7 @@ async def _checked_login(info: Info, auth_id: str, password: str) -> LoginResult
         return AccountLockedError.build(lang)
     if outcome is Reservation.BUSY:
         logger.warning("login refused, slots busy: auth_id=%s", loggable(auth_id))
-        return TooManyRequestsError.build(lang)
+        return too_many(info, BUSY_RETRY)
     if outcome is Verdict.LOCKED:
         logger.warning("login failed, locked: auth_id=%s", loggable(auth_id))
         return AccountLockedError.build(lang)

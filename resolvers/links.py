@@ -96,15 +96,16 @@ async def void_links(
     now: datetime,
     using_db: BaseDBAsyncClient,
     purposes: tuple[LinkPurpose, ...] = PASSWORD_LINKS,
+    issued_after: LinkToken | None = None,
 ) -> int:
-    """Void the user's unused links of ``purposes``."""
-    return await (
-        LinkToken.filter(
-            user_id=user_id, used_at=None, voided_at=None, purpose__in=purposes
-        )
-        .using_db(using_db)
-        .update(voided_at=now)
+    """Void the user's unused links of ``purposes`` (only those issued after
+    ``issued_after``, when given)."""
+    query = LinkToken.filter(
+        user_id=user_id, used_at=None, voided_at=None, purpose__in=purposes
     )
+    if issued_after is not None:
+        query = query.filter(id__gt=issued_after.id)
+    return await query.using_db(using_db).update(voided_at=now)
 
 
 async def recent_hashes(user: User, *, keep: int) -> list[str | None]:

@@ -2,9 +2,7 @@
 (2.5), and the passwordPolicy the portals show."""
 
 import logging
-from datetime import datetime
 
-from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from mailer.outbox import enqueue
@@ -18,11 +16,10 @@ from models import (
     SessionKind,
     User,
     UserSession,
-    Verdict,
 )
-from models import Reservation as SlotReservation
-from resolvers.auth import MAX_AUTH_ID_INPUT, attempts, counted_check, loggable
+from resolvers.auth import MAX_AUTH_ID_INPUT, check_own_password, loggable
 from resolvers.inputs import MAX_INPUT, required
+from resolvers.limits import ClientLimit, client_allowance, too_many
 from resolvers.links import (
     LinkLost,
     find_link,
@@ -36,7 +33,6 @@ from resolvers.session import Authenticated, authenticate
 from schema.catalog import FieldLabel, Lang
 from schema.context import Info
 from schema.errors import (
-    AccountLockedError,
     AuthIdEmailMismatchError,
     CurrentPasswordWrongError,
     LinkInvalidError,
@@ -45,7 +41,6 @@ from schema.errors import (
     PasswordReentryMismatchError,
     PasswordRule,
     PasswordViolation,
-    TooManyRequestsError,
 )
 from schema.password import (
     ChangePasswordInput,
@@ -123,20 +118,6 @@ async def reuse_error(
     return _policy_error(info.context.lang, field, [texts[Rule.RECENTLY_USED]])
 
 
-async def _end_sessions(
-    user_id: int,
-    reason: RevokeReason,
-    *,
-    now: datetime,
-    using_db: BaseDBAsyncClient,
-    keep: int | None = None,
-) -> None:
-    query = UserSession.filter(user_id=user_id, revoked_at=None)
-    if keep is not None:
-        query = query.exclude(id=keep)
-    await query.using_db(using_db).update(revoked_at=now, revoked_reason=reason)
-
-
 async def change_password(
     info: Info, input: ChangePasswordInput
 ) -> ChangePasswordResult:
@@ -158,8 +139,10 @@ async def change_password(
     - PasswordPolicyError (005E, recently used): the current password or one of
       the ones before it.
     - ChangePasswordSuccess: new hash and expiry, the old hash kept for the
-      reuse rule, every other session (and a used ticket) ended, links voided,
-      completion mail written, in one transaction.
+      reuse rule, every other session (and a used ticket) ended, this session
+      given a new token (the old one answers RASX002E: a copied token dies
+      with the old password), links voided, completion mail written, in one
+      transaction.
     """
     auth = await authenticate(info, allow_ticket=True)
     if not isinstance(auth, Authenticated):
@@ -181,34 +164,15 @@ async def change_password(
     if weak := policy_error(info, input.new_password, user, field="newPassword"):
         return weak
 
-    current = input.current_password[:MAX_INPUT]
-    async with attempts.hold(user.auth_id):
-        checked: list[User] = []
-
-        async def check() -> bool:
-            fresh = await User.get(id=user.id)
-            checked.append(fresh)
-            return await services.hasher.verify(fresh.password_hash, current)
-
-        outcome = await counted_check(info, user.auth_id, check)
-    if outcome in (SlotReservation.LOCKED, Verdict.LOCKED):
-        async with in_transaction() as conn:
-            await _end_sessions(
-                user.id,
-                RevokeReason.ACCOUNT_LOCKED,
-                now=services.clock.now(),
-                using_db=conn,
-            )
-        logger.warning("password change refused, locked: user_id=%s", user.id)
-        return AccountLockedError.build(lang)
-    if outcome is SlotReservation.BUSY:
-        return TooManyRequestsError.build(lang)
-    if outcome is not Verdict.ACCEPTED or not checked:
-        logger.info("password change, current wrong: user_id=%s", user.id)
-        return CurrentPasswordWrongError.build(
-            lang, FieldLabel.CURRENT_PASSWORD, field="currentPassword"
-        )
-    fresh = checked[0]
+    fresh = await check_own_password(
+        info,
+        user,
+        input.current_password[:MAX_INPUT],
+        field="currentPassword",
+        label=FieldLabel.CURRENT_PASSWORD,
+    )
+    if not isinstance(fresh, User):
+        return fresh
     if recent := await reuse_error(
         info, input.new_password, fresh, field="newPassword"
     ):
@@ -233,12 +197,19 @@ async def change_password(
             return CurrentPasswordWrongError.build(
                 lang, FieldLabel.CURRENT_PASSWORD, field="currentPassword"
             )
-        await _end_sessions(
+        await UserSession.end_all(
             user.id,
             RevokeReason.PASSWORD_CHANGED,
             now=now,
             using_db=conn,
             keep=None if ticket else auth.session.id,
+        )
+        # The session goes on under a new token: whoever copied the old one
+        # loses it with the old password.
+        token = (
+            None
+            if ticket
+            else await UserSession.renew_token(auth.session.id, now=now, using_db=conn)
         )
         await void_links(user.id, now=now, using_db=conn)
         await enqueue(
@@ -252,7 +223,8 @@ async def change_password(
     return ChangePasswordSuccess(
         password_expires_at=now + services.policy.password_max_age,
         user=UserType.from_model(fresh),
-        session_ended=ticket,
+        session_ended=token is None,
+        token=token,
     )
 
 
@@ -263,6 +235,8 @@ async def request_password_reset(
 
     Outcomes, in order:
     - RequiredFieldError (001E).
+    - TooManyRequestsError (RASX004E): this client address made
+      RAS_CLIENT_RESET_REQUEST_LIMIT requests in its window.
     - AuthIdEmailMismatchError (168E): the pair is not an active account's (the
       manual's answer; suspended, deleted and invalid accounts get it too).
     - TooManyRequestsError (RASX004E) when the auth ID had too many wrong pairs
@@ -286,6 +260,8 @@ async def request_password_reset(
     auth_id = normalise_auth_id(input.auth_id)
     if not could_be_auth_id(auth_id):
         return AuthIdEmailMismatchError.build(lang)
+    if refused := await client_allowance(info, ClientLimit.RESET_REQUEST):
+        return refused
     services = info.context.services
     async with no_sooner_than(services.policy.answer_floor):
         return await _request_reset(info, auth_id, input.email)
@@ -310,19 +286,20 @@ async def _request_reset(
         or user.status is not AccountStatus.ACTIVE
         or user.usage_expired(now)
     ):
-        if await RequestThrottle.take(misses, now=now, window=window, limit=limit):
+        wait = await RequestThrottle.take(misses, now=now, window=window, limit=limit)
+        if wait is None:
             logger.info("reset refused, no match: auth_id=%s", loggable(auth_id))
             return AuthIdEmailMismatchError.build(lang)
         logger.warning("reset refused, guessing: auth_id=%s", loggable(auth_id))
-        return TooManyRequestsError.build(lang)
+        return too_many(info, wait)
 
     guessing = await RequestThrottle.exhausted(
         misses, now=now, window=window, limit=limit
     )
-    mailed = await RequestThrottle.take(
+    unmailed = await RequestThrottle.take(
         f"reset-mail:{user.id}", now=now, window=window, limit=limit
     )
-    if mailed:
+    if unmailed is None:
         async with in_transaction() as conn:
             token, expires_at = await issue_link(
                 user,
@@ -338,11 +315,13 @@ async def _request_reset(
                 services.composer, mail, now=now, using_db=conn, user_id=user.id
             )
         logger.info("reset link mailed: user_id=%s", user.id)
-    if guessing or not mailed:
+    if waits := [wait for wait in (guessing, unmailed) if wait is not None]:
         logger.warning(
-            "reset answered as too many: user_id=%s mailed=%s", user.id, mailed
+            "reset answered as too many: user_id=%s mailed=%s",
+            user.id,
+            unmailed is None,
         )
-        return TooManyRequestsError.build(lang)
+        return too_many(info, max(waits))
     return RequestPasswordResetSuccess(link_expires_at=expires_at)
 
 
@@ -351,6 +330,8 @@ async def reset_password(info: Info, input: ResetPasswordInput) -> ResetPassword
 
     Outcomes, in order:
     - RequiredFieldError (001E).
+    - TooManyRequestsError (RASX004E): this client address redeemed
+      RAS_CLIENT_LINK_LIMIT links in its window.
     - LinkInvalidError (RASX003E): unknown, used, voided (a newer link, a
       password change, an email change) or expired, or the account is no
       longer active (status, or its usage period ended).
@@ -373,6 +354,8 @@ async def reset_password(info: Info, input: ResetPasswordInput) -> ResetPassword
         ],
     ):
         return missing
+    if refused := await client_allowance(info, ClientLimit.LINK):
+        return refused
     now = services.clock.now()
     link = await find_link(input.token.strip(), LinkPurpose.PASSWORD_RESET, now=now)
     if link is None:
@@ -407,7 +390,7 @@ async def reset_password(info: Info, input: ResetPasswordInput) -> ResetPassword
                 .using_db(conn)
                 .update(failures=0, locked_until=None, updated_at=now)
             )
-            await _end_sessions(
+            await UserSession.end_all(
                 user.id, RevokeReason.PASSWORD_RESET, now=now, using_db=conn
             )
             await void_links(user.id, now=now, using_db=conn)

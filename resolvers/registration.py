@@ -22,6 +22,7 @@ from models import (
     User,
 )
 from resolvers.inputs import INPUT_PROBLEMS, MAX_INPUT, gaiji_in, required
+from resolvers.limits import ClientLimit, client_allowance, too_many
 from resolvers.links import (
     LinkLost,
     find_link,
@@ -40,7 +41,6 @@ from schema.errors import (
     NoSuchDateError,
     PasswordReentryMismatchError,
     TermsNotAgreedError,
-    TooManyRequestsError,
 )
 from schema.registration import (
     RegisterPasswordInput,
@@ -86,8 +86,10 @@ async def register_user(info: Info, input: RegisterUserInput) -> RegisterUserRes
       dateOfBirth incl. a future date, nationality, email, phone).
     - NoSuchDateError (111E): dateOfBirth is well-formed but does not exist.
     - EmailMismatchError (159E): emailConfirm differs from email.
-    - TooManyRequestsError (RASX004E): this address was registered too often in
-      the window (counted whether or not it has an account).
+    - TooManyRequestsError (RASX004E): this client address made
+      RAS_CLIENT_REGISTRATION_LIMIT registrations in its window, or this email
+      address was registered too often in the window (counted whether or not it
+      has an account).
     - RegisterUserSuccess: an account with a new 認証ID and a 24-hour link, mailed
       in the same transaction. If the address already has an account nothing is
       created and its owner is mailed instead: the answer is the same, and it
@@ -145,6 +147,8 @@ async def register_user(info: Info, input: RegisterUserInput) -> RegisterUserRes
         return _malformed(lang, "phone", FieldLabel.PHONE, phone)
     if input.email_confirm.strip() != email:
         return EmailMismatchError.build(lang, field="emailConfirm")
+    if refused := await client_allowance(info, ClientLimit.REGISTRATION):
+        return refused
 
     fields: dict[str, object] = {
         "name": name,
@@ -167,15 +171,15 @@ async def _register(
     policy = services.policy
     now = services.clock.now()
     key = User.email_key_of(email)
-    allowed = await RequestThrottle.take(
+    wait = await RequestThrottle.take(
         "register:" + hashlib.sha256(key.encode()).hexdigest()[:40],
         now=now,
         window=policy.request_window,
         limit=policy.registration_limit,
     )
-    if not allowed:
+    if wait is not None:
         logger.warning("registration refused: too many for one address")
-        return TooManyRequestsError.build(info.context.lang)
+        return too_many(info, wait)
 
     expires_at = now + policy.setup_link_lifetime
     fields = fields | {"email_key": key}
@@ -237,6 +241,8 @@ async def register_password(
 
     Outcomes, in order:
     - RequiredFieldError (001E): every empty item listed.
+    - TooManyRequestsError (RASX004E): this client address redeemed
+      RAS_CLIENT_LINK_LIMIT links in its window.
     - LinkInvalidError (RASX003E): unknown token, link used, voided (a password
       was set another way) or expired, or the account is no longer active.
     - PasswordReentryMismatchError (160E): passwordConfirm differs.
@@ -256,6 +262,8 @@ async def register_password(
         ],
     ):
         return missing
+    if refused := await client_allowance(info, ClientLimit.LINK):
+        return refused
     now = services.clock.now()
     link = await find_link(input.token.strip(), LinkPurpose.PASSWORD_SETUP, now=now)
     if link is None or link.user.password_hash is not None:

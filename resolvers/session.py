@@ -35,6 +35,17 @@ class Authenticated:
     session: UserSession
 
 
+def recently_authenticated(auth: Authenticated, info: Info) -> bool:
+    """Whether the session's password was checked (login, reauthenticate) within
+    RAS_STEP_UP_SECONDS: sensitive changes need it, so that a stolen token
+    alone cannot make them."""
+    checked = auth.session.authenticated_at
+    services = info.context.services
+    return checked is not None and (
+        services.clock.now() - checked <= services.policy.step_up
+    )
+
+
 async def start_session(
     user: User, kind: SessionKind, info: Info, *, checked_hash: str
 ) -> str | None:
@@ -71,6 +82,7 @@ async def start_session(
             created_at=now,
             last_seen_at=now,
             expires_at=now + lifetime,
+            authenticated_at=now,
             using_db=conn,
         )
         if kind is SessionKind.SESSION:
@@ -111,6 +123,12 @@ def _revoked_error(reason: RevokeReason | None, info: Info) -> AuthError:
     if reason in {RevokeReason.IDLE_TIMEOUT, RevokeReason.LIFETIME}:
         return SessionExpiredError.build(lang)
     return NotAuthenticatedError.build(lang)
+
+
+async def revoked_error(session: UserSession, info: Info) -> AuthError:
+    """The answer for a session found ended after it was authenticated."""
+    await session.refresh_from_db(fields=["revoked_reason"])
+    return _revoked_error(session.revoked_reason, info)
 
 
 async def find_session(info: Info) -> UserSession | None:
@@ -167,8 +185,7 @@ async def _authenticate(info: Info) -> Authenticated | AuthError:
         last_seen_at=now
     )
     if not touched:
-        await session.refresh_from_db(fields=["revoked_reason"])
-        return _revoked_error(session.revoked_reason, info)
+        return await revoked_error(session, info)
     session.last_seen_at = now
     return Authenticated(user=session.user, session=session)
 

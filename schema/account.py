@@ -14,6 +14,7 @@ from schema.errors import (
     LinkInvalidError,
     MunicipalityCodeRequiredError,
     NothingToChangeError,
+    ReauthenticationRequiredError,
     RequiredFieldError,
     TooManyRequestsError,
 )
@@ -84,6 +85,7 @@ UpdateUserInfoResult = Annotated[
     | GaijiError
     | InvalidFieldError
     | EmailMismatchError
+    | ReauthenticationRequiredError
     | TooManyRequestsError
     | AuthError,
     strawberry.union(
@@ -91,9 +93,10 @@ UpdateUserInfoResult = Annotated[
         description="Changed, or the first problem, in this order: not logged in, "
         "WZBAM245E nothing entered, WZBAM244E one address part only (with "
         "WZBAM103E/104E for it), WZBAM011E 外字, WZBAM005E format or unknown "
-        "municipality code, WZBAM159E confirmation differs, RASX004E too many "
-        "email changes. Nothing is changed "
-        "unless everything is right.",
+        "municipality code, WZBAM159E confirmation differs, RASX006E the email "
+        "address would change but the password was not entered on this session "
+        "recently (`reauthenticate`), RASX004E too many email changes. Nothing "
+        "is changed unless everything is right.",
     ),
 ]
 
@@ -120,10 +123,14 @@ class RevertEmailChangeSuccess:
 
 
 RevertEmailChangeResult = Annotated[
-    RevertEmailChangeSuccess | RequiredFieldError | LinkInvalidError,
+    RevertEmailChangeSuccess
+    | RequiredFieldError
+    | LinkInvalidError
+    | TooManyRequestsError,
     strawberry.union(
         "RevertEmailChangeResult",
-        description="Undone, or why not: WZBAM001E no token, RASX003E link "
+        description="Undone, or why not: WZBAM001E no token, RASX004E too many "
+        "links redeemed from this client address, RASX003E link "
         "unknown/used/voided/expired.",
     ),
 ]

@@ -1,5 +1,6 @@
 """Login and logout (manual 2.2, 1.3/1.4): inputs, success types, result unions."""
 
+from datetime import datetime
 from typing import Annotated
 
 import strawberry
@@ -8,6 +9,8 @@ from schema.errors import (
     AccountDeletedError,
     AccountLockedError,
     AccountSuspendedError,
+    AuthError,
+    CurrentPasswordWrongError,
     InvalidCredentialsError,
     NotAuthenticatedError,
     PasswordExpiredError,
@@ -73,5 +76,38 @@ LogoutResult = Annotated[
         "displaced one); NotAuthenticatedError when no known token was sent; "
         "PasswordExpiredError for a change ticket, which allows only "
         "`changePassword`.",
+    ),
+]
+
+
+@strawberry.input(description="The password again, on a logged-in session.")
+class ReauthenticateInput:
+    password: str = strawberry.field(description="The current password.")
+
+
+@strawberry.type(
+    description="The password is right: this session may make sensitive changes "
+    "(the email address) until `freshUntil`."
+)
+class ReauthenticateSuccess:
+    fresh_until: datetime = strawberry.field(
+        description="Until when (UTC) the session counts as freshly authenticated "
+        "(RAS_STEP_UP_SECONDS, 10 minutes by default)."
+    )
+
+
+ReauthenticateResult = Annotated[
+    ReauthenticateSuccess
+    | RequiredFieldError
+    | CurrentPasswordWrongError
+    | AccountLockedError
+    | TooManyRequestsError
+    | AuthError,
+    strawberry.union(
+        "ReauthenticateResult",
+        description="Confirmed, or why not: not logged in (a change ticket answers "
+        "WZBAM158E), WZBAM001E no password, WZBAM154E wrong (counts toward the "
+        "lockout like a failed login), WZBAM153E locked (which also ends every "
+        "session), RASX004E checks for the ID busy elsewhere.",
     ),
 ]

@@ -57,6 +57,7 @@ class ErrorCode(StrEnum):
     LINK_INVALID = "RASX003E"
     TOO_MANY_REQUESTS = "RASX004E"
     ONE_TIME_CODE_WRONG = "RASX005E"
+    REAUTHENTICATION_REQUIRED = "RASX006E"
 
     @property
     def is_extension(self) -> bool:
@@ -208,6 +209,11 @@ _ENGLISH: dict[ErrorCode, Texts] = {
         "The one-time code is incorrect. Please enter it again.",
         "Enter the current code shown by your authenticator app.",
     ),
+    ErrorCode.REAUTHENTICATION_REQUIRED: Texts(
+        "For your security, please enter your password again before making this "
+        "change.",
+        "Enter your current password again, then repeat the change.",
+    ),
 }
 
 _EXTENSIONS_JA: dict[ErrorCode, Texts] = {
@@ -231,6 +237,10 @@ _EXTENSIONS_JA: dict[ErrorCode, Texts] = {
     ErrorCode.ONE_TIME_CODE_WRONG: Texts(
         "ワンタイムコードに誤りがあります。再度入力してください。",
         "認証アプリに表示されている現在のコードを入力してください。",
+    ),
+    ErrorCode.REAUTHENTICATION_REQUIRED: Texts(
+        "安全のため、この変更の前にパスワードを再度入力してください。",
+        "現在のパスワードを再度入力した上で、もう一度変更してください。",
     ),
 }
 

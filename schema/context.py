@@ -28,12 +28,17 @@ class Services:
 
 @dataclass
 class Context:
-    """One request: its language, its bearer token and the shared services."""
+    """One request: its language, its bearer token, the client's counter key
+    (None for in-process callers, which no per-client limit applies to) and
+    the shared services. ``retry_after`` is set when a limit answered, for the
+    HTTP ``Retry-After`` header."""
 
     services: Services
     lang: Lang = Lang.JA
     bearer: str | None = None
+    client: str | None = None
     cache: dict[str, Any] = field(default_factory=dict)
+    retry_after: int | None = None
 
 
 Info = strawberry.Info[Context, None]

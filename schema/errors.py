@@ -330,11 +330,26 @@ class NotAuthenticatedError(Error):
 
 
 @strawberry.type(
-    description="RASX004E (extension): too many attempts for the same auth ID are "
-    "in progress at once; wait a moment and try again."
+    description="RASX004E (extension): a limit answered: too many attempts for one "
+    "auth ID at once, too many requests of this kind for one auth ID, address or "
+    "account in the window, or too many from this client address. Try again "
+    "after `retryAfterSeconds` (also the HTTP `Retry-After` header)."
 )
 class TooManyRequestsError(Error):
     CODE: ClassVar[ErrorCode] = ErrorCode.TOO_MANY_REQUESTS
+    retry_after_seconds: int = strawberry.field(
+        description="Seconds until the limit that answered lets a request "
+        "through again (at least 1)."
+    )
+
+
+@strawberry.type(
+    description="RASX006E (extension): this change needs the password entered "
+    "again on this session (it was last checked too long ago); call "
+    "`reauthenticate`, then repeat the change. Nothing was changed."
+)
+class ReauthenticationRequiredError(Error):
+    CODE: ClassVar[ErrorCode] = ErrorCode.REAUTHENTICATION_REQUIRED
 
 
 @strawberry.type(

@@ -45,7 +45,12 @@ class ChangePasswordSuccess:
     session_ended: bool = strawberry.field(
         description="True when the call came with a WZBAM158E change ticket: the "
         "ticket is used up, so log in with the new password. False for a normal "
-        "session, which goes on."
+        "session, which goes on with `token`."
+    )
+    token: str | None = strawberry.field(
+        description="The session's new token: the one this call was made with "
+        "no longer works (RASX002E); send this one from now on. Null when "
+        "`sessionEnded`."
     )
 
 
@@ -95,7 +100,8 @@ RequestPasswordResetResult = Annotated[
     strawberry.union(
         "RequestPasswordResetResult",
         description="Mailed, or why not: WZBAM001E empty items, WZBAM168E the pair "
-        "is not an active account's, RASX004E too many requests for this auth ID.",
+        "is not an active account's, RASX004E too many requests from this client "
+        "address or for this auth ID.",
     ),
 ]
 
@@ -131,10 +137,12 @@ ResetPasswordResult = Annotated[
     | RequiredFieldError
     | LinkInvalidError
     | PasswordReentryMismatchError
-    | PasswordPolicyError,
+    | PasswordPolicyError
+    | TooManyRequestsError,
     strawberry.union(
         "ResetPasswordResult",
-        description="Reset, or why not: WZBAM001E empty items, RASX003E link "
+        description="Reset, or why not: WZBAM001E empty items, RASX004E too many "
+        "links redeemed from this client address, RASX003E link "
         "unknown/used/voided/expired, WZBAM160E re-entry differs, WZBAM005E policy "
         "(including reuse of a recent password).",
     ),

@@ -83,7 +83,7 @@ RegisterUserResult = Annotated[
         description="Accepted, or the first problem found, in this order: WZBAM256E "
         "terms, WZBAM001E empty items (all listed), WZBAM011E 外字, WZBAM018E format, "
         "WZBAM111E no such date, WZBAM159E confirmation, RASX004E too many "
-        "registrations for the address.",
+        "registrations from this client address or for the email address.",
     ),
 ]
 
@@ -116,10 +116,12 @@ RegisterPasswordResult = Annotated[
     | RequiredFieldError
     | LinkInvalidError
     | PasswordReentryMismatchError
-    | PasswordPolicyError,
+    | PasswordPolicyError
+    | TooManyRequestsError,
     strawberry.union(
         "RegisterPasswordResult",
-        description="Set, or why not: WZBAM001E empty items, RASX003E link "
+        description="Set, or why not: WZBAM001E empty items, RASX004E too many "
+        "links redeemed from this client address, RASX003E link "
         "unknown/used/expired, WZBAM160E re-entry differs, WZBAM005E policy.",
     ),
 ]

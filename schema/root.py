@@ -30,7 +30,13 @@ from schema.account import (
     UpdateUserInfoInput,
     UpdateUserInfoResult,
 )
-from schema.auth import LoginInput, LoginResult, LogoutResult
+from schema.auth import (
+    LoginInput,
+    LoginResult,
+    LogoutResult,
+    ReauthenticateInput,
+    ReauthenticateResult,
+)
 from schema.catalog_types import ErrorCatalogEntry
 from schema.context import Context, Info
 from schema.document_limits import document_problem
@@ -245,6 +251,23 @@ class Mutation:
         return await auth.logout(info)
 
     @strawberry.mutation(
+        description="Enter the password again on this session (Bearer token) "
+        "before a sensitive change: changing the email address needs the "
+        "password checked within the last RAS_STEP_UP_SECONDS (10 minutes by "
+        "default; logging in counts). A wrong password counts toward the lockout "
+        "like a failed login."
+    )
+    async def reauthenticate(
+        self,
+        info: Info,
+        input: Annotated[
+            ReauthenticateInput,
+            strawberry.argument(description="The current password."),
+        ],
+    ) -> ReauthenticateResult:
+        return await auth.reauthenticate(info, input)
+
+    @strawberry.mutation(
         description="利用者登録: create an account of the category （窓口申請）在留資格"
         "認定証明書電子交付希望者 and mail its 認証ID with a password-setup link "
         "(24 hours, single use). The answer does not tell whether the address "
@@ -277,7 +300,9 @@ class Mutation:
     @strawberry.mutation(
         description="利用者情報変更: change the address, phone and/or email of the "
         "logged-in user (Bearer token). An email change mails the new and the old "
-        "address; other changes send no mail."
+        "address (with a link that undoes it) and needs the password checked on "
+        "the session recently (login or `reauthenticate`); other changes send no "
+        "mail."
     )
     async def update_user_info(
         self,
@@ -308,7 +333,8 @@ class Mutation:
     @strawberry.mutation(
         description="パスワード変更: with a session, or with the change ticket of "
         "WZBAM158E. A wrong current password counts toward the lockout. Success "
-        "ends every other session and mails a completion notice."
+        "ends every other session, gives this one a new token and mails a "
+        "completion notice."
     )
     async def change_password(
         self,

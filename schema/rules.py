@@ -18,6 +18,7 @@ ONCE_PER_DOCUMENT = frozenset(
         "resetPassword",
         "updateUserInfo",
         "revertEmailChange",
+        "reauthenticate",
     }
 )
 

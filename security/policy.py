@@ -40,3 +40,16 @@ class Policy:
     # registered one only a mail), and the difference (about 2 ms) must not
     # tell which addresses and pairs have accounts.
     answer_floor: timedelta = timedelta(milliseconds=100)
+    # Changing the email address needs a session whose password was checked
+    # (login or reauthenticate) within this long: a stolen session alone
+    # cannot redirect the account's mail.
+    step_up: timedelta = timedelta(minutes=10)
+    # Per client address, shared by every web process through the database:
+    # failed logins for any auth IDs (password spraying) in their own window,
+    # and registrations, reset requests and mailed-link redemptions in one.
+    client_login_failure_limit: int = 20
+    client_login_window: timedelta = timedelta(minutes=10)
+    client_registration_limit: int = 10
+    client_reset_request_limit: int = 10
+    client_link_limit: int = 30
+    client_window: timedelta = timedelta(hours=1)

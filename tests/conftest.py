@@ -279,7 +279,9 @@ async def user(db: str, services: Services) -> User:
 
 async def serve(app: Starlette) -> tuple[uvicorn.Server, asyncio.Task[None], str]:
     """Run ``app`` under uvicorn on a free loopback port in this event loop."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning")
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=0, log_level="warning", proxy_headers=False
+    )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     while not server.started:  # noqa: ASYNC110 (uvicorn offers no event to wait on)

@@ -40,7 +40,7 @@ UPDATE = """mutation($i: UpdateUserInfoInput!) { updateUserInfo(input: $i) {
     address { municipalityCode prefectureName municipalityName street } } } } }"""
 CHANGE = """mutation($c: String!, $n: String!) { changePassword(input:
   {currentPassword: $c, newPassword: $n, newPasswordConfirm: $n}) {
-  __typename ... on Error { code } } }"""
+  __typename ... on Error { code } ... on ChangePasswordSuccess { token } } }"""
 LOGOUT = "mutation { logout { __typename } }"
 REQUEST = """mutation($a: String!, $e: String!) { requestPasswordReset(input:
   {authId: $a, email: $e}) { __typename ... on Error { code } } }"""
@@ -118,6 +118,9 @@ async def test_a_new_user_walks_through_every_screen_of_the_manual(
     assert changed["__typename"] == "ChangePasswordSuccess"
     [completion] = await mailbox.deliver()
     assert completion["To"] == "an.nguyen@example.org"
+    # The session goes on under the new token the change handed out.
+    assert (await call(http, ME, session))["code"] == "RASX002E"
+    session = changed["token"]
 
     assert (await call(http, LOGOUT, session))["__typename"] == "LogoutSuccess"
     assert (await call(http, ME, session))["code"] == "RASX002E"

@@ -42,7 +42,7 @@ mutation Change($current: String!, $new: String!, $confirm: String!) {
     ... on RequiredFieldError { fields }
     ... on PasswordPolicyError { violations { rule message } }
     ... on ChangePasswordSuccess {
-      passwordExpiresAt sessionEnded user { authId passwordExpiresAt }
+      passwordExpiresAt sessionEnded token user { authId passwordExpiresAt }
     }
   }
 }
@@ -142,10 +142,33 @@ async def test_change_sets_a_new_password_valid_for_a_year(
     assert await hasher.verify(stored.password_hash, NEW)
     history = await PasswordHistory.filter(user_id=user.id)
     assert [h.password_hash for h in history] == [user.password_hash]
-    assert (await me(execute, token))["__typename"] == "User"
     old = await login_as(execute, user, PASSWORD)
     assert (old["__typename"], old["code"]) == ("InvalidCredentialsError", "WZBAM005E")
     assert (await login_as(execute, user, NEW))["__typename"] == "LoginSuccess"
+
+
+async def test_the_session_goes_on_under_a_new_token_and_the_old_one_dies(
+    execute: Caller, user: User, clock: SettableClock
+) -> None:
+    token = await log_in(execute, user.auth_id)
+    session = await UserSession.get(token_hash=token_hash(token))
+    clock.advance(MINUTE)
+
+    result = await change(execute, token)
+
+    renewed = result["token"]
+    assert result["sessionEnded"] is False
+    assert renewed not in (None, token)
+    assert await me(execute, token) == {
+        "__typename": "NotAuthenticatedError",
+        "code": "RASX002E",
+    }
+    assert (await me(execute, renewed))["__typename"] == "User"
+    row = await UserSession.get(id=session.id)
+    assert (row.token_hash, row.revoked_at) == (token_hash(renewed), None)
+    # The password was just checked: the session counts as freshly logged in.
+    assert row.authenticated_at == clock.now()
+    assert await UserSession.filter(token_hash=token_hash(token)).count() == 0
 
 
 async def test_change_ends_every_other_session_but_keeps_the_current_one(
@@ -158,7 +181,7 @@ async def test_change_ends_every_other_session_but_keeps_the_current_one(
     result = await change(execute, token)
 
     assert result["__typename"] == "ChangePasswordSuccess"
-    assert (await me(execute, token))["__typename"] == "User"
+    assert (await me(execute, result["token"]))["__typename"] == "User"
     assert await me(execute, elsewhere) == {
         "__typename": "NotAuthenticatedError",
         "code": "RASX002E",
@@ -166,7 +189,7 @@ async def test_change_ends_every_other_session_but_keeps_the_current_one(
     ended = await UserSession.get(token_hash=token_hash(elsewhere))
     assert ended.revoked_reason is RevokeReason.PASSWORD_CHANGED
     assert ended.revoked_at == clock.now()
-    current = await UserSession.get(token_hash=token_hash(token))
+    current = await UserSession.get(token_hash=token_hash(result["token"]))
     assert current.revoked_at is None
 
 
@@ -197,7 +220,7 @@ async def test_change_with_a_ticket_uses_it_up_and_the_new_password_logs_in(
     again = await change(execute, ticket, current=NEW, new="Kaede2028%")
 
     assert result["__typename"] == "ChangePasswordSuccess"
-    assert result["sessionEnded"] is True
+    assert (result["sessionEnded"], result["token"]) == (True, None)
     assert result["passwordExpiresAt"] == (clock.now() + YEAR).isoformat()
     assert again["__typename"] == "NotAuthenticatedError"
     assert again["code"] == "RASX002E"
@@ -297,35 +320,30 @@ async def test_the_current_password_cannot_be_the_new_one(
 async def test_the_last_three_passwords_are_refused_and_older_ones_accepted(
     execute: Caller, user: User
 ) -> None:
-    token = await log_in(execute, user.auth_id)
-    first, second, third = "Kaede2028%", "Momiji2029&", "Tsubaki2030@"
-    assert (await change(execute, token, PASSWORD, first))["__typename"] == (
-        "ChangePasswordSuccess"
-    )
-    assert (await change(execute, token, first, second))["__typename"] == (
-        "ChangePasswordSuccess"
-    )
+    session = [await log_in(execute, user.auth_id)]
 
-    refused = [
-        await change(execute, token, second, earlier)
-        for earlier in (second, first, PASSWORD)
-    ]
+    async def changed(current: str, new: str) -> dict[str, Any]:
+        result = await change(execute, session[0], current, new)
+        session[0] = result.get("token") or session[0]
+        return result
+
+    first, second, third = "Kaede2028%", "Momiji2029&", "Tsubaki2030@"
+    assert (await changed(PASSWORD, first))["__typename"] == "ChangePasswordSuccess"
+    assert (await changed(first, second))["__typename"] == "ChangePasswordSuccess"
+
+    refused = [await changed(second, earlier) for earlier in (second, first, PASSWORD)]
     assert [r["__typename"] for r in refused] == ["PasswordPolicyError"] * 3
     assert [[v["rule"] for v in r["violations"]] for r in refused] == [
         ["RECENTLY_USED"]
     ] * 3
 
-    assert (await change(execute, token, second, third))["__typename"] == (
-        "ChangePasswordSuccess"
-    )
+    assert (await changed(second, third))["__typename"] == "ChangePasswordSuccess"
     # PASSWORD is now three changes back: no longer among the last three.
-    back = await change(execute, token, third, PASSWORD)
+    back = await changed(third, PASSWORD)
     assert back["__typename"] == "ChangePasswordSuccess"
     # The last three are now PASSWORD, third and second.
-    assert (await change(execute, token, PASSWORD, second))["code"] == "WZBAM005E"
-    assert (await change(execute, token, PASSWORD, first))["__typename"] == (
-        "ChangePasswordSuccess"
-    )
+    assert (await changed(PASSWORD, second))["code"] == "WZBAM005E"
+    assert (await changed(PASSWORD, first))["__typename"] == "ChangePasswordSuccess"
     assert await PasswordHistory.filter(user_id=user.id).count() == 2
 
 
@@ -453,7 +471,9 @@ async def test_double_submit_changes_once_and_the_other_answers_154e(
     assert await hasher.verify(stored, winner)
     assert await PasswordHistory.filter(user_id=user.id).count() == 1
     assert await OutboxMail.filter(kind=MailKind.PASSWORD_CHANGED).count() == 1
-    assert (await me(execute, token))["__typename"] == "User"
+    [renewed] = [r["token"] for r in results if r.get("token")]
+    assert (await me(execute, renewed))["__typename"] == "User"
+    assert (await me(execute, token))["code"] == "RASX002E"
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ from typing import Any
 
 from models import LinkPurpose, LinkToken, PasswordHistory, User, UserSession
 from schema.context import Services
-from tests.conftest import LOGIN, PASSWORD, Caller, Mailbox, link_token, log_in
+from tests.conftest import LOGIN, PASSWORD, Caller, Mailbox, body, link_token, log_in
 from tests.test_register_user import REGISTER, form
 
 UPDATE = """
@@ -172,3 +172,82 @@ async def test_an_address_registered_meanwhile_is_restored_without_its_key(
     row = await User.get(id=user.id)
     assert (row.email, row.email_key) == (OWNER, None)
     assert await User.filter(email_key=OWNER).exclude(id=user.id).exists()
+
+
+async def test_a_session_thief_cannot_outrank_the_owners_link_with_a_later_one(
+    execute: Caller, user: User, mailbox: Mailbox
+) -> None:
+    # The attack review's run: with only a session token, change the address
+    # twice; the notice to the first new address carries an undo link.
+    stolen = await log_in(execute, user.auth_id)
+    owners = await change_email(execute, mailbox, stolen, INTRUDER)
+    intruders = await change_email(execute, mailbox, stolen, "evil2@example.net")
+    assert intruders["To"] == INTRUDER
+    # The intruder undoes the second change (back to their first address),
+    # then resets the password through it.
+    taken = await revert(execute, link_token(intruders))
+    assert (taken["__typename"], taken["email"]) == (
+        "RevertEmailChangeSuccess",
+        INTRUDER,
+    )
+    [reset_mail] = await mailbox.deliver()
+    assert reset_mail["To"] == INTRUDER
+    reset = await execute(RESET, {"t": link_token(reset_mail), "p": "Stolen#2027x"})
+    assert reset["resetPassword"]["__typename"] == "ResetPasswordSuccess"
+    intruder = await log_in(execute, user.auth_id, "Stolen#2027x")
+
+    # The owner's link, mailed to the address from before the first change.
+    result = await revert(execute, link_token(owners))
+
+    assert (result["__typename"], result["email"]) == (
+        "RevertEmailChangeSuccess",
+        OWNER,
+    )
+    row = await User.get(id=user.id)
+    assert (row.email, row.email_key, row.password_hash) == (OWNER, OWNER, None)
+    assert (await execute(ME, token=intruder))["me"]["code"] == "RASX002E"
+    assert await UserSession.filter(user_id=user.id, revoked_at=None).count() == 0
+    delivered = await mailbox.deliver()
+    assert [m["To"] for m in delivered if "reset" in body(m)].count(OWNER) == 1
+    assert await logs_in(execute, user, "Stolen#2027x") == "InvalidCredentialsError"
+
+
+async def test_using_a_later_link_voids_no_earlier_one_and_the_earliest_wins(
+    execute: Caller, user: User, mailbox: Mailbox
+) -> None:
+    session = await log_in(execute, user.auth_id)
+    first = await change_email(execute, mailbox, session, INTRUDER)
+    second = await change_email(execute, mailbox, session, "evil2@example.net")
+    third = await change_email(execute, mailbox, session, "evil3@example.net")
+
+    assert (await revert(execute, link_token(third)))["email"] == "evil2@example.net"
+    assert (await revert(execute, link_token(second)))["email"] == INTRUDER
+    # An earlier link restores its own address, and later ones are void then.
+    assert (await revert(execute, link_token(first)))["email"] == OWNER
+    assert (await revert(execute, link_token(third)))["code"] == "RASX003E"
+    assert (await User.get(id=user.id)).email == OWNER
+
+
+async def test_the_owners_link_outlives_later_changes_and_password_resets(
+    execute: Caller, user: User, mailbox: Mailbox
+) -> None:
+    session = await log_in(execute, user.auth_id)
+    owners = await change_email(execute, mailbox, session, INTRUDER)
+    await change_email(execute, mailbox, session, "evil2@example.net")
+    await execute(REQUEST, {"a": user.auth_id, "e": "evil2@example.net"})
+    [reset_mail] = await mailbox.deliver()
+    await execute(RESET, {"t": link_token(reset_mail), "p": "Stolen#2027x"})
+    await mailbox.deliver()  # the reset's completion notice
+    session = await log_in(execute, user.auth_id, "Stolen#2027x")
+    await change_email(execute, mailbox, session, "evil3@example.net")
+
+    result = await revert(execute, link_token(owners))
+
+    assert (result["__typename"], result["email"]) == (
+        "RevertEmailChangeSuccess",
+        OWNER,
+    )
+    revert_links = await LinkToken.filter(
+        user_id=user.id, purpose=LinkPurpose.EMAIL_REVERT
+    )
+    assert [link.usable(link.created_at) for link in revert_links] == [False] * 3

@@ -80,6 +80,7 @@ def test_every_result_union_member_but_the_success_implements_error() -> None:
         "RequestPasswordResetResult",
         "ResetPasswordResult",
         "RevertEmailChangeResult",
+        "ReauthenticateResult",
     }
     successes = {
         "RegisterUserSuccess",
@@ -91,6 +92,7 @@ def test_every_result_union_member_but_the_success_implements_error() -> None:
         "RevertEmailChangeSuccess",
         "LoginSuccess",
         "LogoutSuccess",
+        "ReauthenticateSuccess",
         "User",
         "Menu",
         "MunicipalityConnection",

@@ -201,3 +201,47 @@ def test_development_keeps_its_freedom(monkeypatch: pytest.MonkeyPatch) -> None:
 
     assert settings.is_development
     assert settings.lockout_threshold == 50
+
+
+def test_step_up_and_client_limits_are_settings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    defaults = build_services(load_settings()).policy
+    assert defaults.step_up.total_seconds() == 600
+    assert defaults.client_login_failure_limit == 20
+    assert defaults.client_login_window.total_seconds() == 600
+    assert load_settings().trusted_networks == ()
+    for name, value in {
+        "RAS_STEP_UP_SECONDS": "120",
+        "RAS_CLIENT_LOGIN_FAILURE_LIMIT": "7",
+        "RAS_CLIENT_LOGIN_WINDOW_SECONDS": "60",
+        "RAS_CLIENT_REGISTRATION_LIMIT": "4",
+        "RAS_CLIENT_RESET_REQUEST_LIMIT": "5",
+        "RAS_CLIENT_LINK_LIMIT": "6",
+        "RAS_CLIENT_WINDOW_SECONDS": "1800",
+        "RAS_TRUSTED_PROXIES": "10.0.0.0/8, 2001:db8::/32",
+    }.items():
+        monkeypatch.setenv(name, value)
+
+    settings = load_settings()
+    policy = build_services(settings).policy
+
+    assert policy.step_up.total_seconds() == 120
+    assert (policy.client_login_failure_limit, policy.client_registration_limit) == (
+        7,
+        4,
+    )
+    assert (policy.client_reset_request_limit, policy.client_link_limit) == (5, 6)
+    assert policy.client_login_window.total_seconds() == 60
+    assert policy.client_window.total_seconds() == 1800
+    assert [str(n) for n in settings.trusted_networks] == [
+        "10.0.0.0/8",
+        "2001:db8::/32",
+    ]
+
+
+def test_untrustworthy_proxy_lists_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RAS_TRUSTED_PROXIES", "10.0.0.0/8, proxy.internal")
+
+    with pytest.raises(SettingsError, match="RAS_TRUSTED_PROXIES"):
+        load_settings()
