@@ -67,6 +67,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         client_reset_request_limit=settings.client_reset_request_limit,
         client_link_limit=settings.client_link_limit,
         client_window=timedelta(seconds=settings.client_window_seconds),
+        link_attempt_limit=settings.link_attempt_limit,
     )
     composer = Composer(sender=settings.mail_from, public_url=settings.public_url)
     answers = AnswerCache(

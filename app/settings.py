@@ -106,6 +106,7 @@ class Settings(BaseSettings):
     client_reset_request_limit: int = Field(default=10, ge=1, le=100000)
     client_link_limit: int = Field(default=30, ge=1, le=100000)
     client_window_seconds: float = Field(default=3600.0, gt=0, le=7 * 86400)
+    link_attempt_limit: int = Field(default=10, ge=1, le=1000)
     trusted_proxies: str = ""
     # registerUser and requestPasswordReset are answered no sooner than this after
     # their input checks (hides whether an account exists; see the README).

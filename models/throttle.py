@@ -6,7 +6,7 @@ from enum import Enum
 
 from tortoise import fields
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.expressions import F, Q
+from tortoise.expressions import Q
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
@@ -155,61 +155,109 @@ class LoginThrottle(Model):
 
 
 class RequestThrottle(Model):
-    """Requests of one kind for one key in the current window.
+    """Requests of one kind for one key within a sliding window.
 
-    Password-reset requests per auth ID and registrations per address, so that
-    nobody can guess addresses or flood a mailbox through the service.
+    Password-reset requests per auth ID and registrations per address (nobody
+    can guess addresses or flood a mailbox through the service), email changes
+    per account, and the limits per client address. Each counted request is a
+    RequestEvent row; this row is what a request locks while it counts, so two
+    at once cannot both take the last place. The window slides: at most
+    ``limit`` requests in any ``window`` (a fixed window let 39 failed logins
+    through in two seconds around its end).
     """
 
     key = fields.CharField(max_length=80, primary_key=True)
-    window_start = fields.DatetimeField()
-    count = fields.IntField(default=0)
+    updated_at = fields.DatetimeField()
 
     class Meta:
         table = "request_throttles"
 
     @classmethod
+    async def _lock(cls, key: str, now: datetime, conn: BaseDBAsyncClient) -> None:
+        # An upsert takes the row lock in one statement (see LoginThrottle).
+        seed = cls(key=key, updated_at=now)
+        await cls.bulk_create(
+            [seed], on_conflict=["key"], update_fields=["updated_at"], using_db=conn
+        )
+        await cls.select_for_update().using_db(conn).get(key=key)
+
+    @staticmethod
+    async def _wait(
+        key: str,
+        *,
+        now: datetime,
+        window: timedelta,
+        limit: int,
+        conn: BaseDBAsyncClient | None = None,
+    ) -> timedelta | None:
+        """How long until one of ``limit`` requests in the window leaves it,
+        or None when fewer were made."""
+        recent = (
+            await RequestEvent.filter(key=key, at__gt=now - window)
+            .using_db(conn)
+            .order_by("-at", "-id")
+            .limit(limit)
+            .values_list("at", flat=True)
+        )
+        if len(recent) < limit:
+            return None
+        oldest: datetime = recent[-1]  # type: ignore[assignment]  # values_list
+        return oldest + window - now
+
+    @classmethod
     async def take(
         cls, key: str, *, now: datetime, window: timedelta, limit: int
     ) -> timedelta | None:
-        """Count one request: None when counted, or, when ``limit`` requests were
-        already made in the window that started at the first of them, how long
-        until that window ends (and nothing is counted)."""
+        """Count one request: None when counted, or, when ``limit`` requests
+        were already made within ``window`` before ``now``, how long until the
+        oldest of them leaves it (and nothing is counted)."""
         async with in_transaction() as conn:
-            seed = cls(key=key, window_start=now, count=0)
-            await cls.bulk_create(
-                [seed], on_conflict=["key"], update_fields=["key"], using_db=conn
-            )
-            row = await cls.select_for_update().using_db(conn).get(key=key)
-            if row.window_start + window <= now:
-                row.window_start, row.count = now, 0
-            if row.count >= limit:
-                return row.window_start + window - now
-            row.count += 1
-            await row.save(using_db=conn, update_fields=["window_start", "count"])
-            return None
+            await cls._lock(key, now, conn)
+            wait = await cls._wait(key, now=now, window=window, limit=limit, conn=conn)
+            if wait is None:
+                await RequestEvent.create(key=key, at=now, using_db=conn)
+            return wait
 
     @classmethod
     async def give_back(cls, key: str, *, now: datetime, window: timedelta) -> None:
-        """Uncount one request taken in the current window (a login whose
-        password proved right was no failure); nothing when the window has
-        ended since."""
-        await cls.filter(key=key, window_start__gt=now - window, count__gt=0).update(
-            count=F("count") - 1
-        )
+        """Uncount the newest request still in the window (a login whose
+        password proved right was no failure)."""
+        async with in_transaction() as conn:
+            await cls._lock(key, now, conn)
+            newest = (
+                await RequestEvent.filter(key=key, at__gt=now - window)
+                .using_db(conn)
+                .order_by("-at", "-id")
+                .first()
+            )
+            if newest is not None:
+                await RequestEvent.filter(id=newest.id).using_db(conn).delete()
 
     @classmethod
     async def exhausted(
         cls, key: str, *, now: datetime, window: timedelta, limit: int
     ) -> timedelta | None:
-        """How long until the window ends when ``limit`` requests were already
-        made in it, else None (nothing is counted)."""
-        row = await cls.get_or_none(key=key)
-        if row is None or row.window_start + window <= now or row.count < limit:
-            return None
-        return row.window_start + window - now
+        """How long until a place frees up when ``limit`` requests were made
+        within the window, else None (nothing is counted)."""
+        return await cls._wait(key, now=now, window=window, limit=limit)
 
     @classmethod
     async def purge(cls, *, now: datetime, older_than: timedelta) -> int:
-        """Delete counters whose window ended long ago."""
-        return await cls.filter(window_start__lt=now - older_than).delete()
+        """Delete requests older than any window (``older_than``), and the keys
+        that have none left. Returns how many requests went."""
+        cutoff = now - older_than
+        events = await RequestEvent.filter(at__lte=cutoff).delete()
+        await cls.filter(updated_at__lte=cutoff).delete()
+        return events
+
+
+class RequestEvent(Model):
+    """One counted request of a RequestThrottle key."""
+
+    id = fields.BigIntField(primary_key=True)
+    key = fields.CharField(max_length=80)
+    at = fields.DatetimeField()
+
+    class Meta:
+        table = "request_events"
+        indexes = (("key", "at"),)

@@ -24,7 +24,7 @@ from models import (
     UserSession,
 )
 from resolvers.inputs import INPUT_PROBLEMS, MAX_INPUT, gaiji_in, required
-from resolvers.limits import ClientLimit, client_allowance, too_many
+from resolvers.limits import link_refused, link_use_allowance, too_many
 from resolvers.links import (
     LinkLost,
     find_link,
@@ -319,10 +319,11 @@ async def revert_email_change(
     address, and could then reset the password through it.
 
     - RequiredFieldError (001E): no token.
-    - TooManyRequestsError (RASX004E): this client address redeemed
-      RAS_CLIENT_LINK_LIMIT links in its window.
     - LinkInvalidError (RASX003E): unknown, used, voided or expired (7 days by
-      default), or the account may no longer be used.
+      default), or the account may no longer be used; after
+      RAS_CLIENT_LINK_LIMIT of these from one client address in its window,
+      TooManyRequestsError (RASX004E) instead. A working link is never refused
+      for what others on the same address sent.
     - RevertEmailChangeSuccess: in one transaction the link is used up, the
       address it was mailed to is the account's again (with its registration
       key, if no other account has taken it: using the link proves the
@@ -342,12 +343,12 @@ async def revert_email_change(
     services = info.context.services
     if missing := required(lang, [("token", input.token)]):
         return missing
-    if refused := await client_allowance(info, ClientLimit.LINK):
-        return refused
     now = services.clock.now()
     link = await find_link(input.token.strip(), LinkPurpose.EMAIL_REVERT, now=now)
     if link is None or link.restore_email is None:
-        return LinkInvalidError.build(lang, field="token")
+        return await link_refused(info)
+    if refused := await link_use_allowance(info, link):
+        return refused
     user, email = link.user, link.restore_email
     key = User.email_key_of(email)
     taken = await User.filter(email_key=key).exclude(id=user.id).exists()

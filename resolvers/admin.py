@@ -102,8 +102,8 @@ class Purged:
 
 async def purge_stale(services: Services) -> Purged:
     """Delete failure counters idle for the lockout period (a run of failures that
-    old no longer counts as consecutive), request counters whose window has
-    ended, and sessions and mailed links that ended long ago."""
+    old no longer counts as consecutive), counted requests older than every
+    window, and sessions and mailed links that ended long ago."""
     now = services.clock.now()
     throttles = await LoginThrottle.purge(
         now=now, idle_for=services.policy.lockout_duration
@@ -112,8 +112,12 @@ async def purge_stale(services: Services) -> Purged:
     sessions = await UserSession.filter(
         Q(revoked_at__lt=cutoff) | Q(expires_at__lt=cutoff)
     ).delete()
+    policy = services.policy
     requests = await RequestThrottle.purge(
-        now=now, older_than=services.policy.request_window
+        now=now,
+        older_than=max(
+            policy.request_window, policy.client_window, policy.client_login_window
+        ),
     )
     links = await LinkToken.filter(expires_at__lt=cutoff).delete()
     return Purged(

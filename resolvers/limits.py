@@ -6,9 +6,9 @@ import math
 from datetime import timedelta
 from enum import StrEnum
 
-from models import RequestThrottle
+from models import LinkToken, RequestThrottle
 from schema.context import Info
-from schema.errors import TooManyRequestsError
+from schema.errors import LinkInvalidError, TooManyRequestsError
 
 logger = logging.getLogger("ras_identity.limits")
 
@@ -18,6 +18,8 @@ class ClientLimit(StrEnum):
 
     REGISTRATION = "register"
     RESET_REQUEST = "reset"
+    # Mailed links that did not work (unknown, used, voided, expired): a working
+    # link is never refused for its holder's neighbours' mistakes.
     LINK = "link"
 
 
@@ -54,6 +56,33 @@ async def client_allowance(
     if wait is None:
         return None
     logger.warning("refused, client over its %s limit: client=%s", limit, client)
+    return too_many(info, wait)
+
+
+async def link_refused(info: Info) -> LinkInvalidError | TooManyRequestsError:
+    """The answer for a mailed link that does not work: RASX003E, counted
+    against the caller's address, and RASX004E once the address has sent
+    RAS_CLIENT_LINK_LIMIT such links in the window."""
+    if refused := await client_allowance(info, ClientLimit.LINK):
+        return refused
+    return LinkInvalidError.build(info.context.lang, field="token")
+
+
+async def link_use_allowance(
+    info: Info, link: LinkToken
+) -> TooManyRequestsError | None:
+    """Count one use of a working link (a policy error may follow, and each try
+    can cost argon2 work): RASX004E past RAS_LINK_ATTEMPT_LIMIT in the window."""
+    policy = info.context.services.policy
+    wait = await RequestThrottle.take(
+        f"link-use:{link.id}",
+        now=info.context.services.clock.now(),
+        window=policy.request_window,
+        limit=policy.link_attempt_limit,
+    )
+    if wait is None:
+        return None
+    logger.warning("link refused, used too often: user_id=%s", link.user.id)
     return too_many(info, wait)
 
 

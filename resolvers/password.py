@@ -19,7 +19,13 @@ from models import (
 )
 from resolvers.auth import MAX_AUTH_ID_INPUT, check_own_password, loggable
 from resolvers.inputs import MAX_INPUT, required
-from resolvers.limits import ClientLimit, client_allowance, too_many
+from resolvers.limits import (
+    ClientLimit,
+    client_allowance,
+    link_refused,
+    link_use_allowance,
+    too_many,
+)
 from resolvers.links import (
     LinkLost,
     find_link,
@@ -330,11 +336,13 @@ async def reset_password(info: Info, input: ResetPasswordInput) -> ResetPassword
 
     Outcomes, in order:
     - RequiredFieldError (001E).
-    - TooManyRequestsError (RASX004E): this client address redeemed
-      RAS_CLIENT_LINK_LIMIT links in its window.
     - LinkInvalidError (RASX003E): unknown, used, voided (a newer link, a
       password change, an email change) or expired, or the account is no
-      longer active (status, or its usage period ended).
+      longer active (status, or its usage period ended); counted against the
+      client address, which after RAS_CLIENT_LINK_LIMIT of them in its window
+      gets TooManyRequestsError (RASX004E) instead.
+    - TooManyRequestsError (RASX004E): this working link was used
+      RAS_LINK_ATTEMPT_LIMIT times in the window.
     - PasswordReentryMismatchError (160E).
     - PasswordPolicyError (005E): every broken rule, then reuse of the current
       or a recent password.
@@ -354,12 +362,12 @@ async def reset_password(info: Info, input: ResetPasswordInput) -> ResetPassword
         ],
     ):
         return missing
-    if refused := await client_allowance(info, ClientLimit.LINK):
-        return refused
     now = services.clock.now()
     link = await find_link(input.token.strip(), LinkPurpose.PASSWORD_RESET, now=now)
     if link is None:
-        return LinkInvalidError.build(lang, field="token")
+        return await link_refused(info)
+    if refused := await link_use_allowance(info, link):
+        return refused
     user = link.user
     if input.new_password != input.new_password_confirm:
         return PasswordReentryMismatchError.build(lang, field="newPasswordConfirm")

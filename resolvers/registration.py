@@ -22,7 +22,13 @@ from models import (
     User,
 )
 from resolvers.inputs import INPUT_PROBLEMS, MAX_INPUT, gaiji_in, required
-from resolvers.limits import ClientLimit, client_allowance, too_many
+from resolvers.limits import (
+    ClientLimit,
+    client_allowance,
+    link_refused,
+    link_use_allowance,
+    too_many,
+)
 from resolvers.links import (
     LinkLost,
     find_link,
@@ -241,10 +247,12 @@ async def register_password(
 
     Outcomes, in order:
     - RequiredFieldError (001E): every empty item listed.
-    - TooManyRequestsError (RASX004E): this client address redeemed
-      RAS_CLIENT_LINK_LIMIT links in its window.
     - LinkInvalidError (RASX003E): unknown token, link used, voided (a password
-      was set another way) or expired, or the account is no longer active.
+      was set another way) or expired, or the account is no longer active;
+      after RAS_CLIENT_LINK_LIMIT of these from one client address in its
+      window, TooManyRequestsError (RASX004E) instead.
+    - TooManyRequestsError (RASX004E): this link was used
+      RAS_LINK_ATTEMPT_LIMIT times in the window.
     - PasswordReentryMismatchError (160E): passwordConfirm differs.
     - PasswordPolicyError (005E): every broken rule named.
     - RegisterPasswordSuccess: password set, link used up, other links voided
@@ -262,12 +270,12 @@ async def register_password(
         ],
     ):
         return missing
-    if refused := await client_allowance(info, ClientLimit.LINK):
-        return refused
     now = services.clock.now()
     link = await find_link(input.token.strip(), LinkPurpose.PASSWORD_SETUP, now=now)
     if link is None or link.user.password_hash is not None:
-        return LinkInvalidError.build(lang, field="token")
+        return await link_refused(info)
+    if refused := await link_use_allowance(info, link):
+        return refused
     user = link.user
     if input.password != input.password_confirm:
         return PasswordReentryMismatchError.build(lang, field="passwordConfirm")

@@ -53,3 +53,6 @@ class Policy:
     client_reset_request_limit: int = 10
     client_link_limit: int = 30
     client_window: timedelta = timedelta(hours=1)
+    # Uses of one working mailed link (each may cost argon2 work) per
+    # request_window.
+    link_attempt_limit: int = 10

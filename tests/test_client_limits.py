@@ -20,11 +20,18 @@ import pytest
 
 from app.main import create_app
 from app.settings import Settings
-from models import LoginThrottle, OutboxMail, User
+from models import LoginThrottle, OutboxMail, RequestThrottle, User
 from schema.context import Services
 from security.clients import client_address, client_key, parse_networks
 from security.clock import SettableClock
-from tests.conftest import CLI, PASSWORD, CountingHasher, serve
+from tests.conftest import (
+    CLI,
+    PASSWORD,
+    CountingHasher,
+    Mailbox,
+    link_token,
+    serve,
+)
 from tests.test_cli import _free_port
 from tests.test_register_user import REGISTER, form
 
@@ -241,6 +248,13 @@ async def test_reset_requests_are_limited_per_address(
     assert await OutboxMail.all().count() == 1
 
 
+RESET = """
+mutation($t: String!, $p: String!) {
+  resetPassword(input: {token: $t, newPassword: $p, newPasswordConfirm: $p}) {
+    __typename ... on Error { code }
+  }
+}
+"""
 LINKS = [
     'mutation { resetPassword(input: {token: "nope", newPassword: "Hoshi#2027x", '
     'newPasswordConfirm: "Hoshi#2027x"}) { __typename ... on Error { code } } }',
@@ -388,3 +402,64 @@ def test_serve_believes_no_forwarded_for_by_default(tmp_path: Path) -> None:
         server.wait(timeout=30)
 
     assert codes == ["WZBAM005E", "WZBAM005E", "RASX004E"]
+
+
+async def test_the_window_slides_so_its_end_allows_no_second_burst(db: str) -> None:
+    # A fixed window let 1 failure at its start, 19 just before its end and
+    # 20 just after it: 39 password checks in two seconds.
+    start = SettableClock().now()
+    window, limit = timedelta(minutes=10), 20
+
+    async def take(at: timedelta) -> timedelta | None:
+        return await RequestThrottle.take(
+            "client-login:192.0.2.9", now=start + at, window=window, limit=limit
+        )
+
+    assert await take(timedelta(0)) is None
+    for _ in range(19):
+        assert await take(window - timedelta(seconds=1)) is None
+    after = [await take(window + timedelta(seconds=1)) for _ in range(3)]
+
+    # The first failure has left the window; the 19 others have not.
+    assert after[0] is None
+    assert after[1:] == [window - timedelta(seconds=2)] * 2
+
+
+async def test_a_working_link_is_never_refused_for_others_on_its_address(
+    db: str, user: User, limited: Services, mailbox: Mailbox
+) -> None:
+    async with (
+        served(db, limited) as url,
+        client_from(url, "127.0.0.2") as shared,
+    ):
+        await post(shared, REQUEST, {"a": user.auth_id, "e": "taro@example.com"})
+        [reset_mail] = await mailbox.deliver()
+        # Someone else behind the same address spends its allowance.
+        refused = [(await post(shared, LINKS[0]))[0]["code"] for _ in range(4)]
+        done, _ = await post(
+            shared,
+            RESET,
+            {"t": link_token(reset_mail), "p": "Hoshi#2027x"},
+        )
+
+    assert refused == ["RASX003E"] * 3 + ["RASX004E"]
+    assert done["__typename"] == "ResetPasswordSuccess"
+
+
+async def test_a_working_link_may_be_tried_only_so_often(
+    db: str, user: User, limited: Services, mailbox: Mailbox
+) -> None:
+    tries = limited.policy.link_attempt_limit
+    async with served(db, limited) as url, client_from(url, "127.0.0.2") as client:
+        await post(client, REQUEST, {"a": user.auth_id, "e": "taro@example.com"})
+        [reset_mail] = await mailbox.deliver()
+        token = link_token(reset_mail)
+        weak = [
+            (await post(client, RESET, {"t": token, "p": "password"}))[0]["code"]
+            for _ in range(tries)
+        ]
+        refused, response = await post(client, RESET, {"t": token, "p": "Hoshi#2027x"})
+
+    assert weak == ["WZBAM005E"] * tries
+    assert refused["code"] == "RASX004E"
+    assert response.headers["retry-after"] == "3600"
