@@ -1,8 +1,10 @@
 """me and updateUserInfo: the user-info screens (manual 2.4.1-2.4.4)."""
 
 import logging
+from dataclasses import dataclass, replace
 from datetime import datetime
 
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
@@ -33,7 +35,12 @@ from resolvers.links import (
     void_links,
 )
 from resolvers.lookup import check_municipality_code
-from resolvers.session import Authenticated, authenticate, recently_authenticated
+from resolvers.session import (
+    Authenticated,
+    authenticate,
+    recently_authenticated,
+    revoked_error,
+)
 from schema.account import (
     MeResult,
     RevertEmailChangeInput,
@@ -96,13 +103,32 @@ def _invalid(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class UserInfoChange:
+    """What an updateUserInfo form asks to store, every entered item checked."""
+
+    municipality: Municipality | None = None
+    street: str | None = None
+    phone: str | None = None
+    email: str | None = None
+
+
+class _Refused(Exception):
+    """Ends updateUserInfo's transaction (rolled back) with this answer."""
+
+    def __init__(self, answer: UpdateUserInfoResult) -> None:
+        super().__init__()
+        self.answer = answer
+
+
 async def update_user_info(
     info: Info, input: UpdateUserInfoInput
 ) -> UpdateUserInfoResult:
     """Change the address, the phone number and/or the email address.
 
     Outcomes, in order (nothing is changed unless every entered item is right):
-    - an AuthError: no usable session.
+    - an AuthError: no usable session (also when it ended while this request
+      ran: a revert, a password change or a newer login wins).
     - NothingToChangeError (245E): no item entered.
     - AddressIncompleteError (244E): one address part only; `field` and its
       `fieldErrors` (103E MunicipalityCodeRequiredError or 104E
@@ -120,18 +146,47 @@ async def update_user_info(
       needs no extra step.
     - TooManyRequestsError (RASX004E): the email was changed too often in the
       window (each change mails two addresses).
-    - UpdateUserInfoSuccess: stored in one transaction. When the email changed,
-      a completion notice to the new address and a security notice to the old
-      one are written and every mailed link (setup, reset: they went to the old
-      address) is voided in the same transaction (mailSent). The new address
-      is stored without the registration key (nothing proved it is the user's;
-      another account may have it), with the same answer either way. Address or phone
-      alone send no mail (manual 2.4.1), nor does an address that differs from
-      the old one only in letter case (the same mailbox; the spelling is kept).
+    - UpdateUserInfoSuccess: stored in one transaction that locks the user row
+      and checks the session is still active, comparing with the address as
+      stored then (a revert that committed meanwhile is never overwritten).
+      When the mailbox changed, a completion notice to the new address and a
+      security notice to the old one (with a link that undoes the change) are
+      written and every mailed password link is voided (mailSent). The new
+      address is stored without the registration key (nothing proved it is
+      the user's; another account may have it), with the same answer either
+      way. Address or phone alone send no mail (manual 2.4.1), nor does an
+      address that differs from the stored one only in letter case (the same
+      mailbox; the spelling is kept); the stored address itself is no change.
     """
     auth = await authenticate(info)
     if not isinstance(auth, Authenticated):
         return auth
+    change = await _checked_change(info, input)
+    if not isinstance(change, UserInfoChange):
+        return change
+    if change.email not in (None, auth.user.email) and not recently_authenticated(
+        auth, info
+    ):
+        return ReauthenticationRequiredError.build(info.context.lang)
+    try:
+        async with in_transaction() as conn:
+            user, stored, mailed = await _store(info, auth, change, conn)
+    except _Refused as refused:
+        return refused.answer
+    logger.info(
+        "user info changed: user_id=%s items=%s mail=%s",
+        user.id,
+        ",".join(stored),
+        mailed,
+    )
+    return UpdateUserInfoSuccess(user=UserType.from_model(user), mail_sent=mailed)
+
+
+async def _checked_change(
+    info: Info, input: UpdateUserInfoInput
+) -> UserInfoChange | UpdateUserInfoResult:
+    """The form's entered items, checked in the order of update_user_info's
+    outcomes; the first problem otherwise."""
     lang = info.context.lang
     address = input.new_address
     code = _given(address.municipality_code) if address else None
@@ -164,25 +219,22 @@ async def update_user_info(
     ):
         return bad_characters
 
-    municipality: Municipality | None = None
-    stored_street: str | None = None
+    change = UserInfoChange()
     if code is not None and street is not None:
-        stored = normalise_street(street[:MAX_INPUT])
-        if isinstance(stored, TextProblem):
-            return _invalid(lang, _STREET_FIELD, FieldLabel.NEW_STREET, stored)
+        stored_street = normalise_street(street[:MAX_INPUT])
+        if isinstance(stored_street, TextProblem):
+            return _invalid(lang, _STREET_FIELD, FieldLabel.NEW_STREET, stored_street)
         found = await check_municipality_code(
             code, lang=lang, field=_CODE_FIELD, label=FieldLabel.NEW_ADDRESS
         )
         if not isinstance(found, Municipality):
             return found
-        municipality, stored_street = found, stored
-    stored_phone: str | None = None
+        change = replace(change, municipality=found, street=stored_street)
     if phone is not None:
-        normalised = normalise_phone(phone[:MAX_INPUT])
-        if isinstance(normalised, TextProblem):
-            return _invalid(lang, "newPhone", FieldLabel.NEW_PHONE, normalised)
-        stored_phone = normalised
-    new_email: str | None = None
+        stored_phone = normalise_phone(phone[:MAX_INPUT])
+        if isinstance(stored_phone, TextProblem):
+            return _invalid(lang, "newPhone", FieldLabel.NEW_PHONE, stored_phone)
+        change = replace(change, phone=stored_phone)
     if email is not None or email_confirm is not None:
         if email is None:
             return InvalidFieldError.build(
@@ -193,120 +245,113 @@ async def update_user_info(
             return _invalid(lang, "newEmail", FieldLabel.NEW_EMAIL, checked)
         if (email_confirm or "").strip() != checked:
             return EmailMismatchError.build(lang, field="newEmailConfirm")
-        new_email = checked
-    if (
-        new_email is not None
-        and new_email != auth.user.email
-        and not recently_authenticated(auth, info)
-    ):
-        return ReauthenticationRequiredError.build(lang)
-
-    return await _store(
-        info, auth.user, municipality, stored_street, stored_phone, new_email
-    )
-
-
-async def _write(
-    info: Info,
-    user: User,
-    changes: dict[str, object],
-    old_email: str,
-    new_email: str | None,
-) -> None:
-    """Store ``changes``; with a new address, also void the mailed password
-    links (they went to the old address, whose owner may be who the user is
-    moving away from), and write the two notices, the one to the old address
-    with a link that undoes the change, all in one transaction."""
-    services = info.context.services
-    now = services.clock.now()
-    async with in_transaction() as conn:
-        await User.filter(id=user.id).using_db(conn).update(**changes)
-        if new_email is None:
-            return
-        await void_links(user.id, now=now, using_db=conn)
-        token, expires_at = await issue_link(
-            user,
-            LinkPurpose.EMAIL_REVERT,
-            now=now,
-            lifetime=services.policy.email_revert_lifetime,
-            using_db=conn,
-            restore_email=old_email,
-        )
-        await enqueue(
-            services.composer,
-            EmailChanged(to=new_email, name=user.name, changed_at=now),
-            now=now,
-            using_db=conn,
-            user_id=user.id,
-        )
-        await enqueue(
-            services.composer,
-            EmailChangedNotice(
-                to=old_email,
-                name=user.name,
-                changed_at=now,
-                new_email_masked=mask_email(new_email),
-                token=token,
-                link_expires_at=expires_at,
-            ),
-            now=now,
-            using_db=conn,
-            user_id=user.id,
-        )
+        change = replace(change, email=checked)
+    return change
 
 
 async def _store(
-    info: Info,
-    user: User,
-    municipality: Municipality | None,
-    street: str | None,
-    phone: str | None,
-    email: str | None,
-) -> UpdateUserInfoResult:
-    changes: dict[str, object] = {}
-    if municipality is not None:
-        changes |= {
-            "municipality_code": municipality.code,
-            "prefecture_name": municipality.prefecture.name,
-            "municipality_name": municipality.name,
-            "street": street,
-        }
-    if phone is not None:
-        changes["phone"] = phone
+    info: Info, auth: Authenticated, change: UserInfoChange, conn: BaseDBAsyncClient
+) -> tuple[User, list[str], bool]:
+    """updateUserInfo's transaction: the user as stored now, the columns
+    written, and whether the mailbox changed (two notices written); raises
+    _Refused to roll back."""
+    services = info.context.services
+    now = services.clock.now()
+    # The row lock orders this change with a revert (which takes it too and
+    # ends every session): whichever commits second sees the other's result.
+    user = await User.select_for_update().using_db(conn).get(id=auth.user.id)
+    if not await (
+        UserSession.filter(id=auth.session.id, revoked_at=None).using_db(conn).exists()
+    ):
+        raise _Refused(await revoked_error(auth.session, info))
     old_email = user.email
-    email_changed = email is not None and User.email_key_of(email) != User.email_key_of(
-        old_email
-    )
+    email = change.email if change.email != old_email else None
+    if email is not None and not recently_authenticated(auth, info):
+        # The stored address changed since the step-up was decided.
+        raise _Refused(ReauthenticationRequiredError.build(info.context.lang))
+    mailbox_changes = email is not None and User.email_key_of(
+        email
+    ) != User.email_key_of(old_email)
+    if mailbox_changes:
+        policy = services.policy
+        wait = await RequestThrottle.take(
+            f"email-change:{user.id}",
+            now=now,
+            window=policy.request_window,
+            limit=policy.email_change_limit,
+        )
+        if wait is not None:
+            logger.warning("email change refused, too many: user_id=%s", user.id)
+            raise _Refused(too_many(info, wait))
+    updated = []
+    if change.municipality is not None:
+        user.municipality_code = change.municipality.code
+        user.prefecture_name = change.municipality.prefecture.name
+        user.municipality_name = change.municipality.name
+        user.street = change.street
+        updated += ["municipality_code", "prefecture_name", "municipality_name"]
+        updated += ["street"]
+    if change.phone is not None:
+        user.phone = change.phone
+        updated.append("phone")
     if email is not None:
         # The registration key stays only with the address the account was
         # registered with (a change of letter case keeps it). A new address is
         # stored without one: nothing proved the user owns it, so it must
         # neither keep its owner from registering nor tell, by a refusal,
         # that another account has it.
-        same = user.email_key is not None and User.email_key_of(email) == user.email_key
-        changes |= {"email": email, "email_key": user.email_key if same else None}
-    if email_changed:
-        policy = info.context.services.policy
-        wait = await RequestThrottle.take(
-            f"email-change:{user.id}",
-            now=info.context.services.clock.now(),
-            window=policy.request_window,
-            limit=policy.email_change_limit,
-        )
-        if wait is not None:
-            logger.warning("email change refused, too many: user_id=%s", user.id)
-            return too_many(info, wait)
-    await _write(info, user, changes, old_email, email if email_changed else None)
-    for name, value in changes.items():  # what was just stored
-        setattr(user, name, value)
-    logger.info(
-        "user info changed: user_id=%s items=%s mail=%s",
-        user.id,
-        ",".join(sorted(changes)),
-        email_changed,
+        if User.email_key_of(email) != user.email_key:
+            user.email_key = None
+        user.email = email
+        updated += ["email", "email_key"]
+    if updated:
+        await user.save(using_db=conn, update_fields=updated)
+    if mailbox_changes and email is not None:
+        await _mail_email_change(info, user, old_email, now=now, using_db=conn)
+    return user, updated, mailbox_changes
+
+
+async def _mail_email_change(
+    info: Info,
+    user: User,
+    old_email: str,
+    *,
+    now: datetime,
+    using_db: BaseDBAsyncClient,
+) -> None:
+    """Void the mailed password links (they went to the old address, whose
+    owner may be who the user is moving away from) and write the two notices,
+    the one to the old address with a link that undoes the change."""
+    services = info.context.services
+    await void_links(user.id, now=now, using_db=using_db)
+    token, expires_at = await issue_link(
+        user,
+        LinkPurpose.EMAIL_REVERT,
+        now=now,
+        lifetime=services.policy.email_revert_lifetime,
+        using_db=using_db,
+        restore_email=old_email,
     )
-    return UpdateUserInfoSuccess(
-        user=UserType.from_model(user), mail_sent=email_changed
+    await enqueue(
+        services.composer,
+        EmailChanged(to=user.email, name=user.name, changed_at=now),
+        now=now,
+        using_db=using_db,
+        user_id=user.id,
+    )
+    await enqueue(
+        services.composer,
+        EmailChangedNotice(
+            to=old_email,
+            name=user.name,
+            changed_at=now,
+            new_email_masked=mask_email(user.email),
+            token=token,
+            link_expires_at=expires_at,
+        ),
+        now=now,
+        using_db=using_db,
+        user_id=user.id,
     )
 
 

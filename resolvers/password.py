@@ -2,6 +2,7 @@
 (2.5), and the passwordPolicy the portals show."""
 
 import logging
+from datetime import datetime
 
 from tortoise.transactions import in_transaction
 
@@ -273,6 +274,22 @@ async def request_password_reset(
         return await _request_reset(info, auth_id, input.email)
 
 
+class _PairChanged(Exception):
+    """The account's address or status changed between the check and the lock
+    (the transaction is rolled back)."""
+
+
+def _pair_matches(user: User, email: str, now: datetime) -> bool:
+    """Whether ``email`` is the active account's address (as stored, not its
+    key: an address shared with an account that registered it first has no
+    key on this one)."""
+    return (
+        User.email_key_of(user.email) == User.email_key_of(email)
+        and user.status is AccountStatus.ACTIVE
+        and not user.usage_expired(now)
+    )
+
+
 async def _request_reset(
     info: Info, auth_id: str, email: str
 ) -> RequestPasswordResetResult:
@@ -284,14 +301,7 @@ async def _request_reset(
     limit = policy.reset_request_limit
     misses = "reset-miss:" + auth_id
     user = await User.get_or_none(auth_id=auth_id)
-    if (
-        user is None
-        # The address as stored, not its key: an address shared with an
-        # account that registered it first has no key on this account.
-        or User.email_key_of(user.email) != User.email_key_of(email)
-        or user.status is not AccountStatus.ACTIVE
-        or user.usage_expired(now)
-    ):
+    if user is None or not _pair_matches(user, email, now):
         wait = await RequestThrottle.take(misses, now=now, window=window, limit=limit)
         if wait is None:
             logger.info("reset refused, no match: auth_id=%s", loggable(auth_id))
@@ -306,20 +316,32 @@ async def _request_reset(
         f"reset-mail:{user.id}", now=now, window=window, limit=limit
     )
     if unmailed is None:
-        async with in_transaction() as conn:
-            token, expires_at = await issue_link(
-                user,
-                LinkPurpose.PASSWORD_RESET,
-                now=now,
-                lifetime=policy.reset_link_lifetime,
-                using_db=conn,
-            )
-            mail = PasswordResetLink(
-                to=user.email, name=user.name, token=token, link_expires_at=expires_at
-            )
-            await enqueue(
-                services.composer, mail, now=now, using_db=conn, user_id=user.id
-            )
+        try:
+            async with in_transaction() as conn:
+                # Again under the row lock: an email change or its undo that
+                # committed since the check above decides where links go.
+                user = await User.select_for_update().using_db(conn).get(id=user.id)
+                if not _pair_matches(user, email, now):
+                    raise _PairChanged
+                token, expires_at = await issue_link(
+                    user,
+                    LinkPurpose.PASSWORD_RESET,
+                    now=now,
+                    lifetime=policy.reset_link_lifetime,
+                    using_db=conn,
+                )
+                mail = PasswordResetLink(
+                    to=user.email,
+                    name=user.name,
+                    token=token,
+                    link_expires_at=expires_at,
+                )
+                await enqueue(
+                    services.composer, mail, now=now, using_db=conn, user_id=user.id
+                )
+        except _PairChanged:
+            logger.info("reset refused, changed meanwhile: user_id=%s", user.id)
+            return AuthIdEmailMismatchError.build(lang)
         logger.info("reset link mailed: user_id=%s", user.id)
     if waits := [wait for wait in (guessing, unmailed) if wait is not None]:
         logger.warning(

@@ -5,7 +5,17 @@ from datetime import timedelta
 from email.message import EmailMessage
 from typing import Any
 
-from models import LinkPurpose, LinkToken, PasswordHistory, User, UserSession
+import pytest
+
+from models import (
+    LinkPurpose,
+    LinkToken,
+    PasswordHistory,
+    RequestThrottle,
+    User,
+    UserSession,
+)
+from resolvers import account
 from schema.context import Services
 from tests.conftest import LOGIN, PASSWORD, Caller, Mailbox, body, link_token, log_in
 from tests.test_register_user import REGISTER, form
@@ -251,3 +261,86 @@ async def test_the_owners_link_outlives_later_changes_and_password_resets(
         user_id=user.id, purpose=LinkPurpose.EMAIL_REVERT
     )
     assert [link.usable(link.created_at) for link in revert_links] == [False] * 3
+
+
+async def test_the_stored_address_again_is_no_change_and_needs_no_step_up(
+    execute: Caller, user: User, services: Services
+) -> None:
+    token = await log_in(execute, user.auth_id)
+    services.clock.advance(timedelta(minutes=11))  # type: ignore[attr-defined]
+
+    result = await execute(UPDATE, {"e": OWNER}, token=token)
+
+    assert result["updateUserInfo"]["__typename"] == "UpdateUserInfoSuccess"
+    row = await User.get(id=user.id)
+    assert (row.email, row.email_key) == (OWNER, OWNER)  # the key is kept
+
+
+def _interleaved(
+    monkeypatch: pytest.MonkeyPatch, target: object, name: str, step: Any
+) -> None:
+    """Run ``step`` (once) when ``target.name`` is next called, before it: an
+    undo committing while a request of the intruder is half-way."""
+    original = getattr(target, name)
+    pending = [step]
+
+    async def wrapper(*args: Any, **kwargs: Any) -> Any:
+        while pending:
+            await pending.pop()()
+        return await original(*args, **kwargs)
+
+    monkeypatch.setattr(target, name, wrapper)
+
+
+@pytest.mark.parametrize("then", [INTRUDER, "evil2@example.net"])
+async def test_a_change_that_checked_before_an_undo_committed_cannot_override_it(
+    execute: Caller,
+    user: User,
+    mailbox: Mailbox,
+    monkeypatch: pytest.MonkeyPatch,
+    then: str,
+) -> None:
+    # The review's race: the intruder floods updateUserInfo (the stored
+    # address again, or a new one) while the owner undoes the change; a
+    # request that authenticated before the undo committed wrote its address
+    # after it.
+    stolen = await log_in(execute, user.auth_id)
+    owners = await change_email(execute, mailbox, stolen, INTRUDER)
+
+    async def owner_undoes() -> None:
+        assert (await revert(execute, link_token(owners)))["email"] == OWNER
+
+    _interleaved(monkeypatch, account, "_checked_change", owner_undoes)
+    result = await execute(UPDATE, {"e": then}, token=stolen)
+
+    assert result["updateUserInfo"]["code"] == "RASX002E"
+    row = await User.get(id=user.id)
+    assert (row.email, row.password_hash) == (OWNER, None)
+    unused = await LinkToken.filter(user_id=user.id, used_at=None, voided_at=None)
+    assert [link.purpose for link in unused] == [LinkPurpose.PASSWORD_RESET]
+    [owner_reset] = [m for m in await mailbox.deliver() if "reset" in body(m)]
+    assert owner_reset["To"] == OWNER
+
+
+async def test_a_reset_request_checked_before_an_undo_mails_no_link_there(
+    execute: Caller,
+    user: User,
+    mailbox: Mailbox,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    stolen = await log_in(execute, user.auth_id)
+    owners = await change_email(execute, mailbox, stolen, INTRUDER)
+
+    async def owner_undoes() -> None:
+        assert (await revert(execute, link_token(owners)))["email"] == OWNER
+
+    _interleaved(monkeypatch, RequestThrottle, "exhausted", owner_undoes)
+    result = await execute(REQUEST, {"a": user.auth_id, "e": INTRUDER})
+
+    assert result["requestPasswordReset"]["__typename"] == "AuthIdEmailMismatchError"
+    delivered = await mailbox.deliver()
+    assert [m["To"] for m in delivered] == [OWNER]  # only the owner's reset link
+    resets = await LinkToken.filter(
+        user_id=user.id, purpose=LinkPurpose.PASSWORD_RESET, voided_at=None
+    )
+    assert len(resets) == 1
