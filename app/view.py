@@ -231,6 +231,10 @@ class GraphQLApp(GraphQL[Context, None]):
         if scope["type"] != "http":
             await error_response(400, "only HTTP is served")(scope, receive, send)
             return
+        if scope["method"] == "HEAD":
+            # Starlette routes HEAD with GET (and lists it in Allow): answer it
+            # as GET; the server sends the headers without the body.
+            scope = {**scope, "method": "GET"}
         request = Request(scope=scope, receive=receive)
         response: Response
         try:

@@ -165,3 +165,22 @@ async def test_answers_vary_by_language_and_media_type(
     for response in (english, refused):
         vary = {v.strip().lower() for v in response.headers["vary"].split(",")}
         assert {"accept", "accept-language"} <= vary
+
+
+async def test_head_is_answered_as_get_and_allow_lists_only_what_works(
+    http: httpx.AsyncClient,
+) -> None:
+    head = await http.head("/graphql", params={"query": "{ __typename }"})
+    mutation = await http.head("/graphql", params={"query": LOGOUT})
+    options = await http.options("/graphql")
+
+    assert head.status_code == 200
+    assert head.content == b""
+    assert head.headers["content-type"].startswith("application/json")
+    assert (mutation.status_code, mutation.headers["allow"]) == (405, "POST")
+    assert options.status_code == 405
+    assert {m.strip() for m in options.headers["allow"].split(",")} == {
+        "GET",
+        "HEAD",
+        "POST",
+    }
