@@ -53,7 +53,7 @@ async def create_user(
     if password is not None:
         problems.extend(
             InputProblem("password", v.message_en)
-            for v in policy_violations(password, auth_id="")
+            for v in policy_violations(password, auth_id="", policy=services.policy)
         )
     if not problems and await User.exists(email_key=User.email_key_of(email)):
         problems.append(InputProblem("email", "already registered to another account"))
@@ -64,7 +64,9 @@ async def create_user(
     password_hash = await services.hasher.hash(password) if password else None
     for _ in range(_AUTH_ID_ATTEMPTS):
         auth_id = new_auth_id()
-        if password is not None and policy_violations(password, auth_id=auth_id):
+        if password is not None and policy_violations(
+            password, auth_id=auth_id, policy=services.policy
+        ):
             continue  # the password happens to contain this ID: draw another
         try:
             return await User.create(

@@ -15,7 +15,6 @@ from security.common_passwords import is_common
 from security.policy import Policy
 
 SYMBOLS = "$%&=@_#*+-?!"
-DEFAULT_POLICY = Policy()
 
 
 class PasswordHasher(Protocol):
@@ -132,7 +131,7 @@ def rule_texts(policy: Policy) -> list[PolicyViolation]:
 
 
 def policy_violations(
-    password: str, *, auth_id: str, policy: Policy = DEFAULT_POLICY
+    password: str, *, auth_id: str, policy: Policy
 ) -> list[PolicyViolation]:
     """The rules ``password`` breaks, in the order of ``rule_texts`` (all but
     RECENTLY_USED, which needs the stored hashes: see ``reused``).

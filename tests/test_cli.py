@@ -122,6 +122,21 @@ async def test_user_create_refuses_an_address_another_account_has(db: str) -> No
     assert await User.all().count() == 1
 
 
+async def test_user_create_applies_the_password_settings(db: str) -> None:
+    # It used to check the built-in 8-32 rule whatever RAS_PASSWORD_* said.
+    args = ["user", "create", "--email", "a@example.com", "--name", "Taro"]
+
+    short = run_cli([*args, "--password", PASSWORD], db, RAS_PASSWORD_MIN_LENGTH="12")
+    longer = run_cli(
+        [*args, "--password", "Sakura2026$Hoshi"], db, RAS_PASSWORD_MIN_LENGTH="12"
+    )
+
+    assert short.returncode == 2
+    assert "--password: Use 12 to 32 characters." in short.stderr
+    assert longer.returncode == 0, longer.stderr
+    assert await User.all().count() == 1
+
+
 def test_invalid_setting_stops_with_its_name(tmp_path: Path) -> None:
     url = f"sqlite://{tmp_path / 'x.sqlite3'}"
 

@@ -13,10 +13,12 @@ from security.passwords import (
 from security.policy import Policy
 from tests.conftest import CountingHasher
 
+POLICY = Policy()
+
 
 @pytest.mark.parametrize("password", ["Sakura2026$", "a1!aaaaa", "Z" * 30 + "1?"])
 def test_policy_accepts_mixed_passwords(password: str) -> None:
-    assert policy_violations(password, auth_id="ABCDEFGHJK") == []
+    assert policy_violations(password, auth_id="ABCDEFGHJK", policy=POLICY) == []
 
 
 @pytest.mark.parametrize(
@@ -32,7 +34,9 @@ def test_policy_accepts_mixed_passwords(password: str) -> None:
     ],
 )
 def test_policy_names_each_broken_rule(password: str, rules: list[str]) -> None:
-    broken = [v.rule for v in policy_violations(password, auth_id="ABCDEFGHJK")]
+    broken = [
+        v.rule for v in policy_violations(password, auth_id="ABCDEFGHJK", policy=POLICY)
+    ]
 
     assert broken == rules
 
@@ -75,13 +79,15 @@ def test_stronger_parameters_ask_for_a_rehash(hasher: CountingHasher) -> None:
 def test_common_passwords_with_l33t_and_digits_around_them_are_refused(
     password: str,
 ) -> None:
-    broken = [v.rule for v in policy_violations(password, auth_id="ABCDEFGHJK")]
+    broken = [
+        v.rule for v in policy_violations(password, auth_id="ABCDEFGHJK", policy=POLICY)
+    ]
 
     assert "common" in broken
 
 
 def test_a_password_merely_containing_a_common_word_is_accepted() -> None:
-    assert policy_violations("Sakura2026$", auth_id="ABCDEFGHJK") == []
+    assert policy_violations("Sakura2026$", auth_id="ABCDEFGHJK", policy=POLICY) == []
 
 
 def test_the_reuse_rule_names_how_many_before_the_current_one() -> None:
@@ -116,7 +122,10 @@ async def test_reuse_checks_every_hash_whatever_matches_first() -> None:
 
 
 def test_an_overlong_common_password_is_refused_for_its_length_only() -> None:
-    broken = [v.rule for v in policy_violations("Password1!" + "1" * 30, auth_id="")]
+    broken = [
+        v.rule
+        for v in policy_violations("Password1!" + "1" * 30, auth_id="", policy=POLICY)
+    ]
 
     assert broken == [PasswordRule.LENGTH]
 
