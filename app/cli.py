@@ -216,7 +216,7 @@ def web_process_app() -> "Starlette":
 
 async def _create_user(settings: Settings, args: argparse.Namespace) -> int:
     from app.main import build_services
-    from resolvers.admin import create_user
+    from resolvers.operator import create_user
 
     password = args.password
     if args.password_stdin:

@@ -10,7 +10,7 @@ from app.settings import Settings
 from mailer.sink import MailDirHandler, SmtpSink, start_sink
 from mailer.smtp import SmtpTarget, SmtpTransport
 from mailer.worker import DeliveryPolicy, DeliveryWorker
-from schema.context import Services
+from resolvers.context import Services
 
 logger = logging.getLogger("ras_identity.mail")
 

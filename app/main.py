@@ -25,9 +25,9 @@ from app.settings import Settings
 from app.view import GraphQLApp, error_response, incident_response
 from mailer.render import Composer
 from models import ReferenceData
-from resolvers.admin import purge_stale
+from resolvers.context import Services
+from resolvers.housekeeping import purge_stale
 from schema.answer_cache import AnswerCache
-from schema.context import Services
 from security.clock import Clock, SystemClock
 from security.passwords import Argon2idHasher, PasswordHasher
 from security.policy import Policy

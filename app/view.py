@@ -14,8 +14,8 @@ from strawberry.http import GraphQLHTTPResponse
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 
-from schema.catalog import ErrorCode, Lang, texts
-from schema.context import Context, Services
+from resolvers.context import Context, Services
+from schema.messages import ErrorCode, Lang, texts
 from schema.root import schema
 from security.clients import Network, client_address, client_key
 

@@ -19,9 +19,9 @@ from app.database import connected, migrate
 from app.main import build_services
 from app.settings import Settings
 from models import LoginThrottle
-from resolvers.admin import create_user
-from schema.catalog import Lang
-from schema.context import Context
+from resolvers.context import Context
+from resolvers.operator import create_user
+from schema.messages import Lang
 from schema.root import schema
 
 LOGIN = """

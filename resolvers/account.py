@@ -25,6 +25,7 @@ from models import (
     User,
     UserSession,
 )
+from resolvers.context import Info
 from resolvers.inputs import INPUT_PROBLEMS, MAX_INPUT, gaiji_in, required
 from resolvers.limits import link_refused, link_use_allowance, too_many
 from resolvers.links import (
@@ -50,8 +51,6 @@ from schema.account import (
     UpdateUserInfoResult,
     UpdateUserInfoSuccess,
 )
-from schema.catalog import FieldLabel, Lang
-from schema.context import Info
 from schema.errors import (
     AddressIncompleteError,
     EmailMismatchError,
@@ -63,6 +62,7 @@ from schema.errors import (
     ReauthenticationRequiredError,
     StreetRequiredError,
 )
+from schema.messages import FieldLabel, Lang
 from schema.types import User as UserType
 from security.text import (
     TextProblem,

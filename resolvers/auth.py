@@ -1,22 +1,18 @@
 """login and logout (manual 2.2)."""
 
-import asyncio
 import logging
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from models import (
-    Limits,
-    LoginThrottle,
-    Reservation,
     RevokeReason,
     SessionKind,
     User,
     UserSession,
-    Verdict,
 )
+from resolvers.context import Info
 from resolvers.inputs import MAX_INPUT, required
 from resolvers.limits import forgive_login_failure, reserve_login_failure, too_many
+from resolvers.lockout import BUSY_WAIT_SECONDS, Outcome, check_password
 from resolvers.session import (
     Authenticated,
     authenticate,
@@ -35,8 +31,6 @@ from schema.auth import (
     ReauthenticateResult,
     ReauthenticateSuccess,
 )
-from schema.catalog import FieldLabel
-from schema.context import Info
 from schema.errors import (
     AccountLockedError,
     CurrentPasswordWrongError,
@@ -46,8 +40,8 @@ from schema.errors import (
     RequiredFieldError,
     TooManyRequestsError,
 )
+from schema.messages import FieldLabel
 from schema.types import User as UserType
-from security.limits import KeyedLock
 from security.text import normalise_auth_id
 from security.tokens import could_be_auth_id, looks_like_auth_id
 
@@ -56,37 +50,14 @@ logger = logging.getLogger("ras_identity.auth")
 # Far longer than any issued ID; checked before normalising so that a huge input
 # costs nothing (NFKC can also grow a string up to 18-fold).
 MAX_AUTH_ID_INPUT = 64
-# How long an attempt waits for attempts on the same ID in other processes, and
-# when to try again after that.
-BUSY_WAIT_SECONDS = 5.0
+# When to try again after attempts elsewhere held every slot.
 BUSY_RETRY = timedelta(seconds=BUSY_WAIT_SECONDS)
-
-attempts = KeyedLock()
 
 
 def loggable(auth_id: str) -> str:
     # Users sometimes type their password into the ID field: log only what has the
     # form of an issued ID.
     return auth_id if looks_like_auth_id(auth_id) else "<not an auth ID>"
-
-
-async def _reserve(
-    auth_id: str, info: Info, limits: Limits
-) -> tuple[Reservation, int | None]:
-    """Reserve a password check, waiting while attempts elsewhere (other
-    processes) hold every slot."""
-    clock = info.context.services.clock
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + BUSY_WAIT_SECONDS
-    pause = 0.02
-    while True:
-        outcome, slot = await LoginThrottle.reserve(
-            auth_id, now=clock.now(), limits=limits
-        )
-        if outcome is not Reservation.BUSY or loop.time() >= deadline:
-            return outcome, slot
-        await asyncio.sleep(pause)
-        pause = min(pause * 2, 0.25)
 
 
 async def login(info: Info, input: LoginInput) -> LoginResult:
@@ -136,49 +107,12 @@ async def login(info: Info, input: LoginInput) -> LoginResult:
         return InvalidCredentialsError.build(lang, FieldLabel.CREDENTIALS)
     if refused := await reserve_login_failure(info):
         return refused
-    async with attempts.hold(auth_id):
-        result = await _checked_login(info, auth_id, input.password)
+    result = await _checked_login(info, auth_id, input.password)
     if not isinstance(
         result, InvalidCredentialsError | AccountLockedError | TooManyRequestsError
     ):
         await forgive_login_failure(info)  # the password was right
     return result
-
-
-def _limits(info: Info) -> Limits:
-    policy = info.context.services.policy
-    return Limits(threshold=policy.lockout_threshold, lock_for=policy.lockout_duration)
-
-
-async def counted_check(
-    info: Info, auth_id: str, check: Callable[[], Awaitable[bool]]
-) -> Reservation | Verdict:
-    """Run one password ``check`` for ``auth_id`` under the lockout rule.
-
-    Reservation.LOCKED: locked, ``check`` not run; Reservation.BUSY: every slot
-    held elsewhere for a few seconds; else the Verdict (a failure counts, and
-    the one that reaches the threshold locks). Callers hold ``attempts`` for
-    the ID, so attempts in one process meet the database one at a time.
-    """
-    limits = _limits(info)
-    reservation, slot = await _reserve(auth_id, info, limits)
-    if reservation is Reservation.LOCKED:
-        return reservation
-    if reservation is Reservation.BUSY or slot is None:
-        return Reservation.BUSY
-    correct = False
-    try:
-        correct = await check()
-    finally:
-        # Also when the check failed: the slot goes back, as a failure.
-        verdict = await LoginThrottle.finish(
-            auth_id,
-            slot,
-            correct=correct,
-            now=info.context.services.clock.now(),
-            limits=limits,
-        )
-    return verdict
 
 
 async def check_own_password(
@@ -198,27 +132,19 @@ async def check_own_password(
     """
     lang = info.context.lang
     services = info.context.services
-    checked: list[User] = []
-
-    async def check() -> bool:
-        fresh = await User.get(id=user.id)
-        checked.append(fresh)
-        return await services.hasher.verify(fresh.password_hash, password)
-
-    async with attempts.hold(user.auth_id):
-        outcome = await counted_check(info, user.auth_id, check)
-    if outcome in (Reservation.LOCKED, Verdict.LOCKED):
+    check = await check_password(services, user.auth_id, password)
+    if check.outcome is Outcome.LOCKED:
         await UserSession.end_all(
             user.id, RevokeReason.ACCOUNT_LOCKED, now=services.clock.now()
         )
         logger.warning("password check refused, locked: user_id=%s", user.id)
         return AccountLockedError.build(lang)
-    if outcome is Reservation.BUSY:
+    if check.outcome is Outcome.BUSY:
         return too_many(info, BUSY_RETRY)
-    if outcome is not Verdict.ACCEPTED or not checked:
+    if check.outcome is not Outcome.ACCEPTED or check.user is None:
         logger.info("password check, wrong: user_id=%s", user.id)
         return CurrentPasswordWrongError.build(lang, label, field=field)
-    return checked[0]
+    return check.user
 
 
 async def reauthenticate(
@@ -265,25 +191,15 @@ async def reauthenticate(
 async def _checked_login(info: Info, auth_id: str, password: str) -> LoginResult:
     lang = info.context.lang
     services = info.context.services
-    found: list[User | None] = [None]
-
-    async def check() -> bool:
-        user = found[0] = await User.get_or_none(auth_id=auth_id)
-        encoded = user.password_hash if user is not None else None
-        return await services.hasher.verify(encoded, password) and user is not None
-
-    outcome = await counted_check(info, auth_id, check)
-    user = found[0]
-    if outcome is Reservation.LOCKED:
+    check = await check_password(services, auth_id, password)
+    user = check.user
+    if check.outcome is Outcome.LOCKED:
         logger.info("login refused, locked: auth_id=%s", loggable(auth_id))
         return AccountLockedError.build(lang)
-    if outcome is Reservation.BUSY:
+    if check.outcome is Outcome.BUSY:
         logger.warning("login refused, slots busy: auth_id=%s", loggable(auth_id))
         return too_many(info, BUSY_RETRY)
-    if outcome is Verdict.LOCKED:
-        logger.warning("login failed, locked: auth_id=%s", loggable(auth_id))
-        return AccountLockedError.build(lang)
-    if outcome is not Verdict.ACCEPTED or user is None:
+    if check.outcome is not Outcome.ACCEPTED or user is None:
         logger.info("login failed: auth_id=%s", loggable(auth_id))
         return InvalidCredentialsError.build(lang, FieldLabel.CREDENTIALS)
     encoded = user.password_hash

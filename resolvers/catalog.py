@@ -1,8 +1,8 @@
 """errorCatalog: every code with message and remedy (manual 3.1 別紙)."""
 
-from schema.catalog import ErrorCode, texts
-from schema.catalog_types import ErrorCatalogEntry
-from schema.context import Info
+from resolvers.context import Info
+from schema.catalog import ErrorCatalogEntry
+from schema.messages import ErrorCode, texts
 from schema.types import Language
 
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 from enum import StrEnum
 
 from models import LinkToken, RequestThrottle
-from schema.context import Info
+from resolvers.context import Info
 from schema.errors import LinkInvalidError, TooManyRequestsError
 
 logger = logging.getLogger("ras_identity.limits")

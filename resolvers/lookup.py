@@ -14,8 +14,7 @@ from addresses.names import Query, QueryKind, QueryProblem, parse_query
 from models import Municipality as MunicipalityModel
 from models import PostalCode as PostalCodeModel
 from models import Prefecture as PrefectureModel
-from schema.catalog import FieldLabel, Lang
-from schema.context import Info
+from resolvers.context import Info
 from schema.errors import (
     InputProblem,
     InvalidFieldError,
@@ -36,6 +35,7 @@ from schema.lookup import (
     PostalPlace,
     Prefecture,
 )
+from schema.messages import FieldLabel, Lang
 
 _PROBLEMS = {
     CodeProblem.EMPTY: InputProblem.EMPTY,

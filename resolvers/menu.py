@@ -1,9 +1,8 @@
 """menu and the application operations it points to (manual 2.3)."""
 
 from models import UserCategory
+from resolvers.context import Info
 from resolvers.session import Authenticated, authenticate
-from schema.catalog import Lang
-from schema.context import Info
 from schema.errors import OperationNotAllowedError
 from schema.menu import (
     Menu,
@@ -12,6 +11,7 @@ from schema.menu import (
     MenuResult,
     SearchApplicationsResult,
 )
+from schema.messages import Lang
 
 _LABELS: dict[MenuItemKey, tuple[str, str]] = {
     MenuItemKey.APPLY_INDIVIDUALLY: (

@@ -19,6 +19,7 @@ from models import (
     UserSession,
 )
 from resolvers.auth import MAX_AUTH_ID_INPUT, check_own_password, loggable
+from resolvers.context import Info
 from resolvers.inputs import MAX_INPUT, required
 from resolvers.limits import (
     ClientLimit,
@@ -37,8 +38,6 @@ from resolvers.links import (
     void_links,
 )
 from resolvers.session import Authenticated, authenticate
-from schema.catalog import FieldLabel, Lang
-from schema.context import Info
 from schema.errors import (
     AuthIdEmailMismatchError,
     CurrentPasswordWrongError,
@@ -49,6 +48,7 @@ from schema.errors import (
     PasswordRule,
     PasswordViolation,
 )
+from schema.messages import FieldLabel, Lang
 from schema.password import (
     ChangePasswordInput,
     ChangePasswordResult,
@@ -63,7 +63,6 @@ from schema.password import (
     ResetPasswordSuccess,
 )
 from schema.types import User as UserType
-from security.limits import no_sooner_than
 from security.passwords import (
     SYMBOLS,
     PolicyViolation,
@@ -75,6 +74,7 @@ from security.passwords import (
     PasswordRule as Rule,
 )
 from security.text import normalise_auth_id
+from security.timing import no_sooner_than
 from security.tokens import could_be_auth_id
 
 logger = logging.getLogger("ras_identity.password")

@@ -21,6 +21,7 @@ from models import (
     RequestThrottle,
     User,
 )
+from resolvers.context import Info
 from resolvers.inputs import INPUT_PROBLEMS, MAX_INPUT, gaiji_in, required
 from resolvers.limits import (
     ClientLimit,
@@ -38,8 +39,6 @@ from resolvers.links import (
     void_links,
 )
 from resolvers.password import policy_error
-from schema.catalog import FieldLabel, Lang
-from schema.context import Info
 from schema.errors import (
     EmailMismatchError,
     LinkInvalidError,
@@ -48,6 +47,7 @@ from schema.errors import (
     PasswordReentryMismatchError,
     TermsNotAgreedError,
 )
+from schema.messages import FieldLabel, Lang
 from schema.registration import (
     RegisterPasswordInput,
     RegisterPasswordResult,
@@ -56,7 +56,6 @@ from schema.registration import (
     RegisterUserResult,
     RegisterUserSuccess,
 )
-from security.limits import no_sooner_than
 from security.text import (
     TextProblem,
     normalise_email,
@@ -65,6 +64,7 @@ from security.text import (
     normalise_phone,
     parse_date_of_birth,
 )
+from security.timing import no_sooner_than
 from security.tokens import new_auth_id
 
 logger = logging.getLogger("ras_identity.registration")

@@ -10,7 +10,7 @@ from datetime import datetime
 from tortoise.transactions import in_transaction
 
 from models import AccountStatus, RevokeReason, SessionKind, User, UserSession
-from schema.context import Info
+from resolvers.context import Info
 from schema.errors import (
     AccountDeletedError,
     AccountSuspendedError,

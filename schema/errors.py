@@ -10,7 +10,7 @@ from typing import ClassVar, Self
 
 import strawberry
 
-from schema.catalog import ErrorCode, FieldLabel, Lang, render
+from schema.messages import ErrorCode, FieldLabel, Lang, render
 
 
 @strawberry.interface(

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
-from schema.catalog import ErrorCode, Lang, texts
+from schema.messages import ErrorCode, Lang, texts
 
 logger = logging.getLogger("ras_identity.incident")
 

@@ -22,6 +22,7 @@ from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.graphql import OperationType
 
 from resolvers import account, auth, catalog, lookup, menu, password, registration
+from resolvers.context import Context, Info
 from schema.account import (
     MeResult,
     RevertEmailChangeInput,
@@ -36,8 +37,7 @@ from schema.auth import (
     ReauthenticateInput,
     ReauthenticateResult,
 )
-from schema.catalog_types import ErrorCatalogEntry
-from schema.context import Context, Info
+from schema.catalog import ErrorCatalogEntry
 from schema.document_limits import document_problem, parse_bounded
 from schema.errors import FieldError, RequiredFieldError, StreetRequiredError
 from schema.lookup import (

@@ -8,7 +8,7 @@ import strawberry
 
 from models import User as UserModel
 from models import UserCategory as UserCategoryModel
-from schema.catalog import Lang
+from schema.messages import Lang
 
 
 @strawberry.enum(description="A language the service answers in (messages, mails).")

@@ -49,9 +49,9 @@ from models import (
     ReferenceData,
     User,
 )
-from resolvers.admin import create_user
-from schema.catalog import Lang
-from schema.context import Context, Services
+from resolvers.context import Context, Services
+from resolvers.operator import create_user
+from schema.messages import Lang
 from schema.root import schema
 from security.clock import SettableClock
 from security.passwords import Argon2idHasher

@@ -7,8 +7,8 @@ import httpx
 import pytest
 
 from resolvers.lookup import check_municipality_code
-from schema.catalog import FieldLabel, Lang
 from schema.errors import InvalidFieldError, MunicipalityCodeRequiredError
+from schema.messages import FieldLabel, Lang
 from tests.conftest import Caller
 
 ERROR = "... on Error { code message } ... on FieldError { field } "

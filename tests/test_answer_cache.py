@@ -8,9 +8,9 @@ from graphql import GraphQLError, get_introspection_query
 from strawberry.types import ExecutionResult
 
 from models import Municipality
+from resolvers.context import Context, Services
 from schema.answer_cache import ENTRY_OVERHEAD, AnswerCache, public_lookup_only
-from schema.catalog import Lang
-from schema.context import Context, Services
+from schema.messages import Lang
 from schema.root import schema
 from security.clock import SettableClock
 from tests.conftest import Caller

@@ -17,7 +17,7 @@ from models import (
     User,
     UserSession,
 )
-from schema.context import Context
+from resolvers.context import Context
 from schema.root import schema
 from security.clock import SettableClock
 from security.tokens import new_token, token_hash

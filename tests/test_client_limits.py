@@ -21,7 +21,7 @@ import pytest
 from app.main import create_app
 from app.settings import Settings
 from models import LoginThrottle, OutboxMail, RequestThrottle, User
-from schema.context import Services
+from resolvers.context import Services
 from security.clients import client_address, client_key, parse_networks
 from security.clock import SettableClock
 from tests.conftest import (

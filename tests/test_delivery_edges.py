@@ -14,7 +14,7 @@ from mailer.outbox import claim, defer
 from mailer.sink import MailDirHandler, start_sink
 from mailer.smtp import MAX_ERROR, SmtpTarget, clean_text, describe_error
 from models import MailStatus, OutboxMail, User
-from schema.context import Services
+from resolvers.context import Services
 from security.clock import SettableClock
 from tests.conftest import MakeWorker, SmtpServer, enqueue_mails
 

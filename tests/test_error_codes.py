@@ -1,6 +1,6 @@
 """The code registry is append-only: every value is pinned here."""
 
-from schema.catalog import ErrorCode, Lang, render, texts
+from schema.messages import ErrorCode, Lang, render, texts
 
 PINNED = {
     "REQUIRED": "WZBAM001E",

@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from hypothesis_graphql import Mode, mutations, queries
 
 from models import User
-from schema.catalog import ErrorCode
-from schema.context import Context, Services
+from resolvers.context import Context, Services
+from schema.messages import ErrorCode
 from schema.root import schema
 from tests.conftest import LOGIN, PASSWORD
 

@@ -11,8 +11,8 @@ from models import (
     User,
     UserSession,
 )
-from resolvers.admin import purge_stale
-from schema.context import Services
+from resolvers.context import Services
+from resolvers.housekeeping import purge_stale
 from tests.conftest import Caller, log_in
 
 LIMITS = Limits(threshold=5, lock_for=timedelta(hours=24))

@@ -8,7 +8,7 @@ import pytest
 from app.main import create_app
 from app.settings import Settings
 from models import User, UserSession
-from schema.context import Services
+from resolvers.context import Services
 from security.tokens import token_hash
 from tests.conftest import LOGIN, PASSWORD, serve
 

@@ -18,9 +18,9 @@ from models import (
     Verdict,
 )
 from models.session import RevokeReason, SessionKind
-from resolvers import auth
-from schema.catalog import Lang
-from schema.context import Context, Services
+from resolvers import lockout
+from resolvers.context import Context, Services
+from schema.messages import Lang
 from schema.root import schema
 from security.tokens import token_hash
 from tests.conftest import LOGIN, PASSWORD, Caller, CountingHasher, log_in
@@ -394,7 +394,7 @@ async def test_parallel_correct_logins_beyond_the_threshold_all_succeed(
     assert len(set(tokens)) == 8
     active = await UserSession.filter(user_id=user.id, revoked_at=None).count()
     assert active == 1
-    assert len(auth.attempts) == 0  # the per-ID locks are gone again
+    assert len(lockout.attempts) == 0  # the per-ID locks are gone again
     cleared = await LoginThrottle.get(key=user.auth_id)
     assert (cleared.failures, cleared.locked_until) == (0, None)
 
@@ -415,7 +415,7 @@ async def test_double_submitted_correct_password_after_four_typos_succeeds_twice
 async def test_an_attempt_waits_for_slots_held_in_flight_then_gives_up(
     execute: Caller, user: User, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(auth, "BUSY_WAIT_SECONDS", 0.2)
+    monkeypatch.setattr(lockout, "BUSY_WAIT_SECONDS", 0.2)
     limits = Limits(threshold=5, lock_for=timedelta(hours=24))
     now = execute.services.clock.now()
     for _ in range(5):  # five attempts in another process, still checking

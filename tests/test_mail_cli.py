@@ -5,7 +5,7 @@ from pathlib import Path
 
 from mailer.sink import MailDirHandler
 from models import User
-from schema.context import Services
+from resolvers.context import Services
 from security.clock import SettableClock
 from tests.conftest import MakeWorker, SmtpServer, enqueue_mails, run_cli
 

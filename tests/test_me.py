@@ -6,7 +6,7 @@ import pytest
 
 from models import AccountStatus, User, UserSession
 from models.session import RevokeReason
-from schema.catalog import Lang
+from schema.messages import Lang
 from security.clock import SettableClock
 from tests.conftest import Caller, log_in
 

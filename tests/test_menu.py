@@ -1,7 +1,7 @@
 """menu (manual 2.3)."""
 
 from models import User
-from schema.catalog import Lang
+from schema.messages import Lang
 from tests.conftest import Caller, log_in
 
 MENU = """

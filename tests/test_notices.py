@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from mailer.notices import enqueue_expiry_reminders, enqueue_lock_notices
 from models import AccountStatus, MailKind, OutboxMail, User
-from schema.context import Services
+from resolvers.context import Services
 from security.clock import SettableClock
 from tests.conftest import LOGIN, Caller, MakeWorker, SmtpServer
 

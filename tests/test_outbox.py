@@ -13,7 +13,7 @@ from mailer.outbox import claim, enqueue
 from mailer.render import PasswordChanged
 from mailer.worker import DeliveryPolicy, DeliveryWorker
 from models import MailKind, MailStatus, OutboxMail, User
-from schema.context import Services
+from resolvers.context import Services
 from security.clock import SettableClock
 from tests.conftest import MakeWorker, SmtpServer, enqueue_mails, reset_mail
 

@@ -18,8 +18,8 @@ from models import (
     User,
     UserSession,
 )
-from schema.catalog import Lang
-from schema.context import Services
+from resolvers.context import Services
+from schema.messages import Lang
 from security.passwords import PasswordHasher
 from tests.conftest import (
     LOGIN,

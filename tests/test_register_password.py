@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from models import AccountStatus, LinkToken, MailKind, OutboxMail, User
-from schema.context import Services
+from resolvers.context import Services
 from tests.conftest import LOGIN, Caller, Mailbox, body, link_token
 from tests.test_register_user import REGISTER, form
 

@@ -17,8 +17,8 @@ from models import (
     PreferredLanguage,
     User,
 )
-from schema.catalog import Lang
-from schema.context import Services
+from resolvers.context import Services
+from schema.messages import Lang
 from security.tokens import looks_like_auth_id, token_hash
 from tests.conftest import PASSWORD, Caller, Mailbox, body, link_token
 

@@ -16,7 +16,7 @@ from models import (
     UserSession,
 )
 from resolvers import account
-from schema.context import Services
+from resolvers.context import Services
 from tests.conftest import LOGIN, PASSWORD, Caller, Mailbox, body, link_token, log_in
 from tests.test_register_user import REGISTER, form
 

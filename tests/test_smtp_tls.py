@@ -11,7 +11,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from mailer.smtp import SmtpTarget, TlsMode
 from models import MailStatus, OutboxMail, User
-from schema.context import Services
+from resolvers.context import Services
 from security.clock import SettableClock
 from tests.conftest import MakeWorker, SmtpServer, enqueue_mails
 

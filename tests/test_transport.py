@@ -12,7 +12,7 @@ from tortoise import connections
 from app.main import create_app
 from app.settings import Environment, Settings
 from models import User
-from schema.context import Services
+from resolvers.context import Services
 from schema.document_limits import MAX_TOKENS
 from tests.conftest import LOGIN, PASSWORD, serve
 

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from models import MailStatus, OutboxMail, User
-from schema.context import Services
+from resolvers.context import Services
 from tests.conftest import BACKENDS, SmtpServer, enqueue_mails
 
 

@@ -1,13 +1,11 @@
-"""Operator actions that are not (yet) GraphQL operations: the CLI calls these."""
+"""What operators do from the command line (`ras-identity user create`)."""
 
 from dataclasses import dataclass
-from datetime import timedelta
 
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import Q
 
-from models import LinkToken, LoginThrottle, RequestThrottle, User, UserSession
-from schema.context import Services
+from models import User
+from resolvers.context import Services
 from security.passwords import policy_violations
 from security.text import gaiji, normalise_name, valid_email
 from security.tokens import new_auth_id
@@ -16,8 +14,9 @@ _AUTH_ID_ATTEMPTS = 8
 
 
 @dataclass(frozen=True, slots=True)
-class InputProblem:
-    """One reason the operator's input was refused."""
+class OperatorInputProblem:
+    """One reason the operator's input was refused (a command-line option and
+    what is wrong with it)."""
 
     field: str
     message: str
@@ -25,26 +24,28 @@ class InputProblem:
 
 async def create_user(
     services: Services, *, email: str, name: str, password: str | None
-) -> User | list[InputProblem]:
+) -> User | list[OperatorInputProblem]:
     """Create an active account with a fresh 認証ID.
 
     Every problem with the input is reported at once and nothing is written.
     Without a password the account exists but cannot log in until one is set.
     """
-    problems: list[InputProblem] = []
+    problems: list[OperatorInputProblem] = []
     email = email.strip()
     if not valid_email(email):
         problems.append(
-            InputProblem(
+            OperatorInputProblem(
                 "email", "not a half-width email address of at most 60 characters"
             )
         )
     if bad := gaiji(name):
-        problems.append(InputProblem("name", f"外字 not allowed: {''.join(bad)}"))
+        problems.append(
+            OperatorInputProblem("name", f"外字 not allowed: {''.join(bad)}")
+        )
     stored_name = normalise_name(name)
     if stored_name is None and not bad:
         problems.append(
-            InputProblem(
+            OperatorInputProblem(
                 "name",
                 "use half-width letters and spaces as in the passport (at most 104) "
                 "or full-width characters (at most 26)",
@@ -52,11 +53,13 @@ async def create_user(
         )
     if password is not None:
         problems.extend(
-            InputProblem("password", v.message_en)
+            OperatorInputProblem("password", v.message_en)
             for v in policy_violations(password, auth_id="", policy=services.policy)
         )
     if not problems and await User.exists(email_key=User.email_key_of(email)):
-        problems.append(InputProblem("email", "already registered to another account"))
+        problems.append(
+            OperatorInputProblem("email", "already registered to another account")
+        )
     if problems or stored_name is None:
         return problems
 
@@ -83,45 +86,10 @@ async def create_user(
             )
         except IntegrityError:
             if await User.exists(email_key=User.email_key_of(email)):
-                return [InputProblem("email", "already registered to another account")]
+                return [
+                    OperatorInputProblem(
+                        "email", "already registered to another account"
+                    )
+                ]
             continue  # the random ID was taken; draw again
     raise RuntimeError("could not draw a free auth ID")
-
-
-# Ended sessions are kept this long (for the help desk's questions), then deleted.
-SESSION_RETENTION = timedelta(days=30)
-
-
-@dataclass(frozen=True, slots=True)
-class Purged:
-    """What one housekeeping pass deleted."""
-
-    throttles: int
-    sessions: int
-    requests: int = 0
-    links: int = 0
-
-
-async def purge_stale(services: Services) -> Purged:
-    """Delete failure counters idle for the lockout period (a run of failures that
-    old no longer counts as consecutive), counted requests older than every
-    window, and sessions and mailed links that ended long ago."""
-    now = services.clock.now()
-    throttles = await LoginThrottle.purge(
-        now=now, idle_for=services.policy.lockout_duration
-    )
-    cutoff = now - SESSION_RETENTION
-    sessions = await UserSession.filter(
-        Q(revoked_at__lt=cutoff) | Q(expires_at__lt=cutoff)
-    ).delete()
-    policy = services.policy
-    requests = await RequestThrottle.purge(
-        now=now,
-        older_than=max(
-            policy.request_window, policy.client_window, policy.client_login_window
-        ),
-    )
-    links = await LinkToken.filter(expires_at__lt=cutoff).delete()
-    return Purged(
-        throttles=throttles, sessions=sessions, requests=requests, links=links
-    )

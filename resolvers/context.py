@@ -7,7 +7,7 @@ import strawberry
 
 from mailer.render import Composer
 from schema.answer_cache import AnswerCache
-from schema.catalog import Lang
+from schema.messages import Lang
 from security.clock import Clock
 from security.passwords import PasswordHasher
 from security.policy import Policy

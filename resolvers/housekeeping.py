@@ -1,0 +1,48 @@
+"""Housekeeping the running service does every few minutes: delete what no rule
+needs any more."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from tortoise.expressions import Q
+
+from models import LinkToken, LoginThrottle, RequestThrottle, UserSession
+from resolvers.context import Services
+
+# Ended sessions are kept this long (for the help desk's questions), then deleted.
+SESSION_RETENTION = timedelta(days=30)
+
+
+@dataclass(frozen=True, slots=True)
+class Purged:
+    """What one housekeeping pass deleted."""
+
+    throttles: int
+    sessions: int
+    requests: int = 0
+    links: int = 0
+
+
+async def purge_stale(services: Services) -> Purged:
+    """Delete failure counters idle for the lockout period (a run of failures that
+    old no longer counts as consecutive), counted requests older than every
+    window, and sessions and mailed links that ended long ago."""
+    now = services.clock.now()
+    throttles = await LoginThrottle.purge(
+        now=now, idle_for=services.policy.lockout_duration
+    )
+    cutoff = now - SESSION_RETENTION
+    sessions = await UserSession.filter(
+        Q(revoked_at__lt=cutoff) | Q(expires_at__lt=cutoff)
+    ).delete()
+    policy = services.policy
+    requests = await RequestThrottle.purge(
+        now=now,
+        older_than=max(
+            policy.request_window, policy.client_window, policy.client_login_window
+        ),
+    )
+    links = await LinkToken.filter(expires_at__lt=cutoff).delete()
+    return Purged(
+        throttles=throttles, sessions=sessions, requests=requests, links=links
+    )

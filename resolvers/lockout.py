@@ -1,0 +1,132 @@
+"""The lockout rule (manual 2.2, WZBAM153E): consecutive failed password checks
+per submitted 認証ID, whether or not it exists.
+
+One entry point, ``check_password``, used by login, changePassword and
+reauthenticate (and later two-step login): it queues attempts on one ID in this
+process, takes a slot in the database (LoginThrottle) so that parallel attempts
+in every process never get more checks than the threshold, checks the password
+(against a dummy hash for an unknown ID: the same work), and records the
+outcome. A locked ID's password is not checked at all.
+"""
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from enum import Enum
+
+from models import Limits, LoginThrottle, Reservation, User, Verdict
+from resolvers.context import Services
+
+# How long an attempt waits for attempts on the same ID in other processes.
+BUSY_WAIT_SECONDS = 5.0
+
+
+class Outcome(Enum):
+    """What one password check under the lockout rule amounted to."""
+
+    # The password is right; the run of failures is cleared.
+    ACCEPTED = "accepted"
+    # Wrong, the ID is unknown or has no password yet (one answer for all):
+    # counted as a failure.
+    REJECTED = "rejected"
+    # Locked: before the check (not made), by this failure, or by others
+    # meanwhile (then even a right password is not accepted).
+    LOCKED = "locked"
+    # Attempts on this ID in other processes held every slot for
+    # BUSY_WAIT_SECONDS; nothing was checked or counted.
+    BUSY = "busy"
+
+
+@dataclass(frozen=True, slots=True)
+class PasswordCheck:
+    """The outcome, and the account as read for the check (None when the ID
+    is unknown or nothing was checked)."""
+
+    outcome: Outcome
+    user: User | None
+
+
+class KeyedLock:
+    """One asyncio lock per key, dropped when nobody holds or waits for it.
+
+    Login attempts for the same auth ID queue here within one process, so they
+    meet the database's slot accounting one at a time instead of polling it.
+    """
+
+    def __init__(self) -> None:
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    @asynccontextmanager
+    async def hold(self, key: str) -> AsyncIterator[None]:
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users == 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+    def __len__(self) -> int:
+        return len(self._locks)
+
+
+# Attempts in progress, per auth ID (empty when none are).
+attempts = KeyedLock()
+
+
+async def check_password(
+    services: Services, auth_id: str, password: str
+) -> PasswordCheck:
+    """Check ``password`` for the (normalised) ``auth_id`` under the lockout
+    rule; see the module's docstring."""
+    policy = services.policy
+    limits = Limits(
+        threshold=policy.lockout_threshold, lock_for=policy.lockout_duration
+    )
+    async with attempts.hold(auth_id):
+        reservation, slot = await _reserve(services, auth_id, limits)
+        if reservation is Reservation.LOCKED:
+            return PasswordCheck(Outcome.LOCKED, None)
+        if reservation is Reservation.BUSY or slot is None:
+            return PasswordCheck(Outcome.BUSY, None)
+        user: User | None = None
+        correct = False
+        try:
+            user = await User.get_or_none(auth_id=auth_id)
+            encoded = user.password_hash if user is not None else None
+            correct = await services.hasher.verify(encoded, password)
+            correct = correct and user is not None
+        finally:
+            # Also when the check failed: the slot goes back, as a failure.
+            verdict = await LoginThrottle.finish(
+                auth_id, slot, correct=correct, now=services.clock.now(), limits=limits
+            )
+    outcome = {
+        Verdict.ACCEPTED: Outcome.ACCEPTED,
+        Verdict.REJECTED: Outcome.REJECTED,
+        Verdict.LOCKED: Outcome.LOCKED,
+    }[verdict]
+    return PasswordCheck(outcome, user)
+
+
+async def _reserve(
+    services: Services, auth_id: str, limits: Limits
+) -> tuple[Reservation, int | None]:
+    """A slot for one password check, waiting while attempts elsewhere (other
+    processes) hold every slot."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + BUSY_WAIT_SECONDS
+    pause = 0.02
+    while True:
+        reservation, slot = await LoginThrottle.reserve(
+            auth_id, now=services.clock.now(), limits=limits
+        )
+        if reservation is not Reservation.BUSY or loop.time() >= deadline:
+            return reservation, slot
+        await asyncio.sleep(pause)
+        pause = min(pause * 2, 0.25)
