@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from tortoise import fields
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.expressions import Q
 from tortoise.models import Model
 
 from security.tokens import new_token, token_hash
@@ -74,6 +75,48 @@ class UserSession(Model):
             query = query.exclude(id=keep)
         return await query.using_db(using_db).update(
             revoked_at=now, revoked_reason=reason
+        )
+
+    @classmethod
+    async def end(cls, session_id: int, reason: RevokeReason, *, now: datetime) -> bool:
+        """End one session if it is still active (False when it had ended)."""
+        ended = await cls.filter(id=session_id, revoked_at=None).update(
+            revoked_at=now, revoked_reason=reason
+        )
+        return ended == 1
+
+    @classmethod
+    async def touch(cls, session_id: int, *, now: datetime) -> bool:
+        """Record a call on an active session (for the idle limit); False when
+        the session had ended meanwhile."""
+        touched = await cls.filter(id=session_id, revoked_at=None).update(
+            last_seen_at=now
+        )
+        return touched == 1
+
+    @classmethod
+    async def purge(cls, *, ended_before: datetime) -> int:
+        """Delete sessions that ended (or expired) before ``ended_before``."""
+        return await cls.filter(
+            Q(revoked_at__lt=ended_before) | Q(expires_at__lt=ended_before)
+        ).delete()
+
+    @classmethod
+    async def mark_authenticated(cls, session_id: int, *, now: datetime) -> bool:
+        """Record that the session's password was just checked (step-up);
+        False when the session had ended."""
+        marked = await cls.filter(id=session_id, revoked_at=None).update(
+            authenticated_at=now
+        )
+        return marked == 1
+
+    @classmethod
+    async def is_active(
+        cls, session_id: int, *, using_db: BaseDBAsyncClient | None = None
+    ) -> bool:
+        """Whether the session has not ended (in ``using_db``'s view)."""
+        return await (
+            cls.filter(id=session_id, revoked_at=None).using_db(using_db).exists()
         )
 
     @classmethod

@@ -145,6 +145,18 @@ class LoginThrottle(Model):
             return Verdict.LOCKED if locks else Verdict.REJECTED
 
     @classmethod
+    async def clear(
+        cls, key: str, *, now: datetime, using_db: BaseDBAsyncClient | None = None
+    ) -> None:
+        """Forget the run of failures and lift the lock (a completed password
+        reset; a staff unlock)."""
+        await (
+            cls.filter(key=key)
+            .using_db(using_db)
+            .update(failures=0, locked_until=None, updated_at=now)
+        )
+
+    @classmethod
     async def purge(cls, *, now: datetime, idle_for: timedelta) -> int:
         """Delete counters with no lock in force and no activity for ``idle_for``
         (a run of failures that old is no longer consecutive guessing), and

@@ -1,9 +1,11 @@
 """The account: one applicant of the category this service serves."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from tortoise import fields
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.expressions import Q
 from tortoise.models import Model
 
 
@@ -84,6 +86,89 @@ class User(Model):
 
     def password_expired(self, now: datetime) -> bool:
         return self.password_expires_at is not None and self.password_expires_at <= now
+
+    async def recent_password_hashes(self, *, keep: int) -> list[str | None]:
+        """The current password's hash and the ones before it: ``keep`` in all
+        (for the rule that a new password is not one of the last few)."""
+        older = (
+            await PasswordHistory.filter(user_id=self.id)
+            .order_by("-replaced_at", "-id")
+            .limit(max(keep - 1, 0))
+            .values_list("password_hash", flat=True)
+        )
+        return [self.password_hash, *(str(h) for h in older)][:keep]
+
+    async def store_password(
+        self,
+        new_hash: str,
+        *,
+        expected_hash: str | None,
+        now: datetime,
+        max_age: timedelta,
+        keep: int,
+        using_db: BaseDBAsyncClient,
+    ) -> bool:
+        """Replace the password, if it is still ``expected_hash`` (False
+        otherwise: another request changed it first). The old hash joins the
+        history, of which only the newest ``keep - 1`` stay."""
+        still = (
+            Q(password_hash=expected_hash) if expected_hash else Q(password_hash=None)
+        )
+        changed = await (
+            User.filter(still, id=self.id)
+            .using_db(using_db)
+            .update(
+                password_hash=new_hash,
+                password_changed_at=now,
+                password_expires_at=now + max_age,
+            )
+        )
+        if not changed:
+            return False
+        if expected_hash is not None:
+            await PasswordHistory.create(
+                user_id=self.id,
+                password_hash=expected_hash,
+                replaced_at=now,
+                using_db=using_db,
+            )
+        await self._keep_history(keep, using_db)
+        self.password_hash = new_hash
+        self.password_changed_at = now
+        self.password_expires_at = now + max_age
+        return True
+
+    async def forget_password(
+        self, *, now: datetime, keep: int, using_db: BaseDBAsyncClient
+    ) -> None:
+        """Remove the password (the account can log in again only after a
+        reset); it joins the history, so it cannot come back. The caller holds
+        the row lock."""
+        if self.password_hash is not None:
+            await PasswordHistory.create(
+                user_id=self.id,
+                password_hash=self.password_hash,
+                replaced_at=now,
+                using_db=using_db,
+            )
+            await self._keep_history(keep, using_db)
+        await (
+            User.filter(id=self.id)
+            .using_db(using_db)
+            .update(password_hash=None, password_expires_at=None)
+        )
+        self.password_hash = self.password_expires_at = None
+
+    async def _keep_history(self, keep: int, using_db: BaseDBAsyncClient) -> None:
+        stale = (
+            await PasswordHistory.filter(user_id=self.id)
+            .using_db(using_db)
+            .order_by("-replaced_at", "-id")
+            .offset(max(keep - 1, 0))
+            .values_list("id", flat=True)
+        )
+        if stale:
+            await PasswordHistory.filter(id__in=list(stale)).using_db(using_db).delete()
 
 
 class PasswordHistory(Model):

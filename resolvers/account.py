@@ -19,7 +19,6 @@ from models import (
     LinkPurpose,
     LinkToken,
     Municipality,
-    PasswordHistory,
     RequestThrottle,
     RevokeReason,
     User,
@@ -260,9 +259,7 @@ async def _store(
     # The row lock orders this change with a revert (which takes it too and
     # ends every session): whichever commits second sees the other's result.
     user = await User.select_for_update().using_db(conn).get(id=auth.user.id)
-    if not await (
-        UserSession.filter(id=auth.session.id, revoked_at=None).using_db(conn).exists()
-    ):
+    if not await UserSession.is_active(auth.session.id, using_db=conn):
         raise _Refused(await revoked_error(auth.session, info))
     old_email = user.email
     email = change.email if change.email != old_email else None
@@ -420,27 +417,13 @@ async def _revert(info: Info, link: LinkToken, email: str, key: str | None) -> d
         if not await use_link(link, now=now, using_db=conn):
             raise LinkLost
         locked = await User.select_for_update().using_db(conn).get(id=user.id)
-        if locked.password_hash is not None:
-            await PasswordHistory.create(
-                user_id=user.id,
-                password_hash=locked.password_hash,
-                replaced_at=now,
-                using_db=conn,
-            )
-        await (
-            User.filter(id=user.id)
-            .using_db(conn)
-            .update(
-                email=email,
-                email_key=key,
-                password_hash=None,
-                password_expires_at=None,
-            )
+        # Whoever changed the address may have set the password.
+        await locked.forget_password(
+            now=now, keep=services.policy.password_history, using_db=conn
         )
-        await (
-            UserSession.filter(user_id=user.id, revoked_at=None)
-            .using_db(conn)
-            .update(revoked_at=now, revoked_reason=RevokeReason.EMAIL_REVERTED)
+        await User.filter(id=user.id).using_db(conn).update(email=email, email_key=key)
+        await UserSession.end_all(
+            user.id, RevokeReason.EMAIL_REVERTED, now=now, using_db=conn
         )
         # Password links went to addresses the intruder may read. Of the links
         # that undo email changes only the later ones go: each was mailed to an

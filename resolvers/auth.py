@@ -179,10 +179,8 @@ async def reauthenticate(
         return checked
     services = info.context.services
     now = services.clock.now()
-    marked = await UserSession.filter(id=auth.session.id, revoked_at=None).update(
-        authenticated_at=now
-    )
-    if not marked:  # a newer login displaced the session meanwhile
+    if not await UserSession.mark_authenticated(auth.session.id, now=now):
+        # A newer login displaced the session meanwhile.
         return await revoked_error(auth.session, info)
     logger.info("reauthenticated: user_id=%s", auth.user.id)
     return ReauthenticateSuccess(fresh_until=now + services.policy.step_up)
@@ -257,8 +255,7 @@ async def logout(info: Info) -> LogoutResult:
         return NotAuthenticatedError.build(info.context.lang)
     if session.kind is SessionKind.CHANGE_TICKET:
         return PasswordExpiredError.build(info.context.lang)
-    await UserSession.filter(id=session.id, revoked_at=None).update(
-        revoked_at=info.context.services.clock.now(),
-        revoked_reason=RevokeReason.LOGOUT,
+    await UserSession.end(
+        session.id, RevokeReason.LOGOUT, now=info.context.services.clock.now()
     )
     return LogoutSuccess(ok=True)

@@ -4,8 +4,6 @@ needs any more."""
 from dataclasses import dataclass
 from datetime import timedelta
 
-from tortoise.expressions import Q
-
 from models import LinkToken, LoginThrottle, RequestThrottle, UserSession
 from resolvers.context import Services
 
@@ -32,9 +30,7 @@ async def purge_stale(services: Services) -> Purged:
         now=now, idle_for=services.policy.lockout_duration
     )
     cutoff = now - SESSION_RETENTION
-    sessions = await UserSession.filter(
-        Q(revoked_at__lt=cutoff) | Q(expires_at__lt=cutoff)
-    ).delete()
+    sessions = await UserSession.purge(ended_before=cutoff)
     policy = services.policy
     requests = await RequestThrottle.purge(
         now=now,

@@ -9,9 +9,8 @@ exactly one gets it.
 from datetime import datetime, timedelta
 
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.expressions import Q
 
-from models import AccountStatus, LinkPurpose, LinkToken, PasswordHistory, User
+from models import AccountStatus, LinkPurpose, LinkToken, User
 from security.tokens import could_be_token, new_token, token_hash
 
 
@@ -106,61 +105,3 @@ async def void_links(
     if issued_after is not None:
         query = query.filter(id__gt=issued_after.id)
     return await query.using_db(using_db).update(voided_at=now)
-
-
-async def recent_hashes(user: User, *, keep: int) -> list[str | None]:
-    """The current password's hash and the ones before it: ``keep`` in all."""
-    older = (
-        await PasswordHistory.filter(user_id=user.id)
-        .order_by("-replaced_at", "-id")
-        .limit(max(keep - 1, 0))
-        .values_list("password_hash", flat=True)
-    )
-    return [user.password_hash, *(str(h) for h in older)][:keep]
-
-
-async def store_password(
-    user: User,
-    new_hash: str,
-    *,
-    expected_hash: str | None,
-    now: datetime,
-    max_age: timedelta,
-    keep: int,
-    using_db: BaseDBAsyncClient,
-) -> bool:
-    """Replace the password, if it is still ``expected_hash`` (False otherwise:
-    another request changed it first). The old hash joins the history, of which
-    only the newest ``keep - 1`` stay."""
-    still = Q(password_hash=expected_hash) if expected_hash else Q(password_hash=None)
-    changed = await (
-        User.filter(still, id=user.id)
-        .using_db(using_db)
-        .update(
-            password_hash=new_hash,
-            password_changed_at=now,
-            password_expires_at=now + max_age,
-        )
-    )
-    if not changed:
-        return False
-    if expected_hash is not None:
-        await PasswordHistory.create(
-            user_id=user.id,
-            password_hash=expected_hash,
-            replaced_at=now,
-            using_db=using_db,
-        )
-    stale = (
-        await PasswordHistory.filter(user_id=user.id)
-        .using_db(using_db)
-        .order_by("-replaced_at", "-id")
-        .offset(max(keep - 1, 0))
-        .values_list("id", flat=True)
-    )
-    if stale:
-        await PasswordHistory.filter(id__in=list(stale)).using_db(using_db).delete()
-    user.password_hash = new_hash
-    user.password_changed_at = now
-    user.password_expires_at = now + max_age
-    return True

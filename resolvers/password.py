@@ -2,12 +2,14 @@
 (2.5), and the passwordPolicy the portals show."""
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 from tortoise.transactions import in_transaction
 
 from mailer.outbox import enqueue
-from mailer.render import PasswordChanged, PasswordResetLink
+from mailer.render import Mail, PasswordChanged, PasswordResetLink
 from models import (
     AccountStatus,
     LinkPurpose,
@@ -32,8 +34,6 @@ from resolvers.links import (
     LinkLost,
     find_link,
     issue_link,
-    recent_hashes,
-    store_password,
     use_link,
     void_links,
 )
@@ -47,6 +47,8 @@ from schema.errors import (
     PasswordReentryMismatchError,
     PasswordRule,
     PasswordViolation,
+    RequiredFieldError,
+    TooManyRequestsError,
 )
 from schema.messages import FieldLabel, Lang
 from schema.password import (
@@ -118,7 +120,7 @@ async def reuse_error(
     """WZBAM005E (recently used) when ``password`` is the current one or one of
     those before it, as the policy counts them."""
     services = info.context.services
-    hashes = await recent_hashes(user, keep=services.policy.password_history)
+    hashes = await user.recent_password_hashes(keep=services.policy.password_history)
     if not await reused(services.hasher, password, hashes):
         return None
     texts = {t.rule: t for t in rule_texts(services.policy)}
@@ -189,8 +191,7 @@ async def change_password(
     now = services.clock.now()
     ticket = auth.session.kind is SessionKind.CHANGE_TICKET
     async with in_transaction() as conn:
-        stored = await store_password(
-            fresh,
+        stored = await fresh.store_password(
             new_hash,
             expected_hash=fresh.password_hash,
             now=now,
@@ -353,91 +354,144 @@ async def _request_reset(
     return RequestPasswordResetSuccess(link_expires_at=expires_at)
 
 
-async def reset_password(info: Info, input: ResetPasswordInput) -> ResetPasswordResult:
-    """Set a new password through the reset mail's link.
+@dataclass(frozen=True, slots=True)
+class LinkPasswordForm:
+    """A form that sets a password through a mailed link (registerPassword,
+    resetPassword): what was entered, and the GraphQL names of its fields."""
 
-    Outcomes, in order:
-    - RequiredFieldError (001E).
+    token: str
+    password: str
+    confirm: str
+    field: str
+    confirm_field: str
+
+
+LinkPasswordRefusal = (
+    RequiredFieldError
+    | LinkInvalidError
+    | TooManyRequestsError
+    | PasswordReentryMismatchError
+    | PasswordPolicyError
+)
+
+
+async def set_password_through_link(
+    info: Info,
+    form: LinkPasswordForm,
+    purpose: LinkPurpose,
+    *,
+    mail: Callable[[User, datetime], Mail],
+    end_sessions: RevokeReason | None,
+) -> tuple[User, datetime] | LinkPasswordRefusal:
+    """The step registerPassword and resetPassword share: the user and the new
+    password's expiry, or the first refusal, in this order:
+
+    - RequiredFieldError (001E): every empty item listed.
     - LinkInvalidError (RASX003E): unknown, used, voided (a newer link, a
-      password change, an email change) or expired, or the account is no
-      longer active (status, or its usage period ended); counted against the
-      client address, which after RAS_CLIENT_LINK_LIMIT of them in its window
-      gets TooManyRequestsError (RASX004E) instead.
+      password set or changed, an email change) or expired, or the account is
+      no longer active; a first-password link also once the account has a
+      password. Counted against the client address, which after
+      RAS_CLIENT_LINK_LIMIT of them in its window gets TooManyRequestsError
+      (RASX004E) instead.
     - TooManyRequestsError (RASX004E): this working link was used
       RAS_LINK_ATTEMPT_LIMIT times in the window.
-    - PasswordReentryMismatchError (160E).
+    - PasswordReentryMismatchError (160E): the re-entry differs.
     - PasswordPolicyError (005E): every broken rule, then reuse of the current
       or a recent password.
-    - ResetPasswordSuccess: in one transaction the link is used up (of two
-      requests with one link exactly one gets here), the password replaced, the
-      lockout counter of the 認証ID cleared (a WZBAM153E lock lifts), every
-      session ended, other links voided and a completion mail written.
+
+    Then one transaction: the link is used up (of two requests with one link
+    exactly one gets further; the other is answered RASX003E), the password
+    replaced over the one the link was found with, and with ``end_sessions``
+    (a reset) the 認証ID's lockout cleared (a WZBAM153E lock lifts) and every
+    session ended; other links voided and ``mail`` written.
     """
     lang = info.context.lang
     services = info.context.services
+    policy = services.policy
     if missing := required(
         lang,
         [
-            ("token", input.token),
-            ("newPassword", input.new_password),
-            ("newPasswordConfirm", input.new_password_confirm),
+            ("token", form.token),
+            (form.field, form.password),
+            (form.confirm_field, form.confirm),
         ],
     ):
         return missing
-    now = services.clock.now()
-    link = await find_link(input.token.strip(), LinkPurpose.PASSWORD_RESET, now=now)
-    if link is None:
+    link = await find_link(form.token.strip(), purpose, now=services.clock.now())
+    first = purpose is LinkPurpose.PASSWORD_SETUP
+    if link is None or (first and link.user.password_hash is not None):
         return await link_refused(info)
     if refused := await link_use_allowance(info, link):
         return refused
     user = link.user
-    if input.new_password != input.new_password_confirm:
-        return PasswordReentryMismatchError.build(lang, field="newPasswordConfirm")
-    if weak := policy_error(info, input.new_password, user, field="newPassword"):
+    if form.password != form.confirm:
+        return PasswordReentryMismatchError.build(lang, field=form.confirm_field)
+    if weak := policy_error(info, form.password, user, field=form.field):
         return weak
-    if recent := await reuse_error(info, input.new_password, user, field="newPassword"):
+    if recent := await reuse_error(info, form.password, user, field=form.field):
         return recent
 
-    new_hash = await services.hasher.hash(input.new_password)
+    new_hash = await services.hasher.hash(form.password)
     now = services.clock.now()
     try:
         async with in_transaction() as conn:
             if not await use_link(link, now=now, using_db=conn):
                 raise LinkLost
-            stored = await store_password(
-                user,
+            stored = await user.store_password(
                 new_hash,
                 expected_hash=user.password_hash,
                 now=now,
-                max_age=services.policy.password_max_age,
-                keep=services.policy.password_history,
+                max_age=policy.password_max_age,
+                keep=policy.password_history,
                 using_db=conn,
             )
             if not stored:  # changed another way since the link was looked up
                 raise LinkLost
-            await (
-                LoginThrottle.filter(key=user.auth_id)
-                .using_db(conn)
-                .update(failures=0, locked_until=None, updated_at=now)
-            )
-            await UserSession.end_all(
-                user.id, RevokeReason.PASSWORD_RESET, now=now, using_db=conn
-            )
+            if end_sessions is not None:
+                await LoginThrottle.clear(user.auth_id, now=now, using_db=conn)
+                await UserSession.end_all(user.id, end_sessions, now=now, using_db=conn)
             await void_links(user.id, now=now, using_db=conn)
             await enqueue(
                 services.composer,
-                PasswordChanged(to=user.email, name=user.name, changed_at=now),
+                mail(user, now),
                 now=now,
                 using_db=conn,
                 user_id=user.id,
             )
     except LinkLost:
         return LinkInvalidError.build(lang, field="token")
-    logger.info("password reset: user_id=%s", user.id)
-    return ResetPasswordSuccess(
-        auth_id=user.auth_id,
-        password_expires_at=now + services.policy.password_max_age,
+    return user, now + policy.password_max_age
+
+
+async def reset_password(info: Info, input: ResetPasswordInput) -> ResetPasswordResult:
+    """Set a new password through the reset mail's link.
+
+    Outcomes: those of set_password_through_link, then ResetPasswordSuccess:
+    the password replaced, the lockout counter of the 認証ID cleared (a
+    WZBAM153E lock lifts), every session ended, other links voided and a
+    completion mail written, in one transaction.
+    """
+    form = LinkPasswordForm(
+        token=input.token,
+        password=input.new_password,
+        confirm=input.new_password_confirm,
+        field="newPassword",
+        confirm_field="newPasswordConfirm",
     )
+    done = await set_password_through_link(
+        info,
+        form,
+        LinkPurpose.PASSWORD_RESET,
+        mail=lambda user, now: PasswordChanged(
+            to=user.email, name=user.name, changed_at=now
+        ),
+        end_sessions=RevokeReason.PASSWORD_RESET,
+    )
+    if not isinstance(done, tuple):
+        return done
+    user, expires_at = done
+    logger.info("password reset: user_id=%s", user.id)
+    return ResetPasswordSuccess(auth_id=user.auth_id, password_expires_at=expires_at)
 
 
 def password_policy(info: Info) -> PasswordPolicy:

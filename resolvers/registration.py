@@ -2,7 +2,7 @@
 
 import hashlib
 import logging
-from datetime import UTC, datetime
+from datetime import datetime
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
@@ -26,25 +26,16 @@ from resolvers.inputs import INPUT_PROBLEMS, MAX_INPUT, gaiji_in, required
 from resolvers.limits import (
     ClientLimit,
     client_allowance,
-    link_refused,
-    link_use_allowance,
     too_many,
 )
 from resolvers.links import (
-    LinkLost,
-    find_link,
     issue_link,
-    store_password,
-    use_link,
-    void_links,
 )
-from resolvers.password import policy_error
+from resolvers.password import LinkPasswordForm, set_password_through_link
 from schema.errors import (
     EmailMismatchError,
-    LinkInvalidError,
     MalformedFieldError,
     NoSuchDateError,
-    PasswordReentryMismatchError,
     TermsNotAgreedError,
 )
 from schema.messages import FieldLabel, Lang
@@ -245,72 +236,30 @@ async def register_password(
 ) -> RegisterPasswordResult:
     """Set the first password through the registration mail's link.
 
-    Outcomes, in order:
-    - RequiredFieldError (001E): every empty item listed.
-    - LinkInvalidError (RASX003E): unknown token, link used, voided (a password
-      was set another way) or expired, or the account is no longer active;
-      after RAS_CLIENT_LINK_LIMIT of these from one client address in its
-      window, TooManyRequestsError (RASX004E) instead.
-    - TooManyRequestsError (RASX004E): this link was used
-      RAS_LINK_ATTEMPT_LIMIT times in the window.
-    - PasswordReentryMismatchError (160E): passwordConfirm differs.
-    - PasswordPolicyError (005E): every broken rule named.
-    - RegisterPasswordSuccess: password set, link used up, other links voided
-      and a completion mail written, in one transaction. Of two requests with
-      the same link exactly one succeeds (the other gets RASX003E).
+    Outcomes: those of set_password_through_link (a link of an account that has
+    a password by now is RASX003E), then RegisterPasswordSuccess: password set,
+    link used up, other links voided and a completion mail written, in one
+    transaction. Of two requests with the same link exactly one succeeds (the
+    other gets RASX003E).
     """
-    lang = info.context.lang
-    services = info.context.services
-    if missing := required(
-        lang,
-        [
-            ("token", input.token),
-            ("password", input.password),
-            ("passwordConfirm", input.password_confirm),
-        ],
-    ):
-        return missing
-    now = services.clock.now()
-    link = await find_link(input.token.strip(), LinkPurpose.PASSWORD_SETUP, now=now)
-    if link is None or link.user.password_hash is not None:
-        return await link_refused(info)
-    if refused := await link_use_allowance(info, link):
-        return refused
-    user = link.user
-    if input.password != input.password_confirm:
-        return PasswordReentryMismatchError.build(lang, field="passwordConfirm")
-    if weak := policy_error(info, input.password, user, field="password"):
-        return weak
-
-    new_hash = await services.hasher.hash(input.password)
-    now = services.clock.now()
-    try:
-        async with in_transaction() as conn:
-            if not await use_link(link, now=now, using_db=conn):
-                raise LinkLost
-            stored = await store_password(
-                user,
-                new_hash,
-                expected_hash=None,
-                now=now,
-                max_age=services.policy.password_max_age,
-                keep=services.policy.password_history,
-                using_db=conn,
-            )
-            if not stored:  # set by a reset since the link was looked up
-                raise LinkLost
-            await void_links(user.id, now=now, using_db=conn)
-            await enqueue(
-                services.composer,
-                PasswordRegistered(to=user.email, name=user.name, auth_id=user.auth_id),
-                now=now,
-                using_db=conn,
-                user_id=user.id,
-            )
-    except LinkLost:
-        return LinkInvalidError.build(lang, field="token")
-    logger.info("first password set: user_id=%s", user.id)
-    expires = user.password_expires_at or now
-    return RegisterPasswordSuccess(
-        auth_id=user.auth_id, password_expires_at=expires.astimezone(UTC)
+    form = LinkPasswordForm(
+        token=input.token,
+        password=input.password,
+        confirm=input.password_confirm,
+        field="password",
+        confirm_field="passwordConfirm",
     )
+    done = await set_password_through_link(
+        info,
+        form,
+        LinkPurpose.PASSWORD_SETUP,
+        mail=lambda user, _now: PasswordRegistered(
+            to=user.email, name=user.name, auth_id=user.auth_id
+        ),
+        end_sessions=None,
+    )
+    if not isinstance(done, tuple):
+        return done
+    user, expires_at = done
+    logger.info("first password set: user_id=%s", user.id)
+    return RegisterPasswordSuccess(auth_id=user.auth_id, password_expires_at=expires_at)

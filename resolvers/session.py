@@ -70,10 +70,8 @@ async def start_session(
         locked = await User.select_for_update().using_db(conn).get(id=user.id)
         if locked.password_hash != checked_hash:
             return None
-        await (
-            UserSession.filter(user_id=user.id, revoked_at=None)
-            .using_db(conn)
-            .update(revoked_at=now, revoked_reason=RevokeReason.DISPLACED)
+        await UserSession.end_all(
+            user.id, RevokeReason.DISPLACED, now=now, using_db=conn
         )
         await UserSession.create(
             user_id=user.id,
@@ -181,10 +179,7 @@ async def _authenticate(info: Info) -> Authenticated | AuthError:
         return PasswordExpiredError.build(info.context.lang)
     # Conditional on still being active: a login that displaced this session
     # between the read above and now wins, and this call answers WZBAM099E.
-    touched = await UserSession.filter(id=session.id, revoked_at=None).update(
-        last_seen_at=now
-    )
-    if not touched:
+    if not await UserSession.touch(session.id, now=now):
         return await revoked_error(session, info)
     session.last_seen_at = now
     return Authenticated(user=session.user, session=session)
@@ -193,7 +188,5 @@ async def _authenticate(info: Info) -> Authenticated | AuthError:
 async def _expire(
     session: UserSession, reason: RevokeReason, now: datetime, info: Info
 ) -> AuthError:
-    await UserSession.filter(id=session.id, revoked_at=None).update(
-        revoked_at=now, revoked_reason=reason
-    )
+    await UserSession.end(session.id, reason, now=now)
     return SessionExpiredError.build(info.context.lang)
