@@ -69,14 +69,9 @@ from schema.document_limits import (
     DocumentLimits,
     document_problem,
 )
-from schema.root import (
-    MAX_ALIASES,
-    MAX_DEPTH,
-    VALIDATION_RULES,
-    checked_parse,
-    schema,
-    validate_document,
-)
+from schema.extensions import checked_parse, validate_document
+from schema.root import schema
+from schema.rules import MAX_ALIASES, MAX_DEPTH, VALIDATION_RULES
 
 RULES = tuple(specified_rules) + tuple(VALIDATION_RULES)
 BODY_BYTES = 64 * 1024  # app.settings.Settings.max_body_bytes
@@ -623,7 +618,7 @@ def run_once(gate: Gate, doc: Doc, cap_ms: float) -> tuple[float, bool, str, boo
             outcome = f"refused: {problem.message[:60]}"
         else:
             accepted = True
-            errors = validate_document(schema._schema, document, RULES)
+            errors = validate_document(schema.graphql_schema, document, RULES)
             if not errors and doc.variables is not None:
                 # As execution coerces them (graphql-core keeps up to 50 errors).
                 [operation] = [
@@ -632,7 +627,7 @@ def run_once(gate: Gate, doc: Doc, cap_ms: float) -> tuple[float, bool, str, boo
                     if isinstance(d, OperationDefinitionNode)
                 ]
                 coerced = get_variable_values(
-                    schema._schema,
+                    schema.graphql_schema,
                     operation.variable_definitions or (),
                     doc.variables,
                     max_errors=50,

@@ -3,7 +3,9 @@
 import logging
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Annotated
 
+import strawberry
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
@@ -121,7 +123,10 @@ class _Refused(Exception):
 
 
 async def update_user_info(
-    info: Info, input: UpdateUserInfoInput
+    info: Info,
+    input: Annotated[
+        UpdateUserInfoInput, strawberry.argument(description="The items to change.")
+    ],
 ) -> UpdateUserInfoResult:
     """Change the address, the phone number and/or the email address.
 
@@ -353,7 +358,11 @@ async def _mail_email_change(
 
 
 async def revert_email_change(
-    info: Info, input: RevertEmailChangeInput
+    info: Info,
+    input: Annotated[
+        RevertEmailChangeInput,
+        strawberry.argument(description="The token of the notice's link."),
+    ],
 ) -> RevertEmailChangeResult:
     """Undo an email change through the link in the notice to the old address.
 

@@ -2,6 +2,9 @@
 
 import logging
 from datetime import timedelta
+from typing import Annotated
+
+import strawberry
 
 from models import (
     RevokeReason,
@@ -60,7 +63,10 @@ def loggable(auth_id: str) -> str:
     return auth_id if looks_like_auth_id(auth_id) else "<not an auth ID>"
 
 
-async def login(info: Info, input: LoginInput) -> LoginResult:
+async def login(
+    info: Info,
+    input: Annotated[LoginInput, strawberry.argument(description="The login form.")],
+) -> LoginResult:
     """Log in with 認証ID and password.
 
     Outcomes, in the order they are decided:
@@ -148,7 +154,10 @@ async def check_own_password(
 
 
 async def reauthenticate(
-    info: Info, input: ReauthenticateInput
+    info: Info,
+    input: Annotated[
+        ReauthenticateInput, strawberry.argument(description="The current password.")
+    ],
 ) -> ReauthenticateResult:
     """Enter the password again on this session, for a sensitive change
     (changing the email address) after RAS_STEP_UP_SECONDS.

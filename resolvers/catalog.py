@@ -1,12 +1,25 @@
 """errorCatalog: every code with message and remedy (manual 3.1 別紙)."""
 
+from typing import Annotated
+
+import strawberry
+
 from resolvers.context import Info
 from schema.catalog import ErrorCatalogEntry
 from schema.messages import ErrorCode, texts
 from schema.types import Language
 
 
-def error_catalog(info: Info, lang: Language | None = None) -> list[ErrorCatalogEntry]:
+def error_catalog(
+    info: Info,
+    lang: Annotated[
+        Language | None,
+        strawberry.argument(
+            description="Language of the texts; defaults to the request's "
+            "language (`Accept-Language`, else Japanese)."
+        ),
+    ] = None,
+) -> list[ErrorCatalogEntry]:
     """The manual's 25 codes in its order, then the service's extensions.
 
     No login needed. ``lang`` wins over the request's language.

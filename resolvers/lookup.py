@@ -2,6 +2,9 @@
 account flows use for a municipality code. No login needed: the data is public
 (Japan Post's list) and says nothing about users."""
 
+from typing import Annotated
+
+import strawberry
 from tortoise.expressions import Q
 
 from addresses.codes import (
@@ -86,11 +89,36 @@ def _matching(query: Query) -> Q:
 
 async def municipalities(
     info: Info,
-    *,
-    prefecture_code: str | None,
-    query: str | None,
-    first: int | None,
-    after: str | None,
+    prefecture_code: Annotated[
+        str | None,
+        strawberry.argument(
+            description="Only this prefecture: its 2-digit code, 01 to 47."
+        ),
+    ] = None,
+    query: Annotated[
+        str | None,
+        strawberry.argument(
+            description="Search text of at most 64 characters: part of the "
+            "name in kanji (新宿), kana in hiragana or katakana, full- or "
+            "half-width (しんじゅく, ｼﾝｼﾞｭｸ), romaji in Hepburn or Kunrei "
+            "spelling (shinjuku, sinzyuku, chuo), or the first digits of the "
+            "code (131). Also matches from the start of prefecture + "
+            "municipality (東京都新宿)."
+        ),
+    ] = None,
+    first: Annotated[
+        int | None,
+        strawberry.argument(
+            description=f"Page size, 1 to {PAGE_SIZE_MAX}; default {PAGE_SIZE_DEFAULT}."
+        ),
+    ] = None,
+    after: Annotated[
+        str | None,
+        strawberry.argument(
+            description="Continue after this cursor (`pageInfo.endCursor` of "
+            "the previous page)."
+        ),
+    ] = None,
 ) -> MunicipalitiesResult:
     """A page of municipalities in code order, filtered by prefecture and query.
 
@@ -166,7 +194,16 @@ async def check_municipality_code(
     return row
 
 
-async def municipality(info: Info, code: str) -> MunicipalityResult:
+async def municipality(
+    info: Info,
+    code: Annotated[
+        str,
+        strawberry.argument(
+            description="6 digits with the check digit (131041), or the "
+            "5-digit JIS X 0402 form (13104); full-width digits are accepted."
+        ),
+    ],
+) -> MunicipalityResult:
     """One municipality by its code (6 digits, or the 5-digit JIS form).
 
     - MunicipalityCodeRequiredError (103E) when the code is empty.
@@ -180,7 +217,16 @@ async def municipality(info: Info, code: str) -> MunicipalityResult:
     return found
 
 
-async def postal_code(info: Info, code: str) -> PostalCodeResult:
+async def postal_code(
+    info: Info,
+    code: Annotated[
+        str,
+        strawberry.argument(
+            description="7 digits (1600023), optionally with a hyphen after "
+            "the third (160-0023), 〒 or full-width digits."
+        ),
+    ],
+) -> PostalCodeResult:
     """The places of a postal code: prefecture, municipality and town.
 
     - RequiredFieldError (001E) when the code is empty.

@@ -5,7 +5,9 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Annotated
 
+import strawberry
 from tortoise.transactions import in_transaction
 
 from mailer.outbox import enqueue
@@ -128,7 +130,11 @@ async def reuse_error(
 
 
 async def change_password(
-    info: Info, input: ChangePasswordInput
+    info: Info,
+    input: Annotated[
+        ChangePasswordInput,
+        strawberry.argument(description="Current password and new one twice."),
+    ],
 ) -> ChangePasswordResult:
     """Change the password of the logged-in user (or of a WZBAM158E ticket).
 
@@ -237,7 +243,11 @@ async def change_password(
 
 
 async def request_password_reset(
-    info: Info, input: RequestPasswordResetInput
+    info: Info,
+    input: Annotated[
+        RequestPasswordResetInput,
+        strawberry.argument(description="Auth ID and registered address."),
+    ],
 ) -> RequestPasswordResetResult:
     """Mail a password-reset link (manual 2.5).
 
@@ -463,7 +473,13 @@ async def set_password_through_link(
     return user, now + policy.password_max_age
 
 
-async def reset_password(info: Info, input: ResetPasswordInput) -> ResetPasswordResult:
+async def reset_password(
+    info: Info,
+    input: Annotated[
+        ResetPasswordInput,
+        strawberry.argument(description="Token and the new password twice."),
+    ],
+) -> ResetPasswordResult:
     """Set a new password through the reset mail's link.
 
     Outcomes: those of set_password_through_link, then ResetPasswordSuccess:

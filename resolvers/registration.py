@@ -3,7 +3,9 @@
 import hashlib
 import logging
 from datetime import datetime
+from typing import Annotated
 
+import strawberry
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
@@ -71,7 +73,12 @@ def _malformed(
     )
 
 
-async def register_user(info: Info, input: RegisterUserInput) -> RegisterUserResult:
+async def register_user(
+    info: Info,
+    input: Annotated[
+        RegisterUserInput, strawberry.argument(description="The registration form.")
+    ],
+) -> RegisterUserResult:
     """Register a new applicant and mail the 認証ID with a password-setup link.
 
     Outcomes, in the order they are decided (nothing is written before the last
@@ -232,7 +239,11 @@ async def _tell_owner(info: Info, user: User, now: datetime) -> None:
 
 
 async def register_password(
-    info: Info, input: RegisterPasswordInput
+    info: Info,
+    input: Annotated[
+        RegisterPasswordInput,
+        strawberry.argument(description="Token and the new password twice."),
+    ],
 ) -> RegisterPasswordResult:
     """Set the first password through the registration mail's link.
 

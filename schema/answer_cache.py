@@ -14,11 +14,11 @@ an answer with a GraphQL error (a bug, a database outage) is never kept.
 
 import json
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, Protocol
 
 from graphql import (
     FieldNode,
@@ -73,6 +73,16 @@ def public_lookup_only(document: str) -> bool:
             ):
                 return False
     return operations > 0
+
+
+class Answer(Protocol):
+    """An execution result as graphql-core or Strawberry gives it."""
+
+    @property
+    def data(self) -> dict[str, Any] | None: ...
+
+    @property
+    def errors(self) -> Sequence[GraphQLError] | None: ...
 
 
 Key = tuple[str, str, str | None, Lang]
@@ -131,12 +141,7 @@ class AnswerCache:
         self.hits += 1
         return ExecutionResult(data=json.loads(entry[1]), errors=None)
 
-    def put(
-        self,
-        key: Key,
-        result: ExecutionResult,
-        now: datetime,
-    ) -> None:
+    def put(self, key: Key, result: Answer, now: datetime) -> None:
         if result.errors or result.data is None:
             return
         text = json.dumps(result.data, ensure_ascii=False, separators=(",", ":"))

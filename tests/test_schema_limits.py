@@ -4,12 +4,12 @@ validated once; long documents are never kept."""
 import functools
 from typing import cast
 
-from schema.root import (
+from schema.extensions import (
     CACHED_DOCUMENT_CHARS,
     cached_checked_parse,
     cached_validate_document,
-    schema,
 )
+from schema.root import schema
 
 
 def _caches() -> "tuple[functools._lru_cache_wrapper[object], ...]":
