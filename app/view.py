@@ -14,8 +14,9 @@ from strawberry.http import GraphQLHTTPResponse
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 
+from models import Lang
 from resolvers.context import Context, Services
-from schema.messages import ErrorCode, Lang, texts
+from schema.messages import ErrorCode, texts
 from schema.root import schema
 from security.clients import Network, client_address, client_key
 

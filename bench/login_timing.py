@@ -18,10 +18,9 @@ from pathlib import Path
 from app.database import connected, migrate
 from app.main import build_services
 from app.settings import Settings
-from models import LoginThrottle
+from models import Lang, LoginThrottle
 from resolvers.context import Context
 from resolvers.operator import create_user
-from schema.messages import Lang
 from schema.root import schema
 
 LOGIN = """

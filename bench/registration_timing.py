@@ -20,8 +20,8 @@ from typing import Any
 from app.database import connected, migrate
 from app.main import build_services
 from app.settings import Settings
+from models import Lang
 from resolvers.context import Context
-from schema.messages import Lang
 from schema.root import schema
 
 REGISTER = """

@@ -15,14 +15,15 @@ from models.throttle import (
 )
 from models.user import (
     AccountStatus,
+    Lang,
     PasswordHistory,
-    PreferredLanguage,
     User,
     UserCategory,
 )
 
 __all__ = [
     "AccountStatus",
+    "Lang",
     "Limits",
     "LinkPurpose",
     "LinkToken",
@@ -35,7 +36,6 @@ __all__ = [
     "PasswordHistory",
     "PostalCode",
     "Prefecture",
-    "PreferredLanguage",
     "ReferenceData",
     "RequestEvent",
     "RequestThrottle",

@@ -15,8 +15,9 @@ class UserCategory(StrEnum):
     COUNTER_COE_ELECTRONIC = "counter_coe_electronic"
 
 
-class PreferredLanguage(StrEnum):
-    """The language the user chose at registration (portal screens, help desk)."""
+class Lang(StrEnum):
+    """A language the service answers in (messages, mails, notices), and the one
+    a user chose at registration (portal screens, help desk)."""
 
     JA = "ja"
     EN = "en"
@@ -46,11 +47,11 @@ class User(Model):
     # ISO 3166-1 alpha-3, as in the passport.
     nationality = fields.CharField(max_length=3, null=True)
     language = fields.CharEnumField(
-        PreferredLanguage,
+        Lang,
         max_length=2,
-        default=PreferredLanguage.JA,
+        default=Lang.JA,
         # Rows made before the column existed get Japanese, the default.
-        db_default=PreferredLanguage.JA.value,
+        db_default=Lang.JA.value,
     )
     phone = fields.CharField(max_length=12, null=True)
     municipality_code = fields.CharField(max_length=6, null=True)

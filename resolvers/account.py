@@ -18,6 +18,7 @@ from mailer.render import (
     mask_email,
 )
 from models import (
+    Lang,
     LinkPurpose,
     LinkToken,
     Municipality,
@@ -63,7 +64,7 @@ from schema.errors import (
     ReauthenticationRequiredError,
     StreetRequiredError,
 )
-from schema.messages import FieldLabel, Lang
+from schema.messages import FieldLabel
 from schema.types import User as UserType
 from security.text import (
     TextProblem,

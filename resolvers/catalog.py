@@ -6,14 +6,14 @@ import strawberry
 
 from resolvers.context import Info
 from schema.catalog import ErrorCatalogEntry
+from schema.enums import Lang
 from schema.messages import ErrorCode, texts
-from schema.types import Language
 
 
 def error_catalog(
     info: Info,
     lang: Annotated[
-        Language | None,
+        Lang | None,
         strawberry.argument(
             description="Language of the texts; defaults to the request's "
             "language (`Accept-Language`, else Japanese)."
@@ -24,7 +24,7 @@ def error_catalog(
 
     No login needed. ``lang`` wins over the request's language.
     """
-    language = lang.to_lang() if lang is not None else info.context.lang
+    language = lang if lang is not None else info.context.lang
     entries = []
     for code in ErrorCode:
         text = texts(code, language)

@@ -6,8 +6,8 @@ from typing import Any
 import strawberry
 
 from mailer.render import Composer
+from models import Lang
 from schema.answer_cache import AnswerCache
-from schema.messages import Lang
 from security.clock import Clock
 from security.passwords import PasswordHasher
 from security.policy import Policy

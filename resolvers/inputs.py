@@ -2,8 +2,9 @@
 
 from collections.abc import Sequence
 
+from models import Lang
 from schema.errors import GaijiError, InputProblem, RequiredFieldError
-from schema.messages import FieldLabel, Lang
+from schema.messages import FieldLabel
 from security.text import TextProblem, gaiji
 
 # Far longer than any item allows; longer input is refused before it is examined

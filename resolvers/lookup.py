@@ -14,6 +14,7 @@ from addresses.codes import (
     parse_prefecture_code,
 )
 from addresses.names import Query, QueryKind, QueryProblem, parse_query
+from models import Lang
 from models import Municipality as MunicipalityModel
 from models import PostalCode as PostalCodeModel
 from models import Prefecture as PrefectureModel
@@ -38,7 +39,7 @@ from schema.lookup import (
     PostalPlace,
     Prefecture,
 )
-from schema.messages import FieldLabel, Lang
+from schema.messages import FieldLabel
 
 _PROBLEMS = {
     CodeProblem.EMPTY: InputProblem.EMPTY,

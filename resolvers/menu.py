@@ -1,6 +1,6 @@
 """menu and the application operations it points to (manual 2.3)."""
 
-from models import UserCategory
+from models import Lang, UserCategory
 from resolvers.context import Info
 from resolvers.session import Authenticated, authenticate
 from schema.errors import OperationNotAllowedError
@@ -11,7 +11,6 @@ from schema.menu import (
     MenuResult,
     SearchApplicationsResult,
 )
-from schema.messages import Lang
 
 _LABELS: dict[MenuItemKey, tuple[str, str]] = {
     MenuItemKey.APPLY_INDIVIDUALLY: (

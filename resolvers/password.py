@@ -14,6 +14,7 @@ from mailer.outbox import enqueue
 from mailer.render import Mail, PasswordChanged, PasswordResetLink
 from models import (
     AccountStatus,
+    Lang,
     LinkPurpose,
     LoginThrottle,
     RequestThrottle,
@@ -47,12 +48,11 @@ from schema.errors import (
     PasswordConfirmMismatchError,
     PasswordPolicyError,
     PasswordReentryMismatchError,
-    PasswordRule,
     PasswordViolation,
     RequiredFieldError,
     TooManyRequestsError,
 )
-from schema.messages import FieldLabel, Lang
+from schema.messages import FieldLabel
 from schema.password import (
     ChangePasswordInput,
     ChangePasswordResult,
@@ -69,13 +69,11 @@ from schema.password import (
 from schema.types import User as UserType
 from security.passwords import (
     SYMBOLS,
+    PasswordRule,
     PolicyViolation,
     policy_violations,
     reused,
     rule_texts,
-)
-from security.passwords import (
-    PasswordRule as Rule,
 )
 from security.text import normalise_auth_id
 from security.timing import no_sooner_than
@@ -98,7 +96,7 @@ def _policy_error(
         field=field,
         violations=[
             PasswordViolation(
-                rule=PasswordRule(v.rule.value),
+                rule=v.rule,
                 message=v.message_ja if lang is Lang.JA else v.message_en,
             )
             for v in broken
@@ -126,7 +124,7 @@ async def reuse_error(
     if not await reused(services.hasher, password, hashes):
         return None
     texts = {t.rule: t for t in rule_texts(services.policy)}
-    return _policy_error(info.context.lang, field, [texts[Rule.RECENTLY_USED]])
+    return _policy_error(info.context.lang, field, [texts[PasswordRule.RECENTLY_USED]])
 
 
 async def change_password(
@@ -520,9 +518,7 @@ def password_policy(info: Info) -> PasswordPolicy:
         history=policy.password_history,
         valid_days=int(policy.password_max_age.total_seconds() // 86400),
         rules=[
-            PasswordRuleText(
-                rule=PasswordRule(t.rule.value), ja=t.message_ja, en=t.message_en
-            )
+            PasswordRuleText(rule=t.rule, ja=t.message_ja, en=t.message_en)
             for t in rule_texts(policy)
         ],
     )

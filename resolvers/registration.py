@@ -18,8 +18,8 @@ from mailer.render import (
 )
 from models import (
     AccountStatus,
+    Lang,
     LinkPurpose,
-    PreferredLanguage,
     RequestThrottle,
     User,
 )
@@ -40,7 +40,7 @@ from schema.errors import (
     NoSuchDateError,
     TermsNotAgreedError,
 )
-from schema.messages import FieldLabel, Lang
+from schema.messages import FieldLabel
 from schema.registration import (
     RegisterPasswordInput,
     RegisterPasswordResult,
@@ -160,7 +160,7 @@ async def register_user(
         "date_of_birth": born,
         "nationality": nationality,
         "phone": phone,
-        "language": PreferredLanguage(input.language.to_lang().value),
+        "language": input.language,
     }
     # From here on the work differs for new and registered addresses; the
     # answer waits until the same time has passed for both.

@@ -28,8 +28,8 @@ from graphql import (
 )
 from strawberry.types import ExecutionResult
 
+from models import Lang
 from schema.document_limits import parse_bounded
-from schema.messages import Lang
 
 # Introspection is public and the same for everyone too; a full one costs
 # tens of milliseconds to execute and partner tooling repeats it.

@@ -10,7 +10,9 @@ from typing import ClassVar, Self
 
 import strawberry
 
-from schema.messages import ErrorCode, FieldLabel, Lang, render
+from models import Lang
+from schema.enums import PasswordRule
+from schema.messages import ErrorCode, FieldLabel, render
 
 
 @strawberry.interface(
@@ -207,33 +209,6 @@ class NothingToChangeError(Error):
 )
 class LinkInvalidError(FieldError):
     CODE: ClassVar[ErrorCode] = ErrorCode.LINK_INVALID
-
-
-@strawberry.enum(description="A rule of the password policy (see `passwordPolicy`).")
-class PasswordRule(Enum):
-    LENGTH = strawberry.enum_value(
-        "length", description="8 to 32 characters (RAS_PASSWORD_MIN/MAX_LENGTH)."
-    )
-    CHARACTERS = strawberry.enum_value(
-        "characters",
-        description="Only half-width letters, digits and the symbols $%&=@_#*+-?!.",
-    )
-    MIX = strawberry.enum_value(
-        "mix", description="At least one letter, one digit and one symbol."
-    )
-    CONTAINS_AUTH_ID = strawberry.enum_value(
-        "contains_auth_id", description="Must not contain the 認証ID."
-    )
-    COMMON = strawberry.enum_value(
-        "common",
-        description="Not a common password, nor one with only digits and symbols "
-        "added around a very common one (Password1!).",
-    )
-    RECENTLY_USED = strawberry.enum_value(
-        "recently_used",
-        description="Not the current password nor one of the ones before it "
-        "(the last 3 passwords by default).",
-    )
 
 
 @strawberry.type(description="One broken rule of the password policy.")

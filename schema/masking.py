@@ -7,7 +7,8 @@ from collections.abc import Iterator
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
-from schema.messages import ErrorCode, Lang, texts
+from models import Lang
+from schema.messages import ErrorCode, texts
 
 logger = logging.getLogger("ras_identity.incident")
 

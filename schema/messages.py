@@ -12,15 +12,10 @@ from enum import Enum, StrEnum
 from functools import cache
 from pathlib import Path
 
+from models import Lang
+
 FIELD_PLACEHOLDER_JA = "【入力項目名】"
 FIELD_PLACEHOLDER_EN = "[field name]"
-
-
-class Lang(StrEnum):
-    """A language the service answers in."""
-
-    JA = "ja"
-    EN = "en"
 
 
 class ErrorCode(StrEnum):

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import strawberry
 
+from schema.enums import PasswordRule
 from schema.errors import (
     AccountLockedError,
     AuthError,
@@ -15,7 +16,6 @@ from schema.errors import (
     PasswordConfirmMismatchError,
     PasswordPolicyError,
     PasswordReentryMismatchError,
-    PasswordRule,
     RequiredFieldError,
     TooManyRequestsError,
 )

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import strawberry
 
+from schema.enums import Lang
 from schema.errors import (
     EmailMismatchError,
     GaijiError,
@@ -18,7 +19,6 @@ from schema.errors import (
     TermsNotAgreedError,
     TooManyRequestsError,
 )
-from schema.types import Language
 
 
 @strawberry.input(description="利用者情報入力: what the registration form asks for.")
@@ -46,7 +46,7 @@ class RegisterUserInput:
         description="連絡先: phone number, half-width digits, at most 12, no "
         "hyphens (full-width digits are accepted and folded)."
     )
-    language: Language = strawberry.field(
+    language: Lang = strawberry.field(
         description="The language the user prefers (portal screens, help desk)."
     )
     agreed_to_terms: bool = strawberry.field(

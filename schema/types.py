@@ -1,33 +1,12 @@
 """Output types shared by several flows, each built from its model."""
 
 from datetime import date, datetime
-from enum import Enum
 from typing import Self
 
 import strawberry
 
 from models import User as UserModel
-from models import UserCategory as UserCategoryModel
-from schema.messages import Lang
-
-
-@strawberry.enum(description="A language the service answers in (messages, mails).")
-class Language(Enum):
-    JA = strawberry.enum_value("ja", description="Japanese (日本語); the default.")
-    EN = strawberry.enum_value("en", description="English.")
-
-    def to_lang(self) -> Lang:
-        return Lang.EN if self is Language.EN else Lang.JA
-
-
-@strawberry.enum(description="利用者区分: the user category, which decides the menu.")
-class UserCategory(Enum):
-    COUNTER_COE_ELECTRONIC = strawberry.enum_value(
-        UserCategoryModel.COUNTER_COE_ELECTRONIC.value,
-        description="（窓口申請）在留資格認定証明書電子交付希望者: applied at a "
-        "counter for a Certificate of Eligibility and wants it issued "
-        "electronically.",
-    )
+from schema.enums import Lang, UserCategory
 
 
 @strawberry.type(description="住居地: the address as registered.")
@@ -61,7 +40,7 @@ class User:
     nationality: str | None = strawberry.field(
         description="国籍: ISO 3166-1 alpha-3 code as in the passport (e.g. VNM)."
     )
-    language: Language = strawberry.field(
+    language: Lang = strawberry.field(
         description="The language the user chose at registration."
     )
     address: Address | None = strawberry.field(
@@ -105,9 +84,9 @@ class User:
             phone=user.phone,
             date_of_birth=user.date_of_birth,
             nationality=user.nationality,
-            language=Language(user.language.value),
+            language=user.language,
             address=address,
-            user_category=UserCategory(user.category.value),
+            user_category=user.category,
             last_login_at=user.last_login_at,
             previous_login_at=user.previous_login_at,
             password_expires_at=user.password_expires_at,

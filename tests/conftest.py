@@ -42,6 +42,7 @@ from mailer.sink import SmtpSink, start_sink
 from mailer.smtp import SmtpTarget, SmtpTransport
 from mailer.worker import DeliveryPolicy, DeliveryWorker
 from models import (
+    Lang,
     Municipality,
     OutboxMail,
     PostalCode,
@@ -51,7 +52,6 @@ from models import (
 )
 from resolvers.context import Context, Services
 from resolvers.operator import create_user
-from schema.messages import Lang
 from schema.root import schema
 from security.clock import SettableClock
 from security.passwords import Argon2idHasher

@@ -7,10 +7,9 @@ import pytest
 from graphql import GraphQLError, get_introspection_query
 from strawberry.types import ExecutionResult
 
-from models import Municipality
+from models import Lang, Municipality
 from resolvers.context import Context, Services
 from schema.answer_cache import ENTRY_OVERHEAD, AnswerCache, public_lookup_only
-from schema.messages import Lang
 from schema.root import schema
 from security.clock import SettableClock
 from tests.conftest import Caller

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from schema.messages import Lang
+from models import Lang
 from tests.conftest import Caller
 
 CATALOG = """

@@ -1,6 +1,7 @@
 """The code registry is append-only: every value is pinned here."""
 
-from schema.messages import ErrorCode, Lang, render, texts
+from models import Lang
+from schema.messages import ErrorCode, render, texts
 
 PINNED = {
     "REQUIRED": "WZBAM001E",

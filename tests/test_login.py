@@ -9,6 +9,7 @@ from argon2 import PasswordHasher as Argon2Hasher
 
 from models import (
     AccountStatus,
+    Lang,
     Limits,
     LoginSlot,
     LoginThrottle,
@@ -20,7 +21,6 @@ from models import (
 from models.session import RevokeReason, SessionKind
 from resolvers import lockout
 from resolvers.context import Context, Services
-from schema.messages import Lang
 from schema.root import schema
 from security.tokens import token_hash
 from tests.conftest import LOGIN, PASSWORD, Caller, CountingHasher, log_in

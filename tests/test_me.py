@@ -4,9 +4,8 @@ from datetime import timedelta
 
 import pytest
 
-from models import AccountStatus, User, UserSession
+from models import AccountStatus, Lang, User, UserSession
 from models.session import RevokeReason
-from schema.messages import Lang
 from security.clock import SettableClock
 from tests.conftest import Caller, log_in
 

@@ -1,7 +1,6 @@
 """menu (manual 2.3)."""
 
-from models import User
-from schema.messages import Lang
+from models import Lang, User
 from tests.conftest import Caller, log_in
 
 MENU = """

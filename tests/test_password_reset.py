@@ -11,6 +11,7 @@ import pytest
 
 from models import (
     AccountStatus,
+    Lang,
     LinkToken,
     LoginThrottle,
     MailKind,
@@ -19,7 +20,6 @@ from models import (
     UserSession,
 )
 from resolvers.context import Services
-from schema.messages import Lang
 from security.passwords import PasswordHasher
 from tests.conftest import (
     LOGIN,

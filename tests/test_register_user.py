@@ -10,15 +10,14 @@ import pytest
 
 from models import (
     AccountStatus,
+    Lang,
     LinkPurpose,
     LinkToken,
     MailKind,
     OutboxMail,
-    PreferredLanguage,
     User,
 )
 from resolvers.context import Services
-from schema.messages import Lang
 from security.tokens import looks_like_auth_id, token_hash
 from tests.conftest import PASSWORD, Caller, Mailbox, body, link_token
 
@@ -76,7 +75,7 @@ async def test_register_creates_the_account_and_mails_the_auth_id_with_a_link(
     assert str(user.date_of_birth) == "1995-04-01"
     assert user.nationality == "VNM"
     assert user.phone == "09012345678"
-    assert user.language is PreferredLanguage.EN
+    assert user.language is Lang.EN
     assert user.category.value == "counter_coe_electronic"
     assert user.password_hash is None  # no login before the password is set
     link = await LinkToken.get(user_id=user.id)

@@ -7,10 +7,9 @@ from typing import Any
 
 import pytest
 
-from models import MailKind, OutboxMail, User
+from models import Lang, MailKind, OutboxMail, User
 from resolvers.context import Services
 from resolvers.operator import create_user
-from schema.messages import Lang
 from security.clock import SettableClock
 from security.text import gaiji
 from tests.conftest import LOGIN, PASSWORD, Caller, Mailbox, body, link_token, log_in

@@ -3,7 +3,7 @@ from tortoise.migrations import operations as ops
 from models.link import LinkPurpose
 from models.outbox import MailKind
 from models.session import RevokeReason
-from models.user import PreferredLanguage
+from models.user import Lang
 from tortoise.fields.base import OnDelete
 from tortoise import fields
 from tortoise.indexes import Index
@@ -69,7 +69,7 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='User',
             name='language',
-            field=fields.CharEnumField(default=PreferredLanguage.JA, description='JA: ja\nEN: en', db_default='ja', enum_type=PreferredLanguage, max_length=2),
+            field=fields.CharEnumField(default=Lang.JA, description='JA: ja\nEN: en', db_default='ja', enum_type=Lang, max_length=2),
         ),
         ops.AddField(
             model_name='User',

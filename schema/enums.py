@@ -1,0 +1,77 @@
+"""The domain's enums as GraphQL enums: one Python enum each, with the name and
+descriptions partners read by introspection.
+
+A GraphQL enum needs a description on every value, which Strawberry takes from
+``strawberry.enum_value`` in the class body; the domain's enums live where the
+rules do (models, security) and know nothing of GraphQL. ``described`` gives
+such an enum its GraphQL face in place, so resolvers pass domain values
+straight through instead of mapping between two enums of the same values.
+"""
+
+from collections.abc import Mapping
+from enum import Enum
+from typing import TypeVar
+
+import strawberry
+from strawberry.types.enum import StrawberryEnumDefinition
+
+from models import Lang, UserCategory
+from security.passwords import PasswordRule
+
+E = TypeVar("E", bound=Enum)
+
+
+def described(
+    cls: type[E], *, name: str, description: str, values: Mapping[E, str]
+) -> type[E]:
+    """Make ``cls`` the GraphQL enum ``name`` (values named by their Python
+    names), every value described; a value left undescribed is an error here,
+    not a gap in the contract."""
+    if missing := [member.name for member in cls if member not in values]:
+        raise ValueError(f"{name}: no description for {', '.join(missing)}")
+    strawberry.enum(cls, name=name, description=description)
+    definition: StrawberryEnumDefinition = vars(cls)["__strawberry_definition__"]
+    for value in definition.values:
+        value.description = values[cls[value.name]]
+    return cls
+
+
+described(
+    Lang,
+    name="Language",
+    description="A language the service answers in (messages, mails).",
+    values={
+        Lang.JA: "Japanese (日本語); the default.",
+        Lang.EN: "English.",
+    },
+)
+
+described(
+    UserCategory,
+    name="UserCategory",
+    description="利用者区分: the user category, which decides the menu.",
+    values={
+        UserCategory.COUNTER_COE_ELECTRONIC: "（窓口申請）在留資格認定証明書電子交付"
+        "希望者: applied at a counter for a Certificate of Eligibility and wants it "
+        "issued electronically.",
+    },
+)
+
+described(
+    PasswordRule,
+    name="PasswordRule",
+    description="A rule of the password policy (see `passwordPolicy`).",
+    values={
+        PasswordRule.LENGTH: "8 to 32 characters (RAS_PASSWORD_MIN/MAX_LENGTH).",
+        PasswordRule.CHARACTERS: "Only half-width letters, digits and the symbols "
+        "$%&=@_#*+-?!.",
+        PasswordRule.MIX: "At least one letter, one digit and one symbol.",
+        PasswordRule.CONTAINS_AUTH_ID: "Must not contain the 認証ID.",
+        PasswordRule.COMMON: "Not a common password, nor one with only digits and "
+        "symbols added around a very common one (Password1!).",
+        PasswordRule.RECENTLY_USED: "Not the current password nor one of the ones "
+        "before it (the last 3 passwords by default).",
+    },
+)
+
+__all__ = ["Lang", "PasswordRule", "UserCategory", "described"]
