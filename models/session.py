@@ -9,8 +9,6 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Q
 from tortoise.models import Model
 
-from security.tokens import new_token, token_hash
-
 if TYPE_CHECKING:
     from models.user import User
 
@@ -121,15 +119,19 @@ class UserSession(Model):
 
     @classmethod
     async def renew_token(
-        cls, session_id: int, *, now: datetime, using_db: BaseDBAsyncClient
-    ) -> str | None:
-        """A new token for an active session whose password was just checked:
-        the old token stops working (RASX002E). None if the session ended
-        meanwhile."""
-        token = new_token()
+        cls,
+        session_id: int,
+        token_hash: str,
+        *,
+        now: datetime,
+        using_db: BaseDBAsyncClient,
+    ) -> bool:
+        """Give an active session whose password was just checked the token
+        with ``token_hash``: the old token stops working (RASX002E). False if
+        the session ended meanwhile."""
         renewed = await (
             cls.filter(id=session_id, revoked_at=None)
             .using_db(using_db)
-            .update(token_hash=token_hash(token), authenticated_at=now)
+            .update(token_hash=token_hash, authenticated_at=now)
         )
-        return token if renewed else None
+        return renewed == 1

@@ -77,7 +77,7 @@ from security.passwords import (
 )
 from security.text import normalise_auth_id
 from security.timing import no_sooner_than
-from security.tokens import could_be_auth_id
+from security.tokens import could_be_auth_id, new_token, token_hash
 
 logger = logging.getLogger("ras_identity.password")
 
@@ -218,11 +218,13 @@ async def change_password(
         )
         # The session goes on under a new token: whoever copied the old one
         # loses it with the old password.
-        token = (
-            None
-            if ticket
-            else await UserSession.renew_token(auth.session.id, now=now, using_db=conn)
-        )
+        token: str | None = None
+        if not ticket:
+            token = new_token()
+            if not await UserSession.renew_token(
+                auth.session.id, token_hash(token), now=now, using_db=conn
+            ):
+                token = None  # a newer login displaced the session meanwhile
         await void_links(user.id, now=now, using_db=conn)
         await enqueue(
             services.composer,
