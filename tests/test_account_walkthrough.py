@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 
 from schema.context import Services
-from tests.conftest import Mailbox, body, link_token
+from tests.support import Mailbox, body, link_token
 
 FIRST, SECOND, THIRD = "Hoshi#2027x", "Tsuki#2028y", "Sora#2029zz"
 

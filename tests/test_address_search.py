@@ -9,7 +9,7 @@ import pytest
 from resolvers.lookup import check_municipality_code
 from schema.catalog import FieldLabel, Lang
 from schema.errors import InvalidFieldError, MunicipalityCodeRequiredError
-from tests.conftest import Caller
+from tests.support import Caller
 
 ERROR = "... on Error { code message } ... on FieldError { field } "
 ERROR += "... on InvalidFieldError { reason }"

@@ -13,7 +13,7 @@ from schema.catalog import Lang
 from schema.context import Context, Services
 from schema.root import schema
 from security.clock import SettableClock
-from tests.conftest import Caller
+from tests.support import Caller
 
 SEARCH = """
 query($q: String) {

@@ -21,7 +21,7 @@ from schema.context import Context
 from schema.root import schema
 from security.clock import SettableClock
 from security.tokens import new_token, token_hash
-from tests.conftest import (
+from tests.support import (
     LOGIN,
     PASSWORD,
     Caller,

@@ -13,7 +13,7 @@ from models import (
 )
 from resolvers.admin import purge_stale
 from schema.context import Services
-from tests.conftest import Caller, log_in
+from tests.support import Caller, log_in
 
 LIMITS = Limits(threshold=5, lock_for=timedelta(hours=24))
 

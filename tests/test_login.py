@@ -23,7 +23,7 @@ from schema.catalog import Lang
 from schema.context import Context, Services
 from schema.root import schema
 from security.tokens import token_hash
-from tests.conftest import LOGIN, PASSWORD, Caller, CountingHasher, log_in
+from tests.support import LOGIN, PASSWORD, Caller, CountingHasher, log_in
 
 ME = "query { me { __typename ... on Error { code } ... on User { authId } } }"
 

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from models import User, UserSession
 from models.session import RevokeReason
-from tests.conftest import Caller, log_in
+from tests.support import Caller, log_in
 
 LOGOUT = """
 mutation { logout { __typename ... on Error { code } ... on LogoutSuccess { ok } } }

@@ -8,7 +8,7 @@ from models import AccountStatus, User, UserSession
 from models.session import RevokeReason
 from schema.catalog import Lang
 from security.clock import SettableClock
-from tests.conftest import Caller, log_in
+from tests.support import Caller, log_in
 
 ME = """
 query {

@@ -2,7 +2,7 @@
 
 from models import User
 from schema.catalog import Lang
-from tests.conftest import Caller, log_in
+from tests.support import Caller, log_in
 
 MENU = """
 query {

@@ -8,7 +8,7 @@ from mailer.notices import enqueue_expiry_reminders, enqueue_lock_notices
 from models import AccountStatus, MailKind, OutboxMail, User
 from schema.context import Services
 from security.clock import SettableClock
-from tests.conftest import LOGIN, Caller, MakeWorker, SmtpServer
+from tests.support import LOGIN, Caller, MakeWorker, SmtpServer
 
 DAY = timedelta(days=1)
 

@@ -21,7 +21,7 @@ from models import (
 from schema.catalog import Lang
 from schema.context import Services
 from security.passwords import PasswordHasher
-from tests.conftest import (
+from tests.support import (
     LOGIN,
     PASSWORD,
     Caller,

@@ -11,7 +11,7 @@ from security.passwords import (
     rule_texts,
 )
 from security.policy import Policy
-from tests.conftest import CountingHasher
+from tests.support import CountingHasher
 
 POLICY = Policy()
 

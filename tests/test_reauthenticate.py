@@ -17,7 +17,7 @@ from models import (
 )
 from security.clock import SettableClock
 from security.tokens import token_hash
-from tests.conftest import LOGIN, PASSWORD, Caller, CountingHasher, log_in
+from tests.support import LOGIN, PASSWORD, Caller, CountingHasher, log_in
 
 REAUTHENTICATE = """
 mutation($p: String!) { reauthenticate(input: {password: $p}) {

@@ -9,7 +9,7 @@ import pytest
 
 from models import AccountStatus, LinkToken, MailKind, OutboxMail, User
 from schema.context import Services
-from tests.conftest import LOGIN, Caller, Mailbox, body, link_token
+from tests.support import LOGIN, Caller, Mailbox, body, link_token
 from tests.test_register_user import REGISTER, form
 
 NEW_PASSWORD = "Hoshi#2027x"

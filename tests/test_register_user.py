@@ -20,7 +20,7 @@ from models import (
 from schema.catalog import Lang
 from schema.context import Services
 from security.tokens import looks_like_auth_id, token_hash
-from tests.conftest import PASSWORD, Caller, Mailbox, body, link_token
+from tests.support import PASSWORD, Caller, Mailbox, body, link_token
 
 REGISTER = """
 mutation Register($input: RegisterUserInput!) {

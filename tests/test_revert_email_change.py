@@ -17,7 +17,7 @@ from models import (
 )
 from resolvers import account
 from schema.context import Services
-from tests.conftest import LOGIN, PASSWORD, Caller, Mailbox, body, link_token, log_in
+from tests.support import LOGIN, PASSWORD, Caller, Mailbox, body, link_token, log_in
 from tests.test_register_user import REGISTER, form
 
 UPDATE = """

@@ -13,7 +13,7 @@ from schema.catalog import Lang
 from schema.context import Services
 from security.clock import SettableClock
 from security.text import gaiji
-from tests.conftest import LOGIN, PASSWORD, Caller, Mailbox, body, link_token, log_in
+from tests.support import LOGIN, PASSWORD, Caller, Mailbox, body, link_token, log_in
 from tests.test_register_user import REGISTER, form
 
 UPDATE = """
