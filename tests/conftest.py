@@ -8,6 +8,7 @@ import asyncio
 import shutil
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +29,10 @@ from security.clock import SettableClock
 from security.policy import Policy
 from tests.support import (
     BACKENDS,
+    CHEAP_ARGON2,
     FAST_DELIVERY,
     PASSWORD,
+    PRODUCTION_ARGON2,
     Caller,
     CountingHasher,
     Mailbox,
@@ -47,7 +50,14 @@ from tests.support import (
 
 @pytest.fixture(scope="session")
 def hasher() -> CountingHasher:
-    return CountingHasher(time_cost=2, memory_kib=19456, parallelism=1)
+    """argon2id at its cheapest: what the resolvers do, not what it costs."""
+    return CountingHasher(**CHEAP_ARGON2)
+
+
+@pytest.fixture(scope="session")
+def real_hasher() -> CountingHasher:
+    """argon2id with production's parameters, for the tests about them."""
+    return CountingHasher(**PRODUCTION_ARGON2)
 
 
 @pytest.fixture(scope="session")
@@ -117,8 +127,11 @@ def clock() -> SettableClock:
 
 @pytest.fixture
 def services(clock: SettableClock, hasher: CountingHasher) -> Services:
+    """The app's services on the test clock and the cheap hasher, with no answer
+    floor: the tests that measure the floor set one (``with_policy``)."""
     hasher.verifications = 0
-    return Services(policy=Policy(), clock=clock, hasher=hasher)
+    policy = Policy(answer_floor=timedelta(0))
+    return Services(policy=policy, clock=clock, hasher=hasher)
 
 
 @pytest.fixture

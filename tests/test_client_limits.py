@@ -106,7 +106,6 @@ def limited(with_policy: WithPolicy) -> Services:
         client_registration_limit=2,
         client_reset_request_limit=2,
         client_link_limit=3,
-        answer_floor=timedelta(0),
     )
 
 

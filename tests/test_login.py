@@ -28,6 +28,7 @@ from tests.support import (
     LOGIN,
     ME,
     PASSWORD,
+    PRODUCTION_ARGON2,
     Caller,
     CountingHasher,
     WithPolicy,
@@ -368,17 +369,19 @@ async def test_change_ticket_is_refused_everywhere_else(
 
 
 async def test_login_rehashes_when_argon2_parameters_changed(
-    execute: Caller, user: User
+    user: User, services: Services, real_hasher: CountingHasher
 ) -> None:
+    # Production's parameters: the stored hash must come out with them.
+    production = Caller(services=replace(services, hasher=real_hasher))
     weaker = Argon2Hasher(time_cost=1, memory_cost=8192, parallelism=1)
     await User.filter(id=user.id).update(password_hash=weaker.hash(PASSWORD))
 
-    await log_in(execute, user.auth_id)
+    await log_in(production, user.auth_id)
 
     stored = (await User.get(id=user.id)).password_hash
     assert stored is not None
     assert stored.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
-    assert not execute.services.hasher.needs_rehash(stored)
+    assert not real_hasher.needs_rehash(stored)
 
 
 async def test_a_second_login_displaces_the_first_session(
@@ -616,7 +619,7 @@ class RehashRacingHasher(CountingHasher):
 async def test_a_correct_login_survives_another_process_rehashing_first(
     execute: Caller, user: User, services: Services
 ) -> None:
-    hasher = RehashRacingHasher(time_cost=2, memory_kib=19456, parallelism=1)
+    hasher = RehashRacingHasher(**PRODUCTION_ARGON2)
     hasher.racing = user.auth_id
     racing = Caller(services=replace(services, hasher=hasher))
 
