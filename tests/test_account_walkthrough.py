@@ -7,7 +7,15 @@ from typing import Any
 import httpx
 
 from resolvers.context import Services
-from tests.conftest import Mailbox, body, link_token
+from tests.support import (
+    LOGIN,
+    REQUEST_RESET,
+    RESET_PASSWORD,
+    Mailbox,
+    body,
+    link_token,
+    reset_input,
+)
 
 FIRST, SECOND, THIRD = "Hoshi#2027x", "Tsuki#2028y", "Sora#2029zz"
 
@@ -32,8 +40,6 @@ REGISTER = """mutation($i: RegisterUserInput!) { registerUser(input: $i) {
 SET_PASSWORD = """mutation($t: String!, $p: String!) { registerPassword(input:
   {token: $t, password: $p, passwordConfirm: $p}) { __typename
   ... on RegisterPasswordSuccess { authId } ... on Error { code } } }"""
-LOGIN = """mutation($a: String!, $p: String!) { login(input: {authId: $a, password: $p})
-  { __typename ... on LoginSuccess { token } ... on Error { code } } }"""
 UPDATE = """mutation($i: UpdateUserInfoInput!) { updateUserInfo(input: $i) {
   __typename ... on Error { code }
   ... on UpdateUserInfoSuccess { mailSent user { email phone
@@ -42,11 +48,6 @@ CHANGE = """mutation($c: String!, $n: String!) { changePassword(input:
   {currentPassword: $c, newPassword: $n, newPasswordConfirm: $n}) {
   __typename ... on Error { code } ... on ChangePasswordSuccess { token } } }"""
 LOGOUT = "mutation { logout { __typename } }"
-REQUEST = """mutation($a: String!, $e: String!) { requestPasswordReset(input:
-  {authId: $a, email: $e}) { __typename ... on Error { code } } }"""
-RESET = """mutation($t: String!, $p: String!) { resetPassword(input:
-  {token: $t, newPassword: $p, newPasswordConfirm: $p}) { __typename
-  ... on Error { code } } }"""
 ME = "query { me { __typename ... on User { authId email } ... on Error { code } } }"
 POLICY = """query { passwordPolicy { minLength maxLength symbols history validDays
   rules { rule ja en } } }"""
@@ -82,7 +83,7 @@ async def test_a_new_user_walks_through_every_screen_of_the_manual(
     [registered_notice] = await mailbox.deliver()
     assert registered_notice["To"] == "an@example.com"
 
-    session = (await call(http, LOGIN, a=auth_id, p=FIRST))["token"]
+    session = (await call(http, LOGIN, authId=auth_id, password=FIRST))["token"]
     moved = await call(
         http,
         UPDATE,
@@ -125,16 +126,21 @@ async def test_a_new_user_walks_through_every_screen_of_the_manual(
     assert (await call(http, LOGOUT, session))["__typename"] == "LogoutSuccess"
     assert (await call(http, ME, session))["code"] == "RASX002E"
 
-    asked = await call(http, REQUEST, a=auth_id.lower(), e="an.nguyen@example.org")
+    asked = await call(
+        http, REQUEST_RESET, authId=auth_id.lower(), email="an.nguyen@example.org"
+    )
     assert asked["__typename"] == "RequestPasswordResetSuccess"
     [reset_mail] = await mailbox.deliver()
     assert reset_mail["To"] == "an.nguyen@example.org"
-    reset = await call(http, RESET, t=link_token(reset_mail), p=THIRD)
+    reset = await call(
+        http, RESET_PASSWORD, **reset_input(link_token(reset_mail), THIRD)
+    )
     assert reset["__typename"] == "ResetPasswordSuccess"
     await mailbox.deliver()
 
-    assert (await call(http, LOGIN, a=auth_id, p=SECOND))["code"] == "WZBAM005E"
-    final = (await call(http, LOGIN, a=auth_id, p=THIRD))["token"]
+    stale = await call(http, LOGIN, authId=auth_id, password=SECOND)
+    assert stale["code"] == "WZBAM005E"
+    final = (await call(http, LOGIN, authId=auth_id, password=THIRD))["token"]
     me = await call(http, ME, final)
     assert me == {
         "__typename": "User",

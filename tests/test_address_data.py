@@ -11,7 +11,7 @@ from addresses.codes import check_digit
 from addresses.load import DATA_SET, load_addresses
 from addresses.source import Snapshot, source_version
 from models import Municipality, PostalCode, Prefecture, ReferenceData
-from tests.conftest import address_snapshot
+from tests.support import address_snapshot
 
 NOW = datetime(2026, 11, 26, tzinfo=UTC)
 

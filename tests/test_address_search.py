@@ -6,11 +6,11 @@ from typing import Any
 import httpx
 import pytest
 
-from models import Lang
 from resolvers.lookup import check_municipality_code
-from schema.errors import InvalidFieldError, MunicipalityCodeRequiredError
 from schema.messages import FieldLabel
-from tests.conftest import Caller
+from models import Lang
+from schema.errors import InvalidFieldError, MunicipalityCodeRequiredError
+from tests.support import Caller
 
 ERROR = "... on Error { code message } ... on FieldError { field } "
 ERROR += "... on InvalidFieldError { reason }"

@@ -12,7 +12,7 @@ from resolvers.context import Context, Services
 from schema.answer_cache import ENTRY_OVERHEAD, AnswerCache, public_lookup_only
 from schema.root import schema
 from security.clock import SettableClock
-from tests.conftest import Caller
+from tests.support import Caller
 
 SEARCH = """
 query($q: String) {

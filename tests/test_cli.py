@@ -1,10 +1,8 @@
 """The ras-identity command: user create, migrate, settings errors, serve."""
 
 import asyncio
-import os
 import socket
 import sqlite3
-import subprocess
 import time
 from pathlib import Path
 
@@ -13,13 +11,14 @@ import pytest
 
 from app.cli import _listening_socket
 from models import User
-from tests.conftest import (
+from tests.support import (
     BACKENDS,
-    CLI,
     PASSWORD,
     CountingHasher,
     empty_postgres_database,
+    free_port,
     run_cli,
+    serving,
 )
 
 
@@ -186,41 +185,17 @@ def test_data_load_municipalities_is_idempotent_and_can_be_forced(
     assert postal > 100_000
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def _serve_then_log_in(url: str, mail_dir: Path, *extra: str) -> str:
     """Serve a fresh database (serve migrates it and loads the address data),
     create a user, log in, call me, search an address; the worker inside serve
     mails the user's expiry reminder to the embedded sink."""
-    port = _free_port()
-    env = {
-        **os.environ,
-        "RAS_DATABASE_URL": url,
-        "RAS_MAIL_DIR": str(mail_dir),
-        "RAS_MAIL_SWEEP_SECONDS": "0.2",
-        "RAS_MAIL_POLL_SECONDS": "0.1",
-    }
-    env.pop("RAS_SMTP_URL", None)
-    server = subprocess.Popen(  # noqa: S603
-        [*CLI, "serve", "--host", "127.0.0.1", "--port", str(port), *extra],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        base = f"http://127.0.0.1:{port}"
-        for _ in range(400):
-            try:
-                if httpx.get(f"{base}/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.05)
+    with serving(
+        url,
+        *extra,
+        RAS_MAIL_DIR=str(mail_dir),
+        RAS_MAIL_SWEEP_SECONDS="0.2",
+        RAS_MAIL_POLL_SECONDS="0.1",
+    ) as server:
         args = ["user", "create", "--email", "a@example.com", "--name", "Taro"]
         # A password that expires in 20 days is due for its 30-day reminder.
         created = run_cli(
@@ -231,15 +206,15 @@ def _serve_then_log_in(url: str, mail_dir: Path, *extra: str) -> str:
             f'mutation {{ login(input: {{authId: "{auth_id}", password: "{PASSWORD}"}})'
             " { __typename ... on LoginSuccess { token } } }"
         )
-        login = httpx.post(f"{base}/graphql", json={"query": query}).json()
+        login = httpx.post(f"{server.url}/graphql", json={"query": query}).json()
         token = login["data"]["login"]["token"]
         me = httpx.post(
-            f"{base}/graphql",
+            f"{server.url}/graphql",
             json={"query": "{ me { ... on User { authId } } }"},
             headers={"Authorization": f"Bearer {token}"},
         ).json()
         found = httpx.post(
-            f"{base}/graphql",
+            f"{server.url}/graphql",
             json={
                 "query": '{ municipality(code: "13104") { ... on Municipality '
                 "{ code name } } }"
@@ -249,9 +224,7 @@ def _serve_then_log_in(url: str, mail_dir: Path, *extra: str) -> str:
             if list(mail_dir.glob("*.eml")):
                 break
             time.sleep(0.05)
-    finally:
-        server.terminate()
-        output, _ = server.communicate(timeout=30)
+    output = server.output
 
     assert me == {"data": {"me": {"authId": auth_id}}}
     assert found == {"data": {"municipality": {"code": "131041", "name": "新宿区"}}}
@@ -307,7 +280,7 @@ def test_serve_with_workers_on_a_taken_port_says_so(tmp_path: Path) -> None:
 
 def test_serve_with_workers_that_cannot_start_fails(tmp_path: Path) -> None:
     done = run_cli(
-        ["serve", "--workers", "2", "--no-migrate", "--port", str(_free_port())],
+        ["serve", "--workers", "2", "--no-migrate", "--port", str(free_port())],
         "postgres://postgres@127.0.0.1:1/unreachable",
     )
     assert done.returncode == 3

@@ -5,10 +5,7 @@ retryAfterSeconds and the Retry-After header; X-Forwarded-For believed only from
 RAS_TRUSTED_PROXIES."""
 
 import asyncio
-import os
-import subprocess
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from ipaddress import ip_address
@@ -24,15 +21,18 @@ from models import LoginThrottle, OutboxMail, RequestThrottle, User
 from resolvers.context import Services
 from security.clients import client_address, client_key, parse_networks
 from security.clock import SettableClock
-from tests.conftest import (
-    CLI,
+from tests.support import (
     PASSWORD,
+    REQUEST_RESET,
+    RESET_PASSWORD,
     CountingHasher,
     Mailbox,
+    WithPolicy,
     link_token,
+    reset_input,
     serve,
+    serving,
 )
-from tests.test_cli import _free_port
 from tests.test_register_user import REGISTER, form
 
 WRONG = "Wrong2026$"
@@ -48,12 +48,8 @@ async def served(db: str, services: Services, **settings: Any) -> AsyncIterator[
         services=services,
         manage_database=False,
     )
-    server, task, url = await serve(app)
-    try:
+    async with serve(app) as url:
         yield url
-    finally:
-        server.should_exit = True
-        await task
 
 
 @asynccontextmanager
@@ -103,21 +99,23 @@ async def login(
 
 
 @pytest.fixture
-def limited(with_policy: Callable[..., Services]) -> Services:
+def limited(with_policy: WithPolicy) -> Services:
     return with_policy(
         client_login_failure_limit=LIMIT,
         client_login_window=WINDOW,
         client_registration_limit=2,
         client_reset_request_limit=2,
         client_link_limit=3,
-        answer_floor=timedelta(0),
     )
 
 
 async def test_password_spraying_is_cut_off_for_that_address_only(
-    db: str, user: User, limited: Services, hasher: CountingHasher
+    db: str,
+    user: User,
+    limited: Services,
+    clock: SettableClock,
+    hasher: CountingHasher,
 ) -> None:
-    clock: SettableClock = limited.clock  # type: ignore[assignment]
     async with (
         served(db, limited) as url,
         client_from(url, "127.0.0.2") as sprayer,
@@ -190,6 +188,11 @@ def registration(email: str) -> dict[str, Any]:
     return form(email=email, emailConfirm=email)
 
 
+def pair(auth_id: str, email: str = "taro@example.com") -> dict[str, str]:
+    """REQUEST_RESET's variables."""
+    return {"authId": auth_id, "email": email}
+
+
 async def test_registrations_are_limited_per_address(
     db: str, limited: Services
 ) -> None:
@@ -213,15 +216,6 @@ async def test_registrations_are_limited_per_address(
     assert await OutboxMail.all().count() == mails + 1  # only the other's mail
 
 
-REQUEST = """
-mutation($a: String!, $e: String!) {
-  requestPasswordReset(input: {authId: $a, email: $e}) {
-    __typename ... on Error { code } ... on TooManyRequestsError { retryAfterSeconds }
-  }
-}
-"""
-
-
 async def test_reset_requests_are_limited_per_address(
     db: str, user: User, limited: Services
 ) -> None:
@@ -231,15 +225,11 @@ async def test_reset_requests_are_limited_per_address(
         client_from(url, "127.0.0.1") as other,
     ):
         guesses = [
-            (await post(busy, REQUEST, {"a": f"GUESS{n:05}", "e": "x@example.com"}))[0]
+            (await post(busy, REQUEST_RESET, pair(f"GUESS{n:05}", "x@example.com")))[0]
             for n in range(2)
         ]
-        refused, response = await post(
-            busy, REQUEST, {"a": user.auth_id, "e": "taro@example.com"}
-        )
-        elsewhere, _ = await post(
-            other, REQUEST, {"a": user.auth_id, "e": "taro@example.com"}
-        )
+        refused, response = await post(busy, REQUEST_RESET, pair(user.auth_id))
+        elsewhere, _ = await post(other, REQUEST_RESET, pair(user.auth_id))
 
     assert [g["code"] for g in guesses] == ["WZBAM168E"] * 2
     assert (refused["code"], refused["retryAfterSeconds"]) == ("RASX004E", 3600)
@@ -248,13 +238,6 @@ async def test_reset_requests_are_limited_per_address(
     assert await OutboxMail.all().count() == 1
 
 
-RESET = """
-mutation($t: String!, $p: String!) {
-  resetPassword(input: {token: $t, newPassword: $p, newPasswordConfirm: $p}) {
-    __typename ... on Error { code }
-  }
-}
-"""
 LINKS = [
     'mutation { resetPassword(input: {token: "nope", newPassword: "Hoshi#2027x", '
     'newPasswordConfirm: "Hoshi#2027x"}) { __typename ... on Error { code } } }',
@@ -368,27 +351,13 @@ def test_bad_trusted_proxies_are_refused(value: str) -> None:
 def test_serve_believes_no_forwarded_for_by_default(tmp_path: Path) -> None:
     # uvicorn on its own takes X-Forwarded-For from 127.0.0.1 as the client.
     url = f"sqlite://{tmp_path / 'serve.sqlite3'}"
-    port = _free_port()
-    env = {**os.environ, "RAS_DATABASE_URL": url, "RAS_MAIL_DIR": str(tmp_path)}
-    env |= {"RAS_CLIENT_LOGIN_FAILURE_LIMIT": "2"}
-    server = subprocess.Popen(  # noqa: S603
-        [*CLI, "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(600):
-            try:
-                if httpx.get(f"{base}/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.05)
+    with serving(
+        url, RAS_MAIL_DIR=str(tmp_path), RAS_CLIENT_LOGIN_FAILURE_LIMIT="2"
+    ) as server:
         codes = []
         for n in range(3):
             reply = httpx.post(
-                f"{base}/graphql",
+                f"{server.url}/graphql",
                 json={
                     "query": LOGIN_OUT,
                     "variables": {"authId": f"SPRAY{n:05}", "password": WRONG},
@@ -397,9 +366,6 @@ def test_serve_believes_no_forwarded_for_by_default(tmp_path: Path) -> None:
                 timeout=30,
             )
             codes.append(reply.json()["data"]["login"]["code"])
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
     assert codes == ["WZBAM005E", "WZBAM005E", "RASX004E"]
 
@@ -432,14 +398,12 @@ async def test_a_working_link_is_never_refused_for_others_on_its_address(
         served(db, limited) as url,
         client_from(url, "127.0.0.2") as shared,
     ):
-        await post(shared, REQUEST, {"a": user.auth_id, "e": "taro@example.com"})
+        await post(shared, REQUEST_RESET, pair(user.auth_id))
         [reset_mail] = await mailbox.deliver()
         # Someone else behind the same address spends its allowance.
         refused = [(await post(shared, LINKS[0]))[0]["code"] for _ in range(4)]
         done, _ = await post(
-            shared,
-            RESET,
-            {"t": link_token(reset_mail), "p": "Hoshi#2027x"},
+            shared, RESET_PASSWORD, reset_input(link_token(reset_mail), "Hoshi#2027x")
         )
 
     assert refused == ["RASX003E"] * 3 + ["RASX004E"]
@@ -451,14 +415,18 @@ async def test_a_working_link_may_be_tried_only_so_often(
 ) -> None:
     tries = limited.policy.link_attempt_limit
     async with served(db, limited) as url, client_from(url, "127.0.0.2") as client:
-        await post(client, REQUEST, {"a": user.auth_id, "e": "taro@example.com"})
+        await post(client, REQUEST_RESET, pair(user.auth_id))
         [reset_mail] = await mailbox.deliver()
         token = link_token(reset_mail)
         weak = [
-            (await post(client, RESET, {"t": token, "p": "password"}))[0]["code"]
+            (await post(client, RESET_PASSWORD, reset_input(token, "password")))[0][
+                "code"
+            ]
             for _ in range(tries)
         ]
-        refused, response = await post(client, RESET, {"t": token, "p": "Hoshi#2027x"})
+        refused, response = await post(
+            client, RESET_PASSWORD, reset_input(token, "Hoshi#2027x")
+        )
 
     assert weak == ["WZBAM005E"] * tries
     assert refused["code"] == "RASX004E"

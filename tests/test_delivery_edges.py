@@ -16,7 +16,7 @@ from mailer.smtp import MAX_ERROR, SmtpTarget, clean_text, describe_error
 from models import MailStatus, OutboxMail, User
 from resolvers.context import Services
 from security.clock import SettableClock
-from tests.conftest import MakeWorker, SmtpServer, enqueue_mails
+from tests.support import MakeWorker, SmtpServer, enqueue_mails
 
 
 async def by_id() -> dict[int, OutboxMail]:

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from models import Lang
-from tests.conftest import Caller
+from tests.support import Caller
 
 CATALOG = """
 query Catalog($lang: Language) {

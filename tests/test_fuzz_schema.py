@@ -14,7 +14,7 @@ from models import User
 from resolvers.context import Context, Services
 from schema.messages import ErrorCode
 from schema.root import schema
-from tests.conftest import LOGIN, PASSWORD
+from tests.support import LOGIN, PASSWORD
 
 SDL = schema.as_str()
 FUZZ = settings(

@@ -11,9 +11,10 @@ from models import (
     User,
     UserSession,
 )
-from resolvers.context import Services
 from resolvers.housekeeping import purge_stale
-from tests.conftest import Caller, log_in
+from resolvers.context import Services
+from security.clock import SettableClock
+from tests.support import Caller, log_in, request_reset
 
 LIMITS = Limits(threshold=5, lock_for=timedelta(hours=24))
 
@@ -27,13 +28,13 @@ async def _failed(key: str, services: Services, times: int = 1) -> None:
 
 
 async def test_purge_keeps_recent_and_locked_counters(
-    execute: Caller, services: Services
+    execute: Caller, services: Services, clock: SettableClock
 ) -> None:
     await _failed("OLDFAIL", services)
     await _failed("LOCKED", services, times=5)
-    services.clock.advance(timedelta(hours=23))  # type: ignore[attr-defined]
+    clock.advance(timedelta(hours=23))
     await _failed("RECENT", services)
-    services.clock.advance(timedelta(hours=1, seconds=1))  # type: ignore[attr-defined]
+    clock.advance(timedelta(hours=1, seconds=1))
 
     purged = await purge_stale(services)
 
@@ -43,10 +44,10 @@ async def test_purge_keeps_recent_and_locked_counters(
 
 
 async def test_purge_keeps_a_lock_that_is_still_in_force(
-    services: Services, db: str
+    services: Services, clock: SettableClock, db: str
 ) -> None:
     await _failed("LOCKED", services, times=5)
-    services.clock.advance(timedelta(hours=23))  # type: ignore[attr-defined]
+    clock.advance(timedelta(hours=23))
     await _failed("OTHER", services)  # activity elsewhere does not matter
 
     await purge_stale(services)
@@ -55,11 +56,11 @@ async def test_purge_keeps_a_lock_that_is_still_in_force(
 
 
 async def test_a_dead_slot_does_not_keep_old_failures_alive(
-    services: Services, db: str
+    services: Services, clock: SettableClock, db: str
 ) -> None:
     await LoginThrottle.reserve("DEADSLOT", now=services.clock.now(), limits=LIMITS)
     await _failed("DEADSLOT", services, times=3)
-    services.clock.advance(timedelta(hours=25))  # type: ignore[attr-defined]
+    clock.advance(timedelta(hours=25))
 
     purged = await purge_stale(services)
 
@@ -68,10 +69,10 @@ async def test_a_dead_slot_does_not_keep_old_failures_alive(
 
 
 async def test_purge_deletes_sessions_ended_over_30_days_ago(
-    execute: Caller, user: User, services: Services
+    execute: Caller, user: User, services: Services, clock: SettableClock
 ) -> None:
     await log_in(execute, user.auth_id)
-    services.clock.advance(timedelta(days=31))  # type: ignore[attr-defined]
+    clock.advance(timedelta(days=31))
     fresh = await log_in(execute, user.auth_id)
 
     purged = await purge_stale(services)
@@ -83,15 +84,11 @@ async def test_purge_deletes_sessions_ended_over_30_days_ago(
 
 
 async def test_purge_deletes_ended_request_windows_and_links_expired_long_ago(
-    execute: Caller, user: User, services: Services
+    execute: Caller, user: User, services: Services, clock: SettableClock
 ) -> None:
-    ask = (
-        "mutation($a: String!, $e: String!) { requestPasswordReset(input: "
-        "{authId: $a, email: $e}) { __typename } }"
-    )
-    await execute(ask, {"a": user.auth_id, "e": user.email})
-    services.clock.advance(timedelta(days=31))  # type: ignore[attr-defined]
-    await execute(ask, {"a": "ABCDEFGH23", "e": user.email})
+    await request_reset(execute, user.auth_id, user.email)
+    clock.advance(timedelta(days=31))
+    await request_reset(execute, "ABCDEFGH23", user.email)
 
     purged = await purge_stale(services)
 

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import httpx
 
+from tests.support import ME
+
 AUDIT = Path(__file__).with_name("http_audit")
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
-ME = "query { me { __typename ... on Error { code } } }"
 
 
 async def test_every_graphql_over_http_audit_passes(http: httpx.AsyncClient) -> None:

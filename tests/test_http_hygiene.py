@@ -10,7 +10,7 @@ from app.settings import Settings
 from models import User, UserSession
 from resolvers.context import Services
 from security.tokens import token_hash
-from tests.conftest import LOGIN, PASSWORD, serve
+from tests.support import LOGIN, ME, PASSWORD, serve
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 SECURITY_HEADERS = {
@@ -19,7 +19,6 @@ SECURITY_HEADERS = {
     "referrer-policy": "no-referrer",
     "content-security-policy": "frame-ancestors 'none'",
 }
-ME = "query { me { __typename ... on Error { code } } }"
 LOGOUT = "mutation Out { logout { __typename } }"
 
 
@@ -74,14 +73,9 @@ async def test_https_portals_get_strict_transport_security(
 ) -> None:
     settings = Settings(database_url=db, public_url="https://portal.example.go.jp")
     app = create_app(settings, services=services, manage_database=False)
-    server, task, url = await serve(app)
-    try:
-        async with httpx.AsyncClient(base_url=url) as client:
-            answer = await client.post("/graphql", json={"query": ME})
-            missing = await client.get("/nowhere")
-    finally:
-        server.should_exit = True
-        await task
+    async with serve(app) as url, httpx.AsyncClient(base_url=url) as client:
+        answer = await client.post("/graphql", json={"query": ME})
+        missing = await client.get("/nowhere")
 
     for response in (answer, missing):
         assert response.headers["strict-transport-security"] == (

@@ -22,10 +22,19 @@ from models.session import RevokeReason, SessionKind
 from resolvers import lockout
 from resolvers.context import Context, Services
 from schema.root import schema
+from security.clock import SettableClock
 from security.tokens import token_hash
-from tests.conftest import LOGIN, PASSWORD, Caller, CountingHasher, log_in
-
-ME = "query { me { __typename ... on Error { code } ... on User { authId } } }"
+from tests.support import (
+    LOGIN,
+    ME,
+    PASSWORD,
+    PRODUCTION_ARGON2,
+    Caller,
+    CountingHasher,
+    WithPolicy,
+    log_in,
+    unchanged,
+)
 
 
 async def test_login_succeeds_with_token_and_idle_timeout(
@@ -50,11 +59,11 @@ async def test_login_stores_only_the_token_hash(execute: Caller, user: User) -> 
 
 
 async def test_login_records_login_times(
-    execute: Caller, user: User, clock: object
+    execute: Caller, user: User, clock: SettableClock
 ) -> None:
     await log_in(execute, user.auth_id)
     first = (await User.get(id=user.id)).last_login_at
-    execute.services.clock.advance(timedelta(hours=1))  # type: ignore[attr-defined]
+    clock.advance(timedelta(hours=1))
     await log_in(execute, user.auth_id)
 
     again = await User.get(id=user.id)
@@ -83,7 +92,11 @@ async def test_login_folds_full_width_and_lower_case_auth_id(
     ],
 )
 async def test_login_rejects_empty_items_without_counting(
-    execute: Caller, auth_id: str, password: str, fields: list[str]
+    execute: Caller,
+    hasher: CountingHasher,
+    auth_id: str,
+    password: str,
+    fields: list[str],
 ) -> None:
     data = await execute(LOGIN, {"authId": auth_id, "password": password})
 
@@ -93,15 +106,14 @@ async def test_login_rejects_empty_items_without_counting(
     assert login["field"] == fields[0]
     assert login["fields"] == fields
     assert await LoginThrottle.all().count() == 0
-    assert execute.services.hasher.verifications == 0  # type: ignore[attr-defined]
+    assert hasher.verifications == 0
 
 
 async def test_login_rejects_wrong_password_and_changes_nothing(
     execute: Caller, user: User
 ) -> None:
-    before = await User.get(id=user.id)
-
-    data = await execute(LOGIN, {"authId": user.auth_id, "password": "Wrong2026$"})
+    async with unchanged():
+        data = await execute(LOGIN, {"authId": user.auth_id, "password": "Wrong2026$"})
 
     login = data["login"]
     assert login["__typename"] == "InvalidCredentialsError"
@@ -110,9 +122,7 @@ async def test_login_rejects_wrong_password_and_changes_nothing(
         login["message"]
         == "認証ID又はパスワードの入力内容に誤りがあります。再度入力してください。"
     )
-    after = await User.get(id=user.id)
-    assert after.password_hash == before.password_hash
-    assert after.last_login_at is None
+    assert (await User.get(id=user.id)).last_login_at is None
     assert await UserSession.all().count() == 0
     throttle = await LoginThrottle.get(key=user.auth_id)
     assert throttle.failures == 1
@@ -207,12 +217,13 @@ async def test_locked_account_refuses_the_right_password_without_checking_it(
     assert await UserSession.all().count() == 0
 
 
-async def test_lock_lifts_by_itself_after_24_hours(execute: Caller, user: User) -> None:
+async def test_lock_lifts_by_itself_after_24_hours(
+    execute: Caller, user: User, clock: SettableClock
+) -> None:
     await _fail(execute, user.auth_id, 5)
-    clock = execute.services.clock
-    clock.advance(timedelta(hours=23, minutes=59))  # type: ignore[attr-defined]
+    clock.advance(timedelta(hours=23, minutes=59))
     still = await execute(LOGIN, {"authId": user.auth_id, "password": PASSWORD})
-    clock.advance(timedelta(minutes=1))  # type: ignore[attr-defined]
+    clock.advance(timedelta(minutes=1))
 
     data = await execute(LOGIN, {"authId": user.auth_id, "password": PASSWORD})
 
@@ -223,10 +234,10 @@ async def test_lock_lifts_by_itself_after_24_hours(execute: Caller, user: User) 
 
 
 async def test_failures_after_an_expired_lock_count_from_one(
-    execute: Caller, user: User
+    execute: Caller, user: User, clock: SettableClock
 ) -> None:
     await _fail(execute, user.auth_id, 5)
-    execute.services.clock.advance(timedelta(hours=24))  # type: ignore[attr-defined]
+    clock.advance(timedelta(hours=24))
 
     codes = await _fail(execute, user.auth_id, 4)
 
@@ -255,15 +266,15 @@ async def test_unknown_auth_id_locks_exactly_like_a_real_one(
 
 
 async def test_lockout_threshold_and_duration_are_settings(
-    execute: Caller, user: User, with_policy: object
+    user: User, clock: SettableClock, with_policy: WithPolicy
 ) -> None:
-    execute.services = with_policy(  # type: ignore[operator]
-        lockout_threshold=2, lockout_duration=timedelta(seconds=3)
+    strict = Caller(
+        services=with_policy(lockout_threshold=2, lockout_duration=timedelta(seconds=3))
     )
-    codes = await _fail(execute, user.auth_id, 3)
-    execute.services.clock.advance(timedelta(seconds=3))  # type: ignore[attr-defined]
+    codes = await _fail(strict, user.auth_id, 3)
+    clock.advance(timedelta(seconds=3))
 
-    data = await execute(LOGIN, {"authId": user.auth_id, "password": PASSWORD})
+    data = await strict(LOGIN, {"authId": user.auth_id, "password": PASSWORD})
 
     assert codes == ["WZBAM005E", "WZBAM153E", "WZBAM153E"]
     assert data["login"]["__typename"] == "LoginSuccess"
@@ -325,9 +336,9 @@ async def test_expired_usage_application_answers_151e(
 
 
 async def test_expired_password_answers_158e_with_a_change_ticket(
-    execute: Caller, user: User
+    execute: Caller, user: User, clock: SettableClock
 ) -> None:
-    execute.services.clock.advance(timedelta(days=365))  # type: ignore[attr-defined]
+    clock.advance(timedelta(days=365))
 
     wrong = await execute(LOGIN, {"authId": user.auth_id, "password": "Wrong2026$"})
     data = await execute(LOGIN, {"authId": user.auth_id, "password": PASSWORD})
@@ -342,9 +353,9 @@ async def test_expired_password_answers_158e_with_a_change_ticket(
 
 
 async def test_change_ticket_is_refused_everywhere_else(
-    execute: Caller, user: User
+    execute: Caller, user: User, clock: SettableClock
 ) -> None:
-    execute.services.clock.advance(timedelta(days=366))  # type: ignore[attr-defined]
+    clock.advance(timedelta(days=366))
     data = await execute(LOGIN, {"authId": user.auth_id, "password": PASSWORD})
     ticket = data["login"]["changeTicket"]
 
@@ -358,17 +369,19 @@ async def test_change_ticket_is_refused_everywhere_else(
 
 
 async def test_login_rehashes_when_argon2_parameters_changed(
-    execute: Caller, user: User
+    user: User, services: Services, real_hasher: CountingHasher
 ) -> None:
+    # Production's parameters: the stored hash must come out with them.
+    production = Caller(services=replace(services, hasher=real_hasher))
     weaker = Argon2Hasher(time_cost=1, memory_cost=8192, parallelism=1)
     await User.filter(id=user.id).update(password_hash=weaker.hash(PASSWORD))
 
-    await log_in(execute, user.auth_id)
+    await log_in(production, user.auth_id)
 
     stored = (await User.get(id=user.id)).password_hash
     assert stored is not None
     assert stored.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
-    assert not execute.services.hasher.needs_rehash(stored)
+    assert not real_hasher.needs_rehash(stored)
 
 
 async def test_a_second_login_displaces_the_first_session(
@@ -413,7 +426,10 @@ async def test_double_submitted_correct_password_after_four_typos_succeeds_twice
 
 
 async def test_an_attempt_waits_for_slots_held_in_flight_then_gives_up(
-    execute: Caller, user: User, monkeypatch: pytest.MonkeyPatch
+    execute: Caller,
+    user: User,
+    hasher: CountingHasher,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(lockout, "BUSY_WAIT_SECONDS", 0.2)
     limits = Limits(threshold=5, lock_for=timedelta(hours=24))
@@ -423,23 +439,23 @@ async def test_an_attempt_waits_for_slots_held_in_flight_then_gives_up(
             user.auth_id, now=now, limits=limits
         )
         assert granted is Reservation.GRANTED
-    checked = execute.services.hasher.verifications  # type: ignore[attr-defined]
+    checked = hasher.verifications
 
     data = await execute(LOGIN, {"authId": user.auth_id, "password": PASSWORD})
 
     assert data["login"]["__typename"] == "TooManyRequestsError"
     assert data["login"]["code"] == "RASX004E"
-    assert execute.services.hasher.verifications == checked  # type: ignore[attr-defined]
+    assert hasher.verifications == checked
 
 
 async def test_slots_of_dead_attempts_are_freed_after_30_seconds(
-    execute: Caller, user: User
+    execute: Caller, user: User, clock: SettableClock
 ) -> None:
     limits = Limits(threshold=5, lock_for=timedelta(hours=24))
-    now = execute.services.clock.now()
+    now = clock.now()
     for _ in range(5):
         await LoginThrottle.reserve(user.auth_id, now=now, limits=limits)
-    execute.services.clock.advance(timedelta(seconds=30))  # type: ignore[attr-defined]
+    clock.advance(timedelta(seconds=30))
 
     data = await execute(LOGIN, {"authId": user.auth_id, "password": PASSWORD})
 
@@ -447,14 +463,13 @@ async def test_slots_of_dead_attempts_are_freed_after_30_seconds(
 
 
 async def test_dead_slots_expire_one_by_one_while_logins_keep_coming(
-    execute: Caller, user: User
+    execute: Caller, user: User, clock: SettableClock
 ) -> None:
-    clock = execute.services.clock
     limits = Limits(threshold=5, lock_for=timedelta(hours=24))
     for _ in range(4):  # attempts whose process died
         await LoginThrottle.reserve(user.auth_id, now=clock.now(), limits=limits)
     for _ in range(2):
-        clock.advance(timedelta(seconds=20))  # type: ignore[attr-defined]
+        clock.advance(timedelta(seconds=20))
         await log_in(execute, user.auth_id)
 
     granted = [
@@ -466,9 +481,8 @@ async def test_dead_slots_expire_one_by_one_while_logins_keep_coming(
 
 
 async def test_a_late_result_neither_extends_nor_lifts_a_lock(
-    execute: Caller, user: User
+    execute: Caller, user: User, clock: SettableClock
 ) -> None:
-    clock = execute.services.clock
     limits = Limits(threshold=5, lock_for=timedelta(hours=24))
     _, slow_wrong = await LoginThrottle.reserve(
         user.auth_id, now=clock.now(), limits=limits
@@ -476,10 +490,10 @@ async def test_a_late_result_neither_extends_nor_lifts_a_lock(
     _, slow_right = await LoginThrottle.reserve(
         user.auth_id, now=clock.now(), limits=limits
     )
-    clock.advance(timedelta(seconds=31))  # type: ignore[attr-defined]
+    clock.advance(timedelta(seconds=31))
     await _fail(execute, user.auth_id, 5)
     locked_until = (await LoginThrottle.get(key=user.auth_id)).locked_until
-    clock.advance(timedelta(minutes=1))  # type: ignore[attr-defined]
+    clock.advance(timedelta(minutes=1))
     assert slow_wrong is not None
     assert slow_right is not None
 
@@ -605,7 +619,7 @@ class RehashRacingHasher(CountingHasher):
 async def test_a_correct_login_survives_another_process_rehashing_first(
     execute: Caller, user: User, services: Services
 ) -> None:
-    hasher = RehashRacingHasher(time_cost=2, memory_kib=19456, parallelism=1)
+    hasher = RehashRacingHasher(**PRODUCTION_ARGON2)
     hasher.racing = user.auth_id
     racing = Caller(services=replace(services, hasher=hasher))
 

@@ -4,12 +4,12 @@ from datetime import timedelta
 
 from models import User, UserSession
 from models.session import RevokeReason
-from tests.conftest import Caller, log_in
+from security.clock import SettableClock
+from tests.support import ME, Caller, log_in
 
 LOGOUT = """
 mutation { logout { __typename ... on Error { code } ... on LogoutSuccess { ok } } }
 """
-ME = "query { me { __typename ... on Error { code } } }"
 
 
 async def test_logout_ends_the_session(execute: Caller, user: User) -> None:
@@ -25,12 +25,12 @@ async def test_logout_ends_the_session(execute: Caller, user: User) -> None:
 
 
 async def test_logout_twice_succeeds_and_keeps_the_first_reason(
-    execute: Caller, user: User
+    execute: Caller, user: User, clock: SettableClock
 ) -> None:
     token = await log_in(execute, user.auth_id)
     await execute(LOGOUT, token=token)
     first = await UserSession.get(user_id=user.id)
-    execute.services.clock.advance(timedelta(minutes=1))  # type: ignore[attr-defined]
+    clock.advance(timedelta(minutes=1))
 
     data = await execute(LOGOUT, token=token)
 
@@ -39,10 +39,10 @@ async def test_logout_twice_succeeds_and_keeps_the_first_reason(
 
 
 async def test_logout_of_a_timed_out_session_succeeds(
-    execute: Caller, user: User
+    execute: Caller, user: User, clock: SettableClock
 ) -> None:
     token = await log_in(execute, user.auth_id)
-    execute.services.clock.advance(timedelta(hours=2))  # type: ignore[attr-defined]
+    clock.advance(timedelta(hours=2))
 
     data = await execute(LOGOUT, token=token)
 

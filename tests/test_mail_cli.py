@@ -7,7 +7,7 @@ from mailer.sink import MailDirHandler
 from models import User
 from resolvers.context import Services
 from security.clock import SettableClock
-from tests.conftest import MakeWorker, SmtpServer, enqueue_mails, run_cli
+from tests.support import MakeWorker, SmtpServer, enqueue_mails, run_cli
 
 
 def file_mail(folder: Path, subject: str, body: str) -> str:

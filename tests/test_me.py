@@ -7,7 +7,7 @@ import pytest
 from models import AccountStatus, Lang, User, UserSession
 from models.session import RevokeReason
 from security.clock import SettableClock
-from tests.conftest import Caller, log_in
+from tests.support import Caller, WithPolicy, log_in
 
 ME = """
 query {
@@ -83,10 +83,10 @@ async def test_me_with_an_unknown_token_is_not_authenticated(
 
 
 async def test_session_times_out_after_30_idle_minutes(
-    execute: Caller, user: User
+    execute: Caller, user: User, clock: SettableClock
 ) -> None:
     token = await log_in(execute, user.auth_id)
-    execute.services.clock.advance(timedelta(minutes=30))  # type: ignore[attr-defined]
+    clock.advance(timedelta(minutes=30))
 
     data = await execute(ME, token=token)
     again = await execute(ME, token=token)
@@ -99,12 +99,11 @@ async def test_session_times_out_after_30_idle_minutes(
 
 
 async def test_each_request_restarts_the_idle_timer(
-    execute: Caller, user: User
+    execute: Caller, user: User, clock: SettableClock
 ) -> None:
     token = await log_in(execute, user.auth_id)
-    clock = execute.services.clock
     for _ in range(4):
-        clock.advance(timedelta(minutes=29))  # type: ignore[attr-defined]
+        clock.advance(timedelta(minutes=29))
         data = await execute(ME, token=token)
         assert data["me"]["__typename"] == "User"
 
@@ -113,30 +112,29 @@ async def test_each_request_restarts_the_idle_timer(
 
 
 async def test_idle_timeout_is_a_setting(
-    execute: Caller, user: User, with_policy: object
+    user: User, clock: SettableClock, with_policy: WithPolicy
 ) -> None:
-    execute.services = with_policy(session_idle=timedelta(seconds=2))  # type: ignore[operator]
-    token = await log_in(execute, user.auth_id)
-    execute.services.clock.advance(timedelta(seconds=2))  # type: ignore[attr-defined]
+    brief = Caller(services=with_policy(session_idle=timedelta(seconds=2)))
+    token = await log_in(brief, user.auth_id)
+    clock.advance(timedelta(seconds=2))
 
-    data = await execute(ME, token=token)
+    data = await brief(ME, token=token)
 
     assert data["me"]["code"] == "RASX001E"
 
 
 async def test_absolute_lifetime_caps_an_active_session(
-    execute: Caller, user: User, with_policy: object
+    user: User, clock: SettableClock, with_policy: WithPolicy
 ) -> None:
-    execute.services = with_policy(session_max=timedelta(hours=1))  # type: ignore[operator]
-    token = await log_in(execute, user.auth_id)
-    clock = execute.services.clock
-    clock.advance(timedelta(minutes=25))  # type: ignore[attr-defined]
-    assert (await execute(ME, token=token))["me"]["__typename"] == "User"
-    clock.advance(timedelta(minutes=25))  # type: ignore[attr-defined]
-    assert (await execute(ME, token=token))["me"]["__typename"] == "User"
-    clock.advance(timedelta(minutes=10))  # type: ignore[attr-defined]
+    capped = Caller(services=with_policy(session_max=timedelta(hours=1)))
+    token = await log_in(capped, user.auth_id)
+    clock.advance(timedelta(minutes=25))
+    assert (await capped(ME, token=token))["me"]["__typename"] == "User"
+    clock.advance(timedelta(minutes=25))
+    assert (await capped(ME, token=token))["me"]["__typename"] == "User"
+    clock.advance(timedelta(minutes=10))
 
-    data = await execute(ME, token=token)
+    data = await capped(ME, token=token)
 
     assert data["me"]["code"] == "RASX001E"
     session = await UserSession.get(user_id=user.id)
@@ -189,14 +187,13 @@ async def test_me_and_menu_answer_together_in_one_request(
 
 
 async def test_a_password_expiring_mid_session_ends_the_session(
-    execute: Caller, user: User
+    execute: Caller, user: User, clock: SettableClock
 ) -> None:
     token = await log_in(execute, user.auth_id)
-    clock = execute.services.clock
     await User.filter(id=user.id).update(
         password_expires_at=clock.now() + timedelta(minutes=1)
     )
-    clock.advance(timedelta(minutes=1))  # type: ignore[attr-defined]
+    clock.advance(timedelta(minutes=1))
 
     data = await execute(ME, token=token)
 

@@ -1,7 +1,8 @@
 """menu (manual 2.3)."""
 
-from models import Lang, User
-from tests.conftest import Caller, log_in
+from models import User
+from models import Lang
+from tests.support import Caller, log_in
 
 MENU = """
 query {

@@ -13,7 +13,7 @@ from tortoise.migrations.autodetector import MigrationAutodetector
 from app.database import connected, migrate
 from app.settings import tortoise_config
 from models import User
-from tests.conftest import BACKENDS, empty_postgres_database
+from tests.support import BACKENDS, empty_postgres_database
 
 
 async def test_models_have_no_changes_without_a_migration() -> None:

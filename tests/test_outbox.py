@@ -15,7 +15,7 @@ from mailer.worker import DeliveryPolicy, DeliveryWorker
 from models import MailKind, MailStatus, OutboxMail, User
 from resolvers.context import Services
 from security.clock import SettableClock
-from tests.conftest import MakeWorker, SmtpServer, enqueue_mails, reset_mail
+from tests.support import MakeWorker, SmtpServer, enqueue_mails, reset_mail
 
 
 async def test_committed_mail_arrives_with_correct_mime(

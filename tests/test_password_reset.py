@@ -2,7 +2,6 @@
 
 import asyncio
 import time
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -11,7 +10,6 @@ import pytest
 
 from models import (
     AccountStatus,
-    Lang,
     LinkToken,
     LoginThrottle,
     MailKind,
@@ -19,48 +17,28 @@ from models import (
     User,
     UserSession,
 )
+from models import Lang
 from resolvers.context import Services
+from security.clock import SettableClock
 from security.passwords import PasswordHasher
-from tests.conftest import (
+from tests.support import (
     LOGIN,
+    ME,
     PASSWORD,
+    REQUEST_RESET,
     Caller,
     Mailbox,
     SmtpServer,
+    WithPolicy,
     body,
     link_token,
     log_in,
+    request_reset,
+    reset_password,
+    unchanged,
 )
 
 NEW_PASSWORD = "Hoshi#2027x"
-REQUEST = """
-mutation Request($authId: String!, $email: String!) {
-  requestPasswordReset(input: {authId: $authId, email: $email}) {
-    __typename
-    ... on RequestPasswordResetSuccess { linkExpiresAt }
-    ... on Error { code message }
-    ... on RequiredFieldError { fields }
-  }
-}
-"""
-RESET = """
-mutation Reset($input: ResetPasswordInput!) {
-  resetPassword(input: $input) {
-    __typename
-    ... on ResetPasswordSuccess { authId passwordExpiresAt }
-    ... on Error { code message }
-    ... on FieldError { field }
-    ... on PasswordPolicyError { violations { rule } }
-  }
-}
-"""
-ME = "query { me { __typename ... on Error { code } } }"
-
-
-async def request(execute: Caller, auth_id: str, email: str) -> dict[str, Any]:
-    data = await execute(REQUEST, {"authId": auth_id, "email": email})
-    result: dict[str, Any] = data["requestPasswordReset"]
-    return result
 
 
 async def reset(
@@ -69,22 +47,11 @@ async def reset(
     password: str = NEW_PASSWORD,
     confirm: str | None = None,
 ) -> dict[str, Any]:
-    data = await execute(
-        RESET,
-        {
-            "input": {
-                "token": token,
-                "newPassword": password,
-                "newPasswordConfirm": password if confirm is None else confirm,
-            }
-        },
-    )
-    result: dict[str, Any] = data["resetPassword"]
-    return result
+    return await reset_password(execute, token, password, confirm)
 
 
 async def mailed_token(execute: Caller, user: User, mailbox: Mailbox) -> str:
-    result = await request(execute, user.auth_id, user.email)
+    result = await request_reset(execute, user.auth_id, user.email)
     assert result["__typename"] == "RequestPasswordResetSuccess", result
     [mail] = await mailbox.deliver()
     assert mail["To"] == user.email
@@ -122,7 +89,7 @@ async def test_request_accepts_folded_auth_id_and_email_case(
         {c: c + 0xFEE0 for c in range(0x21, 0x7F)}  # full-width
     )
 
-    result = await request(execute, folded, "TARO@Example.com")
+    result = await request_reset(execute, folded, "TARO@Example.com")
 
     assert result["__typename"] == "RequestPasswordResetSuccess"
 
@@ -139,7 +106,7 @@ async def test_request_accepts_folded_auth_id_and_email_case(
 async def test_a_pair_that_is_not_an_account_gets_168e_and_no_mail(
     execute: Caller, user: User, auth_id: str | None, email: str
 ) -> None:
-    result = await request(execute, auth_id or user.auth_id, email)
+    result = await request_reset(execute, auth_id or user.auth_id, email)
 
     assert result["__typename"] == "AuthIdEmailMismatchError"
     assert result["code"] == "WZBAM168E"
@@ -159,14 +126,14 @@ async def test_an_account_that_is_not_active_gets_168e(
     user.status = status
     await user.save()
 
-    result = await request(execute, user.auth_id, user.email)
+    result = await request_reset(execute, user.auth_id, user.email)
 
     assert result["code"] == "WZBAM168E"
     assert await OutboxMail.all().count() == 0
 
 
 async def test_empty_items_are_listed(execute: Caller) -> None:
-    result = await request(execute, " ", "")
+    result = await request_reset(execute, " ", "")
 
     assert result["code"] == "WZBAM001E"
     assert result["fields"] == ["authId", "email"]
@@ -177,7 +144,7 @@ async def test_the_answer_does_not_wait_for_the_mail_server(
 ) -> None:
     await smtp.stop()  # the mail server is down
 
-    result = await request(execute, user.auth_id, user.email)
+    result = await request_reset(execute, user.auth_id, user.email)
 
     assert result["__typename"] == "RequestPasswordResetSuccess"
     row = await OutboxMail.get(kind=MailKind.PASSWORD_RESET)
@@ -201,7 +168,7 @@ async def test_a_newer_request_voids_the_older_link(
 
 
 async def test_the_link_works_once_and_expires_after_an_hour(
-    execute: Caller, user: User, services: Services, mailbox: Mailbox
+    execute: Caller, user: User, clock: SettableClock, mailbox: Mailbox
 ) -> None:
     token = await mailed_token(execute, user, mailbox)
     assert (await reset(execute, token))["__typename"] == "ResetPasswordSuccess"
@@ -209,7 +176,7 @@ async def test_the_link_works_once_and_expires_after_an_hour(
     await mailbox.deliver()  # the completion notice
 
     late = await mailed_token(execute, user, mailbox)
-    services.clock.advance(timedelta(hours=1))  # type: ignore[attr-defined]
+    clock.advance(timedelta(hours=1))
     before = (await User.get(id=user.id)).password_hash
 
     result = await reset(execute, late, "Late#2027zz")
@@ -254,14 +221,13 @@ async def test_a_different_reentry_is_160e_and_changes_nothing(
     execute: Caller, user: User, mailbox: Mailbox
 ) -> None:
     token = await mailed_token(execute, user, mailbox)
-    outbox = await OutboxMail.all().count()
 
-    result = await reset(execute, token, confirm="Hoshi#2027X")
+    async with unchanged():
+        result = await reset(execute, token, confirm="Hoshi#2027X")
 
     assert result["code"] == "WZBAM160E"
     assert result["field"] == "newPasswordConfirm"
     assert await logs_in(execute, user, PASSWORD) == "LoginSuccess"
-    assert await OutboxMail.all().count() == outbox
     assert (await reset(execute, token))["__typename"] == "ResetPasswordSuccess"
 
 
@@ -309,19 +275,23 @@ async def test_two_parallel_resets_with_one_link_succeed_once(
 
 
 async def test_guessing_the_address_is_cut_off_but_the_owner_still_gets_the_mail(
-    execute: Caller, user: User, services: Services, mailbox: Mailbox
+    execute: Caller,
+    user: User,
+    clock: SettableClock,
+    services: Services,
+    mailbox: Mailbox,
 ) -> None:
     for _ in range(services.policy.lockout_threshold):  # somebody locked the ID
         await logs_in(execute, user, "Wrong#2027x")
     limit = services.policy.reset_request_limit
     for _ in range(limit):
-        wrong = await request(execute, user.auth_id, "guess@example.com")
-        made_up = await request(execute, "ABCDEFGH23", "guess@example.com")
+        wrong = await request_reset(execute, user.auth_id, "guess@example.com")
+        made_up = await request_reset(execute, "ABCDEFGH23", "guess@example.com")
         assert wrong["code"] == made_up["code"] == "WZBAM168E"
 
-    right = await request(execute, user.auth_id, user.email)
-    wrong = await request(execute, user.auth_id, "guess2@example.com")
-    made_up = await request(execute, "ABCDEFGH23", "guess@example.com")
+    right = await request_reset(execute, user.auth_id, user.email)
+    wrong = await request_reset(execute, user.auth_id, "guess2@example.com")
+    made_up = await request_reset(execute, "ABCDEFGH23", "guess@example.com")
 
     # Right and wrong pairs now get one answer, so guessing learns nothing ...
     assert right == wrong == made_up
@@ -333,32 +303,36 @@ async def test_guessing_the_address_is_cut_off_but_the_owner_still_gets_the_mail
         "__typename"
     ] == "ResetPasswordSuccess"
     assert await logs_in(execute, user, NEW_PASSWORD) == "LoginSuccess"
-    services.clock.advance(services.policy.request_window)  # type: ignore[attr-defined]
-    assert (await request(execute, user.auth_id, "x@example.com"))[
+    clock.advance(services.policy.request_window)
+    assert (await request_reset(execute, user.auth_id, "x@example.com"))[
         "code"
     ] == "WZBAM168E"
 
 
 async def test_an_account_is_mailed_at_most_the_limit_of_links_per_window(
-    execute: Caller, user: User, services: Services, mailbox: Mailbox
+    execute: Caller,
+    user: User,
+    clock: SettableClock,
+    services: Services,
+    mailbox: Mailbox,
 ) -> None:
     limit = services.policy.reset_request_limit
     for _ in range(limit):
-        answer = await request(execute, user.auth_id, user.email)
+        answer = await request_reset(execute, user.auth_id, user.email)
         assert answer["__typename"] == "RequestPasswordResetSuccess"
 
-    refused = await request(execute, user.auth_id, user.email)
+    refused = await request_reset(execute, user.auth_id, user.email)
 
     assert refused["code"] == "RASX004E"
     assert len(await mailbox.deliver()) == limit
-    services.clock.advance(services.policy.request_window)  # type: ignore[attr-defined]
-    again = await request(execute, user.auth_id, user.email)
+    clock.advance(services.policy.request_window)
+    again = await request_reset(execute, user.auth_id, user.email)
     assert again["__typename"] == "RequestPasswordResetSuccess"
 
 
 async def test_messages_are_in_english_when_asked(execute: Caller, user: User) -> None:
     data = await execute(
-        REQUEST, {"authId": user.auth_id, "email": "x@example.com"}, lang=Lang.EN
+        REQUEST_RESET, {"authId": user.auth_id, "email": "x@example.com"}, lang=Lang.EN
     )
 
     assert data["requestPasswordReset"]["message"].startswith(
@@ -422,14 +396,14 @@ async def test_an_account_without_an_address_key_can_reset(
 
 
 async def test_right_and_wrong_pairs_are_answered_no_sooner_than_the_floor(
-    execute: Caller, user: User, with_policy: Callable[..., Services]
+    execute: Caller, user: User, with_policy: WithPolicy
 ) -> None:
     floor = timedelta(milliseconds=300)
     padded = Caller(services=with_policy(answer_floor=floor))
     elapsed = {}
     for email in (user.email, "guess@example.com"):
         start = time.monotonic()
-        await request(padded, user.auth_id, email)
+        await request_reset(padded, user.auth_id, email)
         elapsed[email] = time.monotonic() - start
 
     assert min(elapsed.values()) >= floor.total_seconds()
@@ -439,7 +413,7 @@ async def test_parallel_requests_leave_one_usable_link(
     execute: Caller, user: User, services: Services
 ) -> None:
     await asyncio.gather(
-        *(request(execute, user.auth_id, user.email) for _ in range(3))
+        *(request_reset(execute, user.auth_id, user.email) for _ in range(3))
     )
 
     links = await LinkToken.filter(user_id=user.id).all()
@@ -491,15 +465,17 @@ async def test_a_password_change_voids_a_mailed_reset_link(
 
 
 async def test_the_guessing_cut_off_ends_with_its_window(
-    execute: Caller, user: User, services: Services
+    execute: Caller, user: User, clock: SettableClock, services: Services
 ) -> None:
     for _ in range(services.policy.reset_request_limit):
-        await request(execute, user.auth_id, "guess@example.com")
-    assert (await request(execute, user.auth_id, user.email))["code"] == "RASX004E"
+        await request_reset(execute, user.auth_id, "guess@example.com")
+    assert (await request_reset(execute, user.auth_id, user.email))[
+        "code"
+    ] == "RASX004E"
 
-    services.clock.advance(services.policy.request_window)  # type: ignore[attr-defined]
+    clock.advance(services.policy.request_window)
 
-    again = await request(execute, user.auth_id, user.email)
+    again = await request_reset(execute, user.auth_id, user.email)
     assert again["__typename"] == "RequestPasswordResetSuccess"
 
 
@@ -514,7 +490,12 @@ class HashGate(GatedHasher):
 
 @pytest.mark.parametrize("meanwhile", ["voided", "expired"])
 async def test_a_link_voided_or_expired_while_the_reset_hashes_is_refused(
-    execute: Caller, user: User, services: Services, mailbox: Mailbox, meanwhile: str
+    execute: Caller,
+    user: User,
+    clock: SettableClock,
+    services: Services,
+    mailbox: Mailbox,
+    meanwhile: str,
 ) -> None:
     token = await mailed_token(execute, user, mailbox)
     gate = HashGate(services.hasher, "", rehash=False)
@@ -522,11 +503,11 @@ async def test_a_link_voided_or_expired_while_the_reset_hashes_is_refused(
     pending = asyncio.create_task(reset(slow, token))
     await gate.entered.wait()  # checks passed, the new hash not yet stored
     if meanwhile == "voided":
-        assert (await request(execute, user.auth_id, user.email))[
+        assert (await request_reset(execute, user.auth_id, user.email))[
             "__typename"
         ] == "RequestPasswordResetSuccess"
     else:
-        services.clock.advance(timedelta(hours=1))  # type: ignore[attr-defined]
+        clock.advance(timedelta(hours=1))
     gate.go.set()
 
     result = await pending

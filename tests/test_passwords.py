@@ -11,7 +11,7 @@ from security.passwords import (
     rule_texts,
 )
 from security.policy import Policy
-from tests.conftest import CountingHasher
+from tests.support import CountingHasher
 
 POLICY = Policy()
 
@@ -42,23 +42,23 @@ def test_policy_names_each_broken_rule(password: str, rules: list[str]) -> None:
 
 
 async def test_hash_uses_argon2id_with_the_configured_parameters(
-    hasher: CountingHasher,
+    real_hasher: CountingHasher,
 ) -> None:
-    encoded = await hasher.hash("Sakura2026$")
+    encoded = await real_hasher.hash("Sakura2026$")
 
     assert encoded.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
-    assert await hasher.verify(encoded, "Sakura2026$")
-    assert not await hasher.verify(encoded, "sakura2026$")
-    assert not await hasher.verify("not a hash", "Sakura2026$")
-    assert not await hasher.verify(None, "Sakura2026$")
+    assert await real_hasher.verify(encoded, "Sakura2026$")
+    assert not await real_hasher.verify(encoded, "sakura2026$")
+    assert not await real_hasher.verify("not a hash", "Sakura2026$")
+    assert not await real_hasher.verify(None, "Sakura2026$")
 
 
-def test_stronger_parameters_ask_for_a_rehash(hasher: CountingHasher) -> None:
+def test_stronger_parameters_ask_for_a_rehash(real_hasher: CountingHasher) -> None:
     stronger = Argon2idHasher(time_cost=3, memory_kib=19456, parallelism=1)
-    old = hasher._hasher.hash("x")
+    old = real_hasher._hasher.hash("x")
 
     assert stronger.needs_rehash(old)
-    assert not hasher.needs_rehash(old)
+    assert not real_hasher.needs_rehash(old)
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,15 @@ from models import (
 )
 from security.clock import SettableClock
 from security.tokens import token_hash
-from tests.conftest import LOGIN, PASSWORD, Caller, CountingHasher, log_in
+from tests.support import (
+    LOGIN,
+    ME,
+    PASSWORD,
+    Caller,
+    CountingHasher,
+    WithPolicy,
+    log_in,
+)
 
 REAUTHENTICATE = """
 mutation($p: String!) { reauthenticate(input: {password: $p}) {
@@ -34,7 +42,6 @@ mutation($i: UpdateUserInfoInput!) { updateUserInfo(input: $i) {
   ... on UpdateUserInfoSuccess { mailSent user { email phone } }
 } }
 """
-ME = "query { me { __typename ... on Error { code } } }"
 NEW_EMAIL = "new.taro@example.com"
 STEP_UP = timedelta(seconds=600)
 
@@ -218,7 +225,7 @@ async def test_sessions_from_before_the_step_up_count_as_stale(
 
 
 async def test_a_step_up_period_is_a_setting(
-    execute: Caller, user: User, clock: SettableClock, with_policy: Any
+    execute: Caller, user: User, clock: SettableClock, with_policy: WithPolicy
 ) -> None:
     token = await log_in(execute, user.auth_id)
     clock.advance(timedelta(seconds=61))

@@ -16,8 +16,19 @@ from models import (
     UserSession,
 )
 from resolvers import account
-from resolvers.context import Services
-from tests.conftest import LOGIN, PASSWORD, Caller, Mailbox, body, link_token, log_in
+from security.clock import SettableClock
+from tests.support import (
+    LOGIN,
+    ME,
+    PASSWORD,
+    Caller,
+    Mailbox,
+    body,
+    link_token,
+    log_in,
+    request_reset,
+    reset_password,
+)
 from tests.test_register_user import REGISTER, form
 
 UPDATE = """
@@ -32,16 +43,6 @@ mutation($t: String!) { revertEmailChange(input: {token: $t}) {
   ... on FieldError { field }
 } }
 """
-REQUEST = """
-mutation($a: String!, $e: String!) {
-  requestPasswordReset(input: {authId: $a, email: $e}) { __typename }
-}
-"""
-RESET = """
-mutation($t: String!, $p: String!) { resetPassword(input: {token: $t, newPassword: $p,
-  newPasswordConfirm: $p}) { __typename ... on Error { code } } }
-"""
-ME = "query { me { __typename ... on Error { code } } }"
 OWNER = "taro@example.com"
 INTRUDER = "intruder@example.net"
 
@@ -74,10 +75,10 @@ async def test_the_owner_takes_the_account_back_from_a_session_thief(
     stolen = await log_in(execute, user.auth_id)
     notice = await change_email(execute, mailbox, stolen, INTRUDER)
     # The intruder resets the password through the new address.
-    await execute(REQUEST, {"a": user.auth_id, "e": INTRUDER})
+    await request_reset(execute, user.auth_id, INTRUDER)
     [reset_mail] = await mailbox.deliver()
     assert reset_mail["To"] == INTRUDER
-    await execute(RESET, {"t": link_token(reset_mail), "p": "Stolen#2027x"})
+    await reset_password(execute, link_token(reset_mail), "Stolen#2027x")
     intruder = await log_in(execute, user.auth_id, "Stolen#2027x")
     await mailbox.deliver()
 
@@ -92,8 +93,8 @@ async def test_the_owner_takes_the_account_back_from_a_session_thief(
     # The owner gets a reset link at the restored address and sets a password.
     [owner_reset] = await mailbox.deliver()
     assert owner_reset["To"] == OWNER
-    done = await execute(RESET, {"t": link_token(owner_reset), "p": "Mine#2027yz"})
-    assert done["resetPassword"]["__typename"] == "ResetPasswordSuccess"
+    done = await reset_password(execute, link_token(owner_reset), "Mine#2027yz")
+    assert done["__typename"] == "ResetPasswordSuccess"
     assert await logs_in(execute, user, "Mine#2027yz") == "LoginSuccess"
     # The intruder's password is kept as a recent one: it cannot come back.
     assert await PasswordHistory.filter(user_id=user.id).count() == 2
@@ -116,7 +117,7 @@ async def test_a_second_change_does_not_void_the_first_ones_link(
 
 
 async def test_the_link_works_once_and_for_seven_days(
-    execute: Caller, user: User, services: Services, mailbox: Mailbox
+    execute: Caller, user: User, clock: SettableClock, mailbox: Mailbox
 ) -> None:
     session = await log_in(execute, user.auth_id)
     notice = await change_email(execute, mailbox, session, INTRUDER)
@@ -132,7 +133,7 @@ async def test_the_link_works_once_and_for_seven_days(
     )
     session = await log_in(execute, user.auth_id, PASSWORD)
     late = await change_email(execute, mailbox, session, INTRUDER)
-    services.clock.advance(timedelta(days=7))  # type: ignore[attr-defined]
+    clock.advance(timedelta(days=7))
 
     result = await revert(execute, link_token(late))
 
@@ -202,8 +203,8 @@ async def test_a_session_thief_cannot_outrank_the_owners_link_with_a_later_one(
     )
     [reset_mail] = await mailbox.deliver()
     assert reset_mail["To"] == INTRUDER
-    reset = await execute(RESET, {"t": link_token(reset_mail), "p": "Stolen#2027x"})
-    assert reset["resetPassword"]["__typename"] == "ResetPasswordSuccess"
+    reset = await reset_password(execute, link_token(reset_mail), "Stolen#2027x")
+    assert reset["__typename"] == "ResetPasswordSuccess"
     intruder = await log_in(execute, user.auth_id, "Stolen#2027x")
 
     # The owner's link, mailed to the address from before the first change.
@@ -244,9 +245,9 @@ async def test_the_owners_link_outlives_later_changes_and_password_resets(
     session = await log_in(execute, user.auth_id)
     owners = await change_email(execute, mailbox, session, INTRUDER)
     await change_email(execute, mailbox, session, "evil2@example.net")
-    await execute(REQUEST, {"a": user.auth_id, "e": "evil2@example.net"})
+    await request_reset(execute, user.auth_id, "evil2@example.net")
     [reset_mail] = await mailbox.deliver()
-    await execute(RESET, {"t": link_token(reset_mail), "p": "Stolen#2027x"})
+    await reset_password(execute, link_token(reset_mail), "Stolen#2027x")
     await mailbox.deliver()  # the reset's completion notice
     session = await log_in(execute, user.auth_id, "Stolen#2027x")
     await change_email(execute, mailbox, session, "evil3@example.net")
@@ -264,10 +265,10 @@ async def test_the_owners_link_outlives_later_changes_and_password_resets(
 
 
 async def test_the_stored_address_again_is_no_change_and_needs_no_step_up(
-    execute: Caller, user: User, services: Services
+    execute: Caller, user: User, clock: SettableClock
 ) -> None:
     token = await log_in(execute, user.auth_id)
-    services.clock.advance(timedelta(minutes=11))  # type: ignore[attr-defined]
+    clock.advance(timedelta(minutes=11))
 
     result = await execute(UPDATE, {"e": OWNER}, token=token)
 
@@ -335,9 +336,9 @@ async def test_a_reset_request_checked_before_an_undo_mails_no_link_there(
         assert (await revert(execute, link_token(owners)))["email"] == OWNER
 
     _interleaved(monkeypatch, RequestThrottle, "exhausted", owner_undoes)
-    result = await execute(REQUEST, {"a": user.auth_id, "e": INTRUDER})
+    result = await request_reset(execute, user.auth_id, INTRUDER)
 
-    assert result["requestPasswordReset"]["__typename"] == "AuthIdEmailMismatchError"
+    assert result["__typename"] == "AuthIdEmailMismatchError"
     delivered = await mailbox.deliver()
     assert [m["To"] for m in delivered] == [OWNER]  # only the owner's reset link
     resets = await LinkToken.filter(

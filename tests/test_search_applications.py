@@ -1,7 +1,7 @@
 """searchApplications: unavailable for this category (WZBAM250E)."""
 
 from models import User
-from tests.conftest import Caller, log_in
+from tests.support import Caller, log_in
 
 SEARCH = """
 query { searchApplications { __typename ... on Error { code message } } }

@@ -13,7 +13,7 @@ from mailer.smtp import SmtpTarget, TlsMode
 from models import MailStatus, OutboxMail, User
 from resolvers.context import Services
 from security.clock import SettableClock
-from tests.conftest import MakeWorker, SmtpServer, enqueue_mails
+from tests.support import MakeWorker, SmtpServer, enqueue_mails
 
 # The implicit-TLS server must tell aiosmtpd that AUTH needs no STARTTLS (the
 # connection is TLS already); aiosmtpd warns about exactly that setting.

@@ -4,9 +4,7 @@ process's write waits for it instead of making it fail with "database is
 locked" (WZBAM098E), and a BEGIN that times out leaves the process usable."""
 
 import asyncio
-import os
 import sqlite3
-import subprocess
 import threading
 import time
 from collections import Counter
@@ -20,8 +18,7 @@ from tortoise.transactions import in_transaction
 
 from app.database import connected, migrate
 from models import User
-from tests.conftest import CLI, PASSWORD, run_cli
-from tests.test_cli import _free_port
+from tests.support import LOGIN, PASSWORD, run_cli, serving
 
 
 async def _database(path: Path, **params: str) -> str:
@@ -119,27 +116,8 @@ def test_parallel_logins_on_two_web_processes_never_answer_098e(
         created = run_cli([*args, "--email", f"u{n}@example.com"], url)
         assert created.returncode == 0, created.stderr
         auth_ids.append(created.stdout.strip())
-    port = _free_port()
-    env = {
-        **os.environ,
-        "RAS_DATABASE_URL": url,
-        "RAS_MAIL_DIR": str(tmp_path / "mail"),
-        "RAS_CLIENT_LOGIN_FAILURE_LIMIT": "1000",
-    }
-    server = subprocess.Popen(  # noqa: S603
-        [*CLI, "serve", "--workers", "2", "--no-migrate", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    query = (
-        "mutation($a: String!, $p: String!) { login(input: {authId: $a, "
-        "password: $p}) { __typename ... on Error { code } } }"
-    )
 
-    async def rounds() -> Counter[str]:
+    async def rounds(base: str) -> Counter[str]:
         answers: Counter[str] = Counter()
         async with httpx.AsyncClient(base_url=base, timeout=60) as client:
             for _ in range(4):
@@ -148,8 +126,11 @@ def test_parallel_logins_on_two_web_processes_never_answer_098e(
                         client.post(
                             "/graphql",
                             json={
-                                "query": query,
-                                "variables": {"a": auth_ids[n % users], "p": PASSWORD},
+                                "query": LOGIN,
+                                "variables": {
+                                    "authId": auth_ids[n % users],
+                                    "password": PASSWORD,
+                                },
                             },
                         )
                         for n in range(4 * users)
@@ -162,17 +143,16 @@ def test_parallel_logins_on_two_web_processes_never_answer_098e(
                     answers[login.get("__typename") or str(body.get("errors"))] += 1
         return answers
 
-    try:
-        for _ in range(400):
-            try:
-                if httpx.get(f"{base}/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.05)
-        answers = asyncio.run(rounds())
-    finally:
-        server.terminate()
-        _, log = server.communicate(timeout=30)
+    with serving(
+        url,
+        "--workers",
+        "2",
+        "--no-migrate",
+        RAS_MAIL_DIR=str(tmp_path / "mail"),
+        RAS_CLIENT_LOGIN_FAILURE_LIMIT="1000",
+    ) as server:
+        answers = asyncio.run(rounds(server.url))
+    log = server.output
 
     assert answers == Counter({"LoginSuccess": 4 * 4 * users}), answers
     assert "database is locked" not in log

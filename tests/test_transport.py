@@ -14,7 +14,7 @@ from app.settings import Environment, Settings
 from models import User
 from resolvers.context import Services
 from schema.document_limits import MAX_TOKENS
-from tests.conftest import LOGIN, PASSWORD, serve
+from tests.support import LOGIN, PASSWORD, serve
 
 ME = "query { me { __typename ... on Error { code message } ... on User { authId } } }"
 
@@ -147,13 +147,8 @@ async def test_graphiql_is_served_in_development(http: httpx.AsyncClient) -> Non
 async def test_graphiql_is_off_in_production(db: str, services: Services) -> None:
     settings = Settings(database_url=db, environment=Environment.PRODUCTION)
     app = create_app(settings, services=services, manage_database=False)
-    server, task, url = await serve(app)
-    try:
-        async with httpx.AsyncClient(base_url=url) as client:
-            response = await client.get("/graphql", headers={"Accept": "text/html"})
-    finally:
-        server.should_exit = True
-        await task
+    async with serve(app) as url, httpx.AsyncClient(base_url=url) as client:
+        response = await client.get("/graphql", headers={"Accept": "text/html"})
 
     assert "graphiql" not in response.text.lower()
     assert response.headers["content-type"].startswith("application/json")

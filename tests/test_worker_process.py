@@ -10,7 +10,7 @@ import pytest
 
 from models import MailStatus, OutboxMail, User
 from resolvers.context import Services
-from tests.conftest import BACKENDS, SmtpServer, enqueue_mails
+from tests.support import BACKENDS, SmtpServer, enqueue_mails
 
 
 class WorkerProcess:
