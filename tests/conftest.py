@@ -23,8 +23,8 @@ from mailer.sink import start_sink
 from mailer.smtp import SmtpTarget, SmtpTransport
 from mailer.worker import DeliveryWorker
 from models import User
-from resolvers.operator import create_user
 from resolvers.context import Services
+from resolvers.operator import create_user
 from security.clock import SettableClock
 from security.policy import Policy
 from tests.support import (

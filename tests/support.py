@@ -45,6 +45,7 @@ from mailer.render import PasswordResetLink
 from mailer.sink import SmtpSink, start_sink
 from mailer.worker import DeliveryPolicy, DeliveryWorker
 from models import (
+    Lang,
     LinkToken,
     Municipality,
     OutboxMail,
@@ -55,7 +56,6 @@ from models import (
     User,
     UserSession,
 )
-from models import Lang
 from resolvers.context import Context, Services
 from schema.root import schema
 from security.passwords import Argon2idHasher

@@ -6,10 +6,10 @@ from typing import Any
 import httpx
 import pytest
 
-from resolvers.lookup import check_municipality_code
-from schema.messages import FieldLabel
 from models import Lang
+from resolvers.lookup import check_municipality_code
 from schema.errors import InvalidFieldError, MunicipalityCodeRequiredError
+from schema.messages import FieldLabel
 from tests.support import Caller
 
 ERROR = "... on Error { code message } ... on FieldError { field } "

@@ -11,8 +11,8 @@ from models import (
     User,
     UserSession,
 )
-from resolvers.housekeeping import purge_stale
 from resolvers.context import Services
+from resolvers.housekeeping import purge_stale
 from security.clock import SettableClock
 from tests.support import Caller, log_in, request_reset
 

@@ -1,7 +1,6 @@
 """menu (manual 2.3)."""
 
-from models import User
-from models import Lang
+from models import Lang, User
 from tests.support import Caller, log_in
 
 MENU = """

@@ -10,6 +10,7 @@ import pytest
 
 from models import (
     AccountStatus,
+    Lang,
     LinkToken,
     LoginThrottle,
     MailKind,
@@ -17,7 +18,6 @@ from models import (
     User,
     UserSession,
 )
-from models import Lang
 from resolvers.context import Services
 from security.clock import SettableClock
 from security.passwords import PasswordHasher

@@ -11,14 +11,13 @@ import pytest
 
 from models import (
     AccountStatus,
+    Lang,
     LinkPurpose,
     LinkToken,
     MailKind,
     OutboxMail,
-    Lang,
     User,
 )
-from models import Lang
 from resolvers.context import Services
 from security.clock import SettableClock
 from security.tokens import looks_like_auth_id, token_hash
