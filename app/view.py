@@ -170,6 +170,8 @@ class GraphQLApp(GraphQL[Context, None]):
             lang=request_language(request),
             bearer=bearer_token(request),
             client=request_client(request, self.trusted_proxies),
+            user_agent=request.headers.get("user-agent"),
+            request_id=uuid.uuid4().hex,
         )
         request.state.context = context
         return context
@@ -252,4 +254,8 @@ class GraphQLApp(GraphQL[Context, None]):
             response = incident_response(request, exc)
         # Answers differ by media type (Accept) and language (Accept-Language).
         response.headers["vary"] = "Accept, Accept-Language"
+        context = getattr(request.state, "context", None)
+        if context is not None and context.request_id:
+            # The id audit events of this request carry (help desks ask for it).
+            response.headers["x-request-id"] = context.request_id
         await response(scope, receive, send)

@@ -1,10 +1,21 @@
 """Tortoise ORM models; the app label is ``models``."""
 
 from models.address import Municipality, PostalCode, Prefecture, ReferenceData
+from models.audit import (
+    OK,
+    SERVICE,
+    AuditChain,
+    AuditEvent,
+    AuditPending,
+    AuditSeal,
+    AuditType,
+    Origin,
+)
 from models.link import LinkPurpose, LinkToken
 from models.outbox import MailKind, MailStatus, OutboxMail
 from models.session import RevokeReason, SessionKind, UserSession
 from models.throttle import (
+    Attempt,
     Limits,
     LoginSlot,
     LoginThrottle,
@@ -22,7 +33,15 @@ from models.user import (
 )
 
 __all__ = [
+    "OK",
+    "SERVICE",
     "AccountStatus",
+    "Attempt",
+    "AuditChain",
+    "AuditEvent",
+    "AuditPending",
+    "AuditSeal",
+    "AuditType",
     "Lang",
     "Limits",
     "LinkPurpose",
@@ -32,6 +51,7 @@ __all__ = [
     "MailKind",
     "MailStatus",
     "Municipality",
+    "Origin",
     "OutboxMail",
     "PasswordHistory",
     "PostalCode",

@@ -8,6 +8,9 @@ from tortoise import fields
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Q
 from tortoise.models import Model
+from tortoise.transactions import in_transaction
+
+from models.audit import AuditEvent, AuditType, Origin
 
 if TYPE_CHECKING:
     from models.user import User
@@ -63,24 +66,56 @@ class UserSession(Model):
         reason: RevokeReason,
         *,
         now: datetime,
-        using_db: BaseDBAsyncClient | None = None,
+        origin: Origin,
+        using_db: BaseDBAsyncClient,
         keep: int | None = None,
     ) -> int:
         """End every active session and change ticket of the user (but ``keep``,
-        a session's id); their next call answers as ``reason`` says."""
+        a session's id); their next call answers as ``reason`` says. A
+        displacement is an audit event of its own; the other reasons are
+        consequences of the event that ends the sessions."""
         query = cls.filter(user_id=user_id, revoked_at=None)
         if keep is not None:
             query = query.exclude(id=keep)
-        return await query.using_db(using_db).update(
+        ended = await query.using_db(using_db).update(
             revoked_at=now, revoked_reason=reason
         )
+        if ended and reason in _EVENTS:
+            await AuditEvent.record(
+                _EVENTS[reason],
+                at=now,
+                origin=origin,
+                user_id=user_id,
+                using_db=using_db,
+            )
+        return ended
 
     @classmethod
-    async def end(cls, session_id: int, reason: RevokeReason, *, now: datetime) -> bool:
-        """End one session if it is still active (False when it had ended)."""
-        ended = await cls.filter(id=session_id, revoked_at=None).update(
-            revoked_at=now, revoked_reason=reason
-        )
+    async def end(
+        cls,
+        session_id: int,
+        user_id: int,
+        reason: RevokeReason,
+        *,
+        now: datetime,
+        origin: Origin,
+    ) -> bool:
+        """End one session if it is still active (False when it had ended),
+        with its audit event (logout, time-out)."""
+        async with in_transaction() as conn:
+            ended = await (
+                cls.filter(id=session_id, revoked_at=None)
+                .using_db(conn)
+                .update(revoked_at=now, revoked_reason=reason)
+            )
+            if ended and reason in _EVENTS:
+                await AuditEvent.record(
+                    _EVENTS[reason],
+                    at=now,
+                    origin=origin,
+                    user_id=user_id,
+                    using_db=conn,
+                )
         return ended == 1
 
     @classmethod
@@ -100,12 +135,25 @@ class UserSession(Model):
         ).delete()
 
     @classmethod
-    async def mark_authenticated(cls, session_id: int, *, now: datetime) -> bool:
+    async def mark_authenticated(
+        cls, session_id: int, user_id: int, *, now: datetime, origin: Origin
+    ) -> bool:
         """Record that the session's password was just checked (step-up);
         False when the session had ended."""
-        marked = await cls.filter(id=session_id, revoked_at=None).update(
-            authenticated_at=now
-        )
+        async with in_transaction() as conn:
+            marked = await (
+                cls.filter(id=session_id, revoked_at=None)
+                .using_db(conn)
+                .update(authenticated_at=now)
+            )
+            if marked:
+                await AuditEvent.record(
+                    AuditType.REAUTHENTICATED,
+                    at=now,
+                    origin=origin,
+                    user_id=user_id,
+                    using_db=conn,
+                )
         return marked == 1
 
     @classmethod
@@ -135,3 +183,12 @@ class UserSession(Model):
             .update(token_hash=token_hash, authenticated_at=now)
         )
         return renewed == 1
+
+
+# Session endings that are audit events of their own.
+_EVENTS = {
+    RevokeReason.DISPLACED: AuditType.SESSION_DISPLACED,
+    RevokeReason.LOGOUT: AuditType.LOGGED_OUT,
+    RevokeReason.IDLE_TIMEOUT: AuditType.SESSION_TIMED_OUT,
+    RevokeReason.LIFETIME: AuditType.SESSION_TIMED_OUT,
+}

@@ -10,6 +10,8 @@ from tortoise.expressions import Q
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
+from models.audit import AuditEvent, AuditType, Origin
+
 # A slot whose attempt has not finished after this long is taken for dead (its
 # process died between reserve and finish); argon2 never takes near this long.
 SLOT_LIFETIME = timedelta(seconds=30)
@@ -29,6 +31,40 @@ class Verdict(Enum):
     ACCEPTED = "accepted"
     REJECTED = "rejected"
     LOCKED = "locked"
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """Who checks a password, for the audit event the outcome writes: where
+    from, the auth ID as it may be shown (None unless it has the form of an
+    issued one), the account once known, the codes a failure and a lock are
+    answered with, and what was being done (login, changePassword…)."""
+
+    origin: Origin
+    auth_id: str | None
+    rejected: str
+    locked: str
+    detail: str | None = None
+    user_id: int | None = None
+
+    async def record(
+        self,
+        type: AuditType,
+        outcome: str,
+        *,
+        at: datetime,
+        using_db: BaseDBAsyncClient | None = None,
+    ) -> None:
+        await AuditEvent.record(
+            type,
+            at=at,
+            origin=self.origin,
+            outcome=outcome,
+            user_id=self.user_id,
+            auth_id=self.auth_id,
+            detail=self.detail,
+            using_db=using_db,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,12 +127,16 @@ class LoginThrottle(Model):
 
     @classmethod
     async def reserve(
-        cls, key: str, *, now: datetime, limits: Limits
+        cls, key: str, *, now: datetime, limits: Limits, attempt: Attempt
     ) -> tuple[Reservation, int | None]:
-        """A slot for one password check, or why not (with the slot's ID)."""
+        """A slot for one password check, or why not (with the slot's ID). A
+        locked ID's attempt is recorded as a failure answered as locked."""
         async with in_transaction() as conn:
             row = await cls._locked_row(key, now, conn)
             if row.locked(now):
+                await attempt.record(
+                    AuditType.LOGIN_FAILED, attempt.locked, at=now, using_db=conn
+                )
                 return Reservation.LOCKED, None
             live = (
                 await LoginSlot.filter(key=key, expires_at__gt=now)
@@ -112,9 +152,18 @@ class LoginThrottle(Model):
 
     @classmethod
     async def finish(
-        cls, key: str, slot: int, *, correct: bool, now: datetime, limits: Limits
+        cls,
+        key: str,
+        slot: int,
+        *,
+        correct: bool,
+        now: datetime,
+        limits: Limits,
+        attempt: Attempt,
     ) -> Verdict:
-        """Give the slot back and record the outcome.
+        """Give the slot back and record the outcome, with its audit event (a
+        failure, or the lock it set; a right password's event is its caller's,
+        who knows what the login amounts to).
 
         A lock in force wins over the outcome: a late failure does not extend
         it, and a late correct password does not lift it (nor is it accepted).
@@ -123,6 +172,9 @@ class LoginThrottle(Model):
             row = await cls._locked_row(key, now, conn)
             await LoginSlot.filter(id=slot).using_db(conn).delete()
             if row.locked(now):
+                await attempt.record(
+                    AuditType.LOGIN_FAILED, attempt.locked, at=now, using_db=conn
+                )
                 return Verdict.LOCKED
             if correct:
                 await (
@@ -142,7 +194,15 @@ class LoginThrottle(Model):
                     updated_at=now,
                 )
             )
-            return Verdict.LOCKED if locks else Verdict.REJECTED
+            if locks:
+                await attempt.record(
+                    AuditType.LOGIN_LOCKED, attempt.locked, at=now, using_db=conn
+                )
+                return Verdict.LOCKED
+            await attempt.record(
+                AuditType.LOGIN_FAILED, attempt.rejected, at=now, using_db=conn
+            )
+            return Verdict.REJECTED
 
     @classmethod
     async def clear(

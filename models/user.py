@@ -8,6 +8,8 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Q
 from tortoise.models import Model
 
+from models.audit import AuditEvent, AuditType, Origin
+
 
 class UserCategory(StrEnum):
     """利用者区分. This service serves one category; the enum leaves room for more."""
@@ -107,11 +109,14 @@ class User(Model):
         now: datetime,
         max_age: timedelta,
         keep: int,
+        event: AuditType,
+        origin: Origin,
         using_db: BaseDBAsyncClient,
     ) -> bool:
         """Replace the password, if it is still ``expected_hash`` (False
-        otherwise: another request changed it first). The old hash joins the
-        history, of which only the newest ``keep - 1`` stay."""
+        otherwise: another request changed it first), and record ``event``
+        (registered, changed, reset). The old hash joins the history, of which
+        only the newest ``keep - 1`` stay."""
         still = (
             Q(password_hash=expected_hash) if expected_hash else Q(password_hash=None)
         )
@@ -137,6 +142,9 @@ class User(Model):
         self.password_hash = new_hash
         self.password_changed_at = now
         self.password_expires_at = now + max_age
+        await AuditEvent.record(
+            event, at=now, origin=origin, user_id=self.id, using_db=using_db
+        )
         return True
 
     async def forget_password(

@@ -18,6 +18,8 @@ from mailer.render import (
     mask_email,
 )
 from models import (
+    AuditEvent,
+    AuditType,
     Lang,
     LinkPurpose,
     LinkToken,
@@ -34,8 +36,6 @@ from resolvers.links import (
     LinkLost,
     find_link,
     issue_link,
-    use_link,
-    void_links,
 )
 from resolvers.lookup import check_municipality_code
 from resolvers.session import (
@@ -285,7 +285,7 @@ async def _store(
         )
         if wait is not None:
             logger.warning("email change refused, too many: user_id=%s", user.id)
-            raise _Refused(too_many(info, wait))
+            raise _Refused(await too_many(info, wait, "email-changes", user_id=user.id))
     updated = []
     if change.municipality is not None:
         user.municipality_code = change.municipality.code
@@ -309,6 +309,22 @@ async def _store(
         updated += ["email", "email_key"]
     if updated:
         await user.save(using_db=conn, update_fields=updated)
+    for written, event in (
+        (change.municipality is not None, AuditType.ADDRESS_CHANGED),
+        (change.phone is not None, AuditType.PHONE_CHANGED),
+        (email is not None, AuditType.EMAIL_CHANGED),
+    ):
+        if written:
+            await AuditEvent.record(
+                event,
+                at=now,
+                origin=info.context.origin,
+                user_id=user.id,
+                detail="new mailbox"
+                if event is AuditType.EMAIL_CHANGED and mailbox_changes
+                else None,
+                using_db=conn,
+            )
     if mailbox_changes and email is not None:
         await _mail_email_change(info, user, old_email, now=now, using_db=conn)
     return user, updated, mailbox_changes
@@ -326,12 +342,14 @@ async def _mail_email_change(
     owner may be who the user is moving away from) and write the two notices,
     the one to the old address with a link that undoes the change."""
     services = info.context.services
-    await void_links(user.id, now=now, using_db=using_db)
+    origin = info.context.origin
+    await LinkToken.void(user.id, now=now, origin=origin, using_db=using_db)
     token, expires_at = await issue_link(
         user,
         LinkPurpose.EMAIL_REVERT,
         now=now,
         lifetime=services.policy.email_revert_lifetime,
+        origin=origin,
         using_db=using_db,
         restore_email=old_email,
     )
@@ -423,8 +441,9 @@ async def _revert(info: Info, link: LinkToken, email: str, key: str | None) -> d
     services = info.context.services
     user = link.user
     now = services.clock.now()
+    origin = info.context.origin
     async with in_transaction() as conn:
-        if not await use_link(link, now=now, using_db=conn):
+        if not await link.use(now=now, origin=origin, using_db=conn):
             raise LinkLost
         locked = await User.select_for_update().using_db(conn).get(id=user.id)
         # Whoever changed the address may have set the password.
@@ -432,18 +451,26 @@ async def _revert(info: Info, link: LinkToken, email: str, key: str | None) -> d
             now=now, keep=services.policy.password_history, using_db=conn
         )
         await User.filter(id=user.id).using_db(conn).update(email=email, email_key=key)
+        await AuditEvent.record(
+            AuditType.EMAIL_CHANGE_REVERTED,
+            at=now,
+            origin=origin,
+            user_id=user.id,
+            using_db=conn,
+        )
         await UserSession.end_all(
-            user.id, RevokeReason.EMAIL_REVERTED, now=now, using_db=conn
+            user.id, RevokeReason.EMAIL_REVERTED, now=now, origin=origin, using_db=conn
         )
         # Password links went to addresses the intruder may read. Of the links
         # that undo email changes only the later ones go: each was mailed to an
         # address set after this one, so it cannot outrank it, while the earlier
         # ones (the owner's, sent to the address from before the first change)
         # must keep working whatever was done with a later one.
-        await void_links(user.id, now=now, using_db=conn)
-        await void_links(
+        await LinkToken.void(user.id, now=now, origin=origin, using_db=conn)
+        await LinkToken.void(
             user.id,
             now=now,
+            origin=origin,
             using_db=conn,
             purposes=(LinkPurpose.EMAIL_REVERT,),
             issued_after=link,
@@ -453,6 +480,7 @@ async def _revert(info: Info, link: LinkToken, email: str, key: str | None) -> d
             LinkPurpose.PASSWORD_RESET,
             now=now,
             lifetime=services.policy.reset_link_lifetime,
+            origin=origin,
             using_db=conn,
         )
         await enqueue(

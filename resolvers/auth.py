@@ -1,12 +1,16 @@
 """login and logout (manual 2.2)."""
 
 import logging
+from dataclasses import replace
 from datetime import timedelta
 from typing import Annotated
 
 import strawberry
+from tortoise.transactions import in_transaction
 
 from models import (
+    Attempt,
+    AuditType,
     RevokeReason,
     SessionKind,
     User,
@@ -43,7 +47,7 @@ from schema.errors import (
     RequiredFieldError,
     TooManyRequestsError,
 )
-from schema.messages import FieldLabel
+from schema.messages import ErrorCode, FieldLabel
 from schema.types import User as UserType
 from security.text import normalise_auth_id
 from security.tokens import could_be_auth_id, looks_like_auth_id
@@ -57,10 +61,15 @@ MAX_AUTH_ID_INPUT = 64
 BUSY_RETRY = timedelta(seconds=BUSY_WAIT_SECONDS)
 
 
+def shown_auth_id(auth_id: str) -> str | None:
+    """The submitted auth ID if it has the form of an issued one, else None:
+    users sometimes type their password into the ID field, so logs and audit
+    events keep only what looks like an ID."""
+    return auth_id if looks_like_auth_id(auth_id) else None
+
+
 def loggable(auth_id: str) -> str:
-    # Users sometimes type their password into the ID field: log only what has the
-    # form of an issued ID.
-    return auth_id if looks_like_auth_id(auth_id) else "<not an auth ID>"
+    return shown_auth_id(auth_id) or "<not an auth ID>"
 
 
 async def login(
@@ -122,7 +131,13 @@ async def login(
 
 
 async def check_own_password(
-    info: Info, user: User, password: str, *, field: str, label: FieldLabel
+    info: Info,
+    user: User,
+    password: str,
+    *,
+    field: str,
+    label: FieldLabel,
+    purpose: str,
 ) -> User | AccountLockedError | TooManyRequestsError | CurrentPasswordWrongError:
     """The logged-in user's password, checked under the login lockout counter of
     their 認証ID (changePassword, reauthenticate): the user as now stored when
@@ -138,15 +153,28 @@ async def check_own_password(
     """
     lang = info.context.lang
     services = info.context.services
-    check = await check_password(services, user.auth_id, password)
+    attempt = Attempt(
+        origin=info.context.origin,
+        auth_id=shown_auth_id(user.auth_id),
+        rejected=ErrorCode.CURRENT_PASSWORD_WRONG.value,
+        locked=ErrorCode.ACCOUNT_LOCKED.value,
+        detail=purpose,
+        user_id=user.id,
+    )
+    check = await check_password(services, user.auth_id, password, attempt)
     if check.outcome is Outcome.LOCKED:
-        await UserSession.end_all(
-            user.id, RevokeReason.ACCOUNT_LOCKED, now=services.clock.now()
-        )
+        async with in_transaction() as conn:
+            await UserSession.end_all(
+                user.id,
+                RevokeReason.ACCOUNT_LOCKED,
+                now=services.clock.now(),
+                origin=info.context.origin,
+                using_db=conn,
+            )
         logger.warning("password check refused, locked: user_id=%s", user.id)
         return AccountLockedError.build(lang)
     if check.outcome is Outcome.BUSY:
-        return too_many(info, BUSY_RETRY)
+        return await too_many(info, BUSY_RETRY, "login-slots", user_id=user.id)
     if check.outcome is not Outcome.ACCEPTED or check.user is None:
         logger.info("password check, wrong: user_id=%s", user.id)
         return CurrentPasswordWrongError.build(lang, label, field=field)
@@ -183,12 +211,15 @@ async def reauthenticate(
         input.password[:MAX_INPUT],
         field="password",
         label=FieldLabel.PASSWORD,
+        purpose="reauthenticate",
     )
     if not isinstance(checked, User):
         return checked
     services = info.context.services
     now = services.clock.now()
-    if not await UserSession.mark_authenticated(auth.session.id, now=now):
+    if not await UserSession.mark_authenticated(
+        auth.session.id, auth.user.id, now=now, origin=info.context.origin
+    ):
         # A newer login displaced the session meanwhile.
         return await revoked_error(auth.session, info)
     logger.info("reauthenticated: user_id=%s", auth.user.id)
@@ -198,24 +229,36 @@ async def reauthenticate(
 async def _checked_login(info: Info, auth_id: str, password: str) -> LoginResult:
     lang = info.context.lang
     services = info.context.services
-    check = await check_password(services, auth_id, password)
+    attempt = Attempt(
+        origin=info.context.origin,
+        auth_id=shown_auth_id(auth_id),
+        rejected=ErrorCode.INVALID_INPUT.value,
+        locked=ErrorCode.ACCOUNT_LOCKED.value,
+        detail="login",
+    )
+    check = await check_password(services, auth_id, password, attempt)
     user = check.user
     if check.outcome is Outcome.LOCKED:
         logger.info("login refused, locked: auth_id=%s", loggable(auth_id))
         return AccountLockedError.build(lang)
     if check.outcome is Outcome.BUSY:
         logger.warning("login refused, slots busy: auth_id=%s", loggable(auth_id))
-        return too_many(info, BUSY_RETRY)
+        return await too_many(
+            info, BUSY_RETRY, "login-slots", auth_id=shown_auth_id(auth_id)
+        )
     if check.outcome is not Outcome.ACCEPTED or user is None:
         logger.info("login failed: auth_id=%s", loggable(auth_id))
         return InvalidCredentialsError.build(lang, FieldLabel.CREDENTIALS)
     encoded = user.password_hash
+    attempt = replace(attempt, user_id=user.id)
 
     now = services.clock.now()
     if problem := status_error(user, now, info):
         logger.info("login refused: user_id=%s code=%s", user.id, problem.code)
+        await attempt.record(AuditType.LOGIN_FAILED, problem.code, at=now)
         return problem
     if encoded is None:  # verify() never accepts a missing hash
+        await attempt.record(AuditType.LOGIN_FAILED, attempt.rejected, at=now)
         return InvalidCredentialsError.build(lang, FieldLabel.CREDENTIALS)
     if services.hasher.needs_rehash(encoded):
         rehashed = await services.hasher.hash(password)
@@ -231,6 +274,7 @@ async def _checked_login(info: Info, auth_id: str, password: str) -> LoginResult
             await user.refresh_from_db(fields=["password_hash"])
             stored = user.password_hash
             if stored is None or not await services.hasher.verify(stored, password):
+                await attempt.record(AuditType.LOGIN_FAILED, attempt.rejected, at=now)
                 return InvalidCredentialsError.build(lang, FieldLabel.CREDENTIALS)
             encoded = stored
     kind = (
@@ -239,6 +283,7 @@ async def _checked_login(info: Info, auth_id: str, password: str) -> LoginResult
     token = await start_session(user, kind, info, checked_hash=encoded)
     if token is None:
         logger.info("login lost to a password change: user_id=%s", user.id)
+        await attempt.record(AuditType.LOGIN_FAILED, attempt.rejected, at=now)
         return InvalidCredentialsError.build(lang, FieldLabel.CREDENTIALS)
     if kind is SessionKind.CHANGE_TICKET:
         logger.info("login with expired password: user_id=%s", user.id)
@@ -265,6 +310,10 @@ async def logout(info: Info) -> LogoutResult:
     if session.kind is SessionKind.CHANGE_TICKET:
         return PasswordExpiredError.build(info.context.lang)
     await UserSession.end(
-        session.id, RevokeReason.LOGOUT, now=info.context.services.clock.now()
+        session.id,
+        session.user.id,
+        RevokeReason.LOGOUT,
+        now=info.context.services.clock.now(),
+        origin=info.context.origin,
     )
     return LogoutSuccess(ok=True)

@@ -6,7 +6,7 @@ from typing import Any
 import strawberry
 
 from mailer.render import Composer
-from models import Lang
+from models import Lang, Origin
 from schema.answer_cache import AnswerCache
 from security.clock import Clock
 from security.passwords import PasswordHasher
@@ -29,16 +29,26 @@ class Services:
 @dataclass
 class Context:
     """One request: its language, its bearer token, the client's counter key
-    (None for in-process callers, which no per-client limit applies to) and
-    the shared services. ``retry_after`` is set when a limit answered, for the
-    HTTP ``Retry-After`` header."""
+    (None for in-process callers, which no per-client limit applies to), its
+    user agent and id (for the audit trail) and the shared services.
+    ``retry_after`` is set when a limit answered, for the HTTP ``Retry-After``
+    header."""
 
     services: Services
     lang: Lang = Lang.JA
     bearer: str | None = None
     client: str | None = None
+    user_agent: str | None = None
+    request_id: str | None = None
     cache: dict[str, Any] = field(default_factory=dict)
     retry_after: int | None = None
+
+    @property
+    def origin(self) -> Origin:
+        """Where this request came from, as audit events record it."""
+        return Origin(
+            client=self.client, user_agent=self.user_agent, request_id=self.request_id
+        )
 
 
 Info = strawberry.Info[Context, None]

@@ -6,9 +6,10 @@ import math
 from datetime import timedelta
 from enum import StrEnum
 
-from models import LinkToken, RequestThrottle
+from models import AuditEvent, AuditType, LinkToken, RequestThrottle
 from resolvers.context import Info
 from schema.errors import LinkInvalidError, TooManyRequestsError
+from schema.messages import ErrorCode
 
 logger = logging.getLogger("ras_identity.limits")
 
@@ -23,12 +24,29 @@ class ClientLimit(StrEnum):
     LINK = "link"
 
 
-def too_many(info: Info, wait: timedelta) -> TooManyRequestsError:
-    """RASX004E saying when to try again; the HTTP answer carries the longest
-    such wait as ``Retry-After``."""
+async def too_many(
+    info: Info,
+    wait: timedelta,
+    limit: str,
+    *,
+    user_id: int | None = None,
+    auth_id: str | None = None,
+) -> TooManyRequestsError:
+    """RASX004E saying when to try again (the HTTP answer carries the longest
+    such wait as ``Retry-After``), recorded as the audit event that ``limit``
+    was hit (with the account or the 認証ID as it may be shown, when known)."""
     seconds = max(1, math.ceil(wait.total_seconds()))
     context = info.context
     context.retry_after = max(context.retry_after or 0, seconds)
+    await AuditEvent.record(
+        AuditType.LIMIT_HIT,
+        at=context.services.clock.now(),
+        origin=context.origin,
+        outcome=ErrorCode.TOO_MANY_REQUESTS.value,
+        user_id=user_id,
+        auth_id=auth_id,
+        detail=limit,
+    )
     return TooManyRequestsError.build(context.lang, retry_after_seconds=seconds)
 
 
@@ -56,7 +74,7 @@ async def client_allowance(
     if wait is None:
         return None
     logger.warning("refused, client over its %s limit: client=%s", limit, client)
-    return too_many(info, wait)
+    return await too_many(info, wait, f"client-{limit}")
 
 
 async def link_refused(info: Info) -> LinkInvalidError | TooManyRequestsError:
@@ -83,7 +101,7 @@ async def link_use_allowance(
     if wait is None:
         return None
     logger.warning("link refused, used too often: user_id=%s", link.user.id)
-    return too_many(info, wait)
+    return await too_many(info, wait, "link-use", user_id=link.user.id)
 
 
 def _login_key(client: str) -> str:
@@ -108,7 +126,7 @@ async def reserve_login_failure(info: Info) -> TooManyRequestsError | None:
     if wait is None:
         return None
     logger.warning("login refused, client over its failure limit: client=%s", client)
-    return too_many(info, wait)
+    return await too_many(info, wait, "client-login-failures")
 
 
 async def forgive_login_failure(info: Info) -> None:

@@ -12,10 +12,10 @@ outcome. A locked ID's password is not checked at all.
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 
-from models import Limits, LoginThrottle, Reservation, User, Verdict
+from models import Attempt, Limits, LoginThrottle, Reservation, User, Verdict
 from resolvers.context import Services
 
 # How long an attempt waits for attempts on the same ID in other processes.
@@ -80,16 +80,18 @@ attempts = KeyedLock()
 
 
 async def check_password(
-    services: Services, auth_id: str, password: str
+    services: Services, auth_id: str, password: str, attempt: Attempt
 ) -> PasswordCheck:
     """Check ``password`` for the (normalised) ``auth_id`` under the lockout
-    rule; see the module's docstring."""
+    rule; see the module's docstring. A failure, and a lock, is an audit event
+    written with the counter's change (``attempt`` says who and how it is
+    answered); a right password's event is the caller's."""
     policy = services.policy
     limits = Limits(
         threshold=policy.lockout_threshold, lock_for=policy.lockout_duration
     )
     async with attempts.hold(auth_id):
-        reservation, slot = await _reserve(services, auth_id, limits)
+        reservation, slot = await _reserve(services, auth_id, limits, attempt)
         if reservation is Reservation.LOCKED:
             return PasswordCheck(Outcome.LOCKED, None)
         if reservation is Reservation.BUSY or slot is None:
@@ -104,7 +106,12 @@ async def check_password(
         finally:
             # Also when the check failed: the slot goes back, as a failure.
             verdict = await LoginThrottle.finish(
-                auth_id, slot, correct=correct, now=services.clock.now(), limits=limits
+                auth_id,
+                slot,
+                correct=correct,
+                now=services.clock.now(),
+                limits=limits,
+                attempt=replace(attempt, user_id=user.id if user else None),
             )
     outcome = {
         Verdict.ACCEPTED: Outcome.ACCEPTED,
@@ -115,7 +122,7 @@ async def check_password(
 
 
 async def _reserve(
-    services: Services, auth_id: str, limits: Limits
+    services: Services, auth_id: str, limits: Limits, attempt: Attempt
 ) -> tuple[Reservation, int | None]:
     """A slot for one password check, waiting while attempts elsewhere (other
     processes) hold every slot."""
@@ -124,7 +131,7 @@ async def _reserve(
     pause = 0.02
     while True:
         reservation, slot = await LoginThrottle.reserve(
-            auth_id, now=services.clock.now(), limits=limits
+            auth_id, now=services.clock.now(), limits=limits, attempt=attempt
         )
         if reservation is not Reservation.BUSY or loop.time() >= deadline:
             return reservation, slot

@@ -14,8 +14,10 @@ from mailer.outbox import enqueue
 from mailer.render import Mail, PasswordChanged, PasswordResetLink
 from models import (
     AccountStatus,
+    AuditType,
     Lang,
     LinkPurpose,
+    LinkToken,
     LoginThrottle,
     RequestThrottle,
     RevokeReason,
@@ -23,7 +25,12 @@ from models import (
     User,
     UserSession,
 )
-from resolvers.auth import MAX_AUTH_ID_INPUT, check_own_password, loggable
+from resolvers.auth import (
+    MAX_AUTH_ID_INPUT,
+    check_own_password,
+    loggable,
+    shown_auth_id,
+)
 from resolvers.context import Info
 from resolvers.inputs import MAX_INPUT, required
 from resolvers.limits import (
@@ -37,8 +44,6 @@ from resolvers.links import (
     LinkLost,
     find_link,
     issue_link,
-    use_link,
-    void_links,
 )
 from resolvers.session import Authenticated, authenticate
 from schema.errors import (
@@ -183,6 +188,7 @@ async def change_password(
         input.current_password[:MAX_INPUT],
         field="currentPassword",
         label=FieldLabel.CURRENT_PASSWORD,
+        purpose="change_password",
     )
     if not isinstance(fresh, User):
         return fresh
@@ -194,6 +200,7 @@ async def change_password(
     new_hash = await services.hasher.hash(input.new_password)
     now = services.clock.now()
     ticket = auth.session.kind is SessionKind.CHANGE_TICKET
+    origin = info.context.origin
     async with in_transaction() as conn:
         stored = await fresh.store_password(
             new_hash,
@@ -201,6 +208,8 @@ async def change_password(
             now=now,
             max_age=services.policy.password_max_age,
             keep=services.policy.password_history,
+            event=AuditType.PASSWORD_CHANGED,
+            origin=origin,
             using_db=conn,
         )
         if not stored:
@@ -213,6 +222,7 @@ async def change_password(
             user.id,
             RevokeReason.PASSWORD_CHANGED,
             now=now,
+            origin=origin,
             using_db=conn,
             keep=None if ticket else auth.session.id,
         )
@@ -225,7 +235,7 @@ async def change_password(
                 auth.session.id, token_hash(token), now=now, using_db=conn
             ):
                 token = None  # a newer login displaced the session meanwhile
-        await void_links(user.id, now=now, using_db=conn)
+        await LinkToken.void(user.id, now=now, origin=origin, using_db=conn)
         await enqueue(
             services.composer,
             PasswordChanged(to=fresh.email, name=fresh.name, changed_at=now),
@@ -318,7 +328,9 @@ async def _request_reset(
             logger.info("reset refused, no match: auth_id=%s", loggable(auth_id))
             return AuthIdEmailMismatchError.build(lang)
         logger.warning("reset refused, guessing: auth_id=%s", loggable(auth_id))
-        return too_many(info, wait)
+        return await too_many(
+            info, wait, "reset-guesses-per-id", auth_id=shown_auth_id(auth_id)
+        )
 
     guessing = await RequestThrottle.exhausted(
         misses, now=now, window=window, limit=limit
@@ -339,6 +351,7 @@ async def _request_reset(
                     LinkPurpose.PASSWORD_RESET,
                     now=now,
                     lifetime=policy.reset_link_lifetime,
+                    origin=info.context.origin,
                     using_db=conn,
                 )
                 mail = PasswordResetLink(
@@ -360,7 +373,12 @@ async def _request_reset(
             user.id,
             unmailed is None,
         )
-        return too_many(info, max(waits))
+        return await too_many(
+            info,
+            max(waits),
+            "reset-guesses-per-id" if guessing else "reset-mails-per-account",
+            user_id=user.id,
+        )
     return RequestPasswordResetSuccess(link_expires_at=expires_at)
 
 
@@ -391,6 +409,7 @@ async def set_password_through_link(
     purpose: LinkPurpose,
     *,
     mail: Callable[[User, datetime], Mail],
+    event: AuditType,
     end_sessions: RevokeReason | None,
 ) -> tuple[User, datetime] | LinkPasswordRefusal:
     """The step registerPassword and resetPassword share: the user and the new
@@ -443,9 +462,10 @@ async def set_password_through_link(
 
     new_hash = await services.hasher.hash(form.password)
     now = services.clock.now()
+    origin = info.context.origin
     try:
         async with in_transaction() as conn:
-            if not await use_link(link, now=now, using_db=conn):
+            if not await link.use(now=now, origin=origin, using_db=conn):
                 raise LinkLost
             stored = await user.store_password(
                 new_hash,
@@ -453,14 +473,18 @@ async def set_password_through_link(
                 now=now,
                 max_age=policy.password_max_age,
                 keep=policy.password_history,
+                event=event,
+                origin=origin,
                 using_db=conn,
             )
             if not stored:  # changed another way since the link was looked up
                 raise LinkLost
             if end_sessions is not None:
                 await LoginThrottle.clear(user.auth_id, now=now, using_db=conn)
-                await UserSession.end_all(user.id, end_sessions, now=now, using_db=conn)
-            await void_links(user.id, now=now, using_db=conn)
+                await UserSession.end_all(
+                    user.id, end_sessions, now=now, origin=origin, using_db=conn
+                )
+            await LinkToken.void(user.id, now=now, origin=origin, using_db=conn)
             await enqueue(
                 services.composer,
                 mail(user, now),
@@ -501,6 +525,7 @@ async def reset_password(
         mail=lambda user, now: PasswordChanged(
             to=user.email, name=user.name, changed_at=now
         ),
+        event=AuditType.PASSWORD_RESET,
         end_sessions=RevokeReason.PASSWORD_RESET,
     )
     if not isinstance(done, tuple):

@@ -18,6 +18,8 @@ from mailer.render import (
 )
 from models import (
     AccountStatus,
+    AuditEvent,
+    AuditType,
     Lang,
     LinkPurpose,
     RequestThrottle,
@@ -183,7 +185,7 @@ async def _register(
     )
     if wait is not None:
         logger.warning("registration refused: too many for one address")
-        return too_many(info, wait)
+        return await too_many(info, wait, "registrations-per-address")
 
     expires_at = now + policy.setup_link_lifetime
     fields = fields | {"email_key": key}
@@ -212,11 +214,22 @@ async def _create(info: Info, fields: dict[str, object], now: datetime) -> None:
         user = await User.create(
             auth_id=new_auth_id(), created_at=now, using_db=conn, **fields
         )
+        origin = info.context.origin
+        await AuditEvent.record(
+            AuditType.REGISTERED,
+            at=now,
+            origin=origin,
+            user_id=user.id,
+            auth_id=user.auth_id,
+            detail="new address",
+            using_db=conn,
+        )
         token, expires_at = await issue_link(
             user,
             LinkPurpose.PASSWORD_SETUP,
             now=now,
             lifetime=services.policy.setup_link_lifetime,
+            origin=origin,
             using_db=conn,
         )
         mail = RegistrationNotice(
@@ -234,6 +247,16 @@ async def _tell_owner(info: Info, user: User, now: datetime) -> None:
     services = info.context.services
     mail = RegistrationExisting(to=user.email, name=user.name, auth_id=user.auth_id)
     async with in_transaction() as conn:
+        # The answer does not say the address has an account; the trail does.
+        await AuditEvent.record(
+            AuditType.REGISTERED,
+            at=now,
+            origin=info.context.origin,
+            user_id=user.id,
+            auth_id=user.auth_id,
+            detail="existing address",
+            using_db=conn,
+        )
         await enqueue(services.composer, mail, now=now, using_db=conn, user_id=user.id)
     logger.info("registration for an address in use: user_id=%s", user.id)
 
@@ -267,6 +290,7 @@ async def register_password(
         mail=lambda user, _now: PasswordRegistered(
             to=user.email, name=user.name, auth_id=user.auth_id
         ),
+        event=AuditType.PASSWORD_REGISTERED,
         end_sessions=None,
     )
     if not isinstance(done, tuple):

@@ -9,7 +9,16 @@ from datetime import datetime
 
 from tortoise.transactions import in_transaction
 
-from models import AccountStatus, RevokeReason, SessionKind, User, UserSession
+from models import (
+    OK,
+    AccountStatus,
+    AuditEvent,
+    AuditType,
+    RevokeReason,
+    SessionKind,
+    User,
+    UserSession,
+)
 from resolvers.context import Info
 from schema.errors import (
     AccountDeletedError,
@@ -22,6 +31,7 @@ from schema.errors import (
     UsageExpiredError,
     UserInfoInvalidError,
 )
+from schema.messages import ErrorCode
 from security.tokens import could_be_token, new_token, token_hash
 
 _CACHE_KEY = "authenticated"
@@ -70,8 +80,9 @@ async def start_session(
         locked = await User.select_for_update().using_db(conn).get(id=user.id)
         if locked.password_hash != checked_hash:
             return None
+        origin = info.context.origin
         await UserSession.end_all(
-            user.id, RevokeReason.DISPLACED, now=now, using_db=conn
+            user.id, RevokeReason.DISPLACED, now=now, origin=origin, using_db=conn
         )
         await UserSession.create(
             user_id=user.id,
@@ -89,6 +100,18 @@ async def start_session(
             await user.save(
                 using_db=conn, update_fields=["previous_login_at", "last_login_at"]
             )
+        await AuditEvent.record(
+            AuditType.LOGIN_SUCCEEDED,
+            at=now,
+            origin=origin,
+            # A change ticket is a login answered WZBAM158E.
+            outcome=OK
+            if kind is SessionKind.SESSION
+            else ErrorCode.PASSWORD_EXPIRED.value,
+            user_id=user.id,
+            auth_id=user.auth_id,
+            using_db=conn,
+        )
     return token
 
 
@@ -188,5 +211,7 @@ async def _authenticate(info: Info) -> Authenticated | AuthError:
 async def _expire(
     session: UserSession, reason: RevokeReason, now: datetime, info: Info
 ) -> AuthError:
-    await UserSession.end(session.id, reason, now=now)
+    await UserSession.end(
+        session.id, session.user.id, reason, now=now, origin=info.context.origin
+    )
     return SessionExpiredError.build(info.context.lang)

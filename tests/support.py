@@ -45,6 +45,8 @@ from mailer.render import PasswordResetLink
 from mailer.sink import SmtpSink, start_sink
 from mailer.worker import DeliveryPolicy, DeliveryWorker
 from models import (
+    SERVICE,
+    Attempt,
     Lang,
     LinkToken,
     Municipality,
@@ -61,6 +63,11 @@ from schema.root import schema
 from security.passwords import Argon2idHasher
 
 PASSWORD = "Sakura2026$"
+# A password check as the service itself would make it (for tests that drive
+# the lockout counter directly).
+ATTEMPT = Attempt(
+    origin=SERVICE, auth_id=None, rejected="WZBAM005E", locked="WZBAM153E"
+)
 MINUTE = timedelta(minutes=1)
 
 # --- databases ---------------------------------------------------------------

@@ -14,7 +14,7 @@ from models import (
 from resolvers.context import Services
 from resolvers.housekeeping import purge_stale
 from security.clock import SettableClock
-from tests.support import Caller, log_in, request_reset
+from tests.support import ATTEMPT, Caller, log_in, request_reset
 
 LIMITS = Limits(threshold=5, lock_for=timedelta(hours=24))
 
@@ -22,9 +22,13 @@ LIMITS = Limits(threshold=5, lock_for=timedelta(hours=24))
 async def _failed(key: str, services: Services, times: int = 1) -> None:
     for _ in range(times):
         now = services.clock.now()
-        _, slot = await LoginThrottle.reserve(key, now=now, limits=LIMITS)
+        _, slot = await LoginThrottle.reserve(
+            key, now=now, limits=LIMITS, attempt=ATTEMPT
+        )
         assert slot is not None
-        await LoginThrottle.finish(key, slot, correct=False, now=now, limits=LIMITS)
+        await LoginThrottle.finish(
+            key, slot, correct=False, now=now, limits=LIMITS, attempt=ATTEMPT
+        )
 
 
 async def test_purge_keeps_recent_and_locked_counters(
@@ -58,7 +62,9 @@ async def test_purge_keeps_a_lock_that_is_still_in_force(
 async def test_a_dead_slot_does_not_keep_old_failures_alive(
     services: Services, clock: SettableClock, db: str
 ) -> None:
-    await LoginThrottle.reserve("DEADSLOT", now=services.clock.now(), limits=LIMITS)
+    await LoginThrottle.reserve(
+        "DEADSLOT", now=services.clock.now(), limits=LIMITS, attempt=ATTEMPT
+    )
     await _failed("DEADSLOT", services, times=3)
     clock.advance(timedelta(hours=25))
 

@@ -25,6 +25,7 @@ from schema.root import schema
 from security.clock import SettableClock
 from security.tokens import token_hash
 from tests.support import (
+    ATTEMPT,
     LOGIN,
     ME,
     PASSWORD,
@@ -436,7 +437,7 @@ async def test_an_attempt_waits_for_slots_held_in_flight_then_gives_up(
     now = execute.services.clock.now()
     for _ in range(5):  # five attempts in another process, still checking
         granted, _slot = await LoginThrottle.reserve(
-            user.auth_id, now=now, limits=limits
+            user.auth_id, now=now, limits=limits, attempt=ATTEMPT
         )
         assert granted is Reservation.GRANTED
     checked = hasher.verifications
@@ -454,7 +455,9 @@ async def test_slots_of_dead_attempts_are_freed_after_30_seconds(
     limits = Limits(threshold=5, lock_for=timedelta(hours=24))
     now = clock.now()
     for _ in range(5):
-        await LoginThrottle.reserve(user.auth_id, now=now, limits=limits)
+        await LoginThrottle.reserve(
+            user.auth_id, now=now, limits=limits, attempt=ATTEMPT
+        )
     clock.advance(timedelta(seconds=30))
 
     data = await execute(LOGIN, {"authId": user.auth_id, "password": PASSWORD})
@@ -467,13 +470,19 @@ async def test_dead_slots_expire_one_by_one_while_logins_keep_coming(
 ) -> None:
     limits = Limits(threshold=5, lock_for=timedelta(hours=24))
     for _ in range(4):  # attempts whose process died
-        await LoginThrottle.reserve(user.auth_id, now=clock.now(), limits=limits)
+        await LoginThrottle.reserve(
+            user.auth_id, now=clock.now(), limits=limits, attempt=ATTEMPT
+        )
     for _ in range(2):
         clock.advance(timedelta(seconds=20))
         await log_in(execute, user.auth_id)
 
     granted = [
-        (await LoginThrottle.reserve(user.auth_id, now=clock.now(), limits=limits))[0]
+        (
+            await LoginThrottle.reserve(
+                user.auth_id, now=clock.now(), limits=limits, attempt=ATTEMPT
+            )
+        )[0]
         for _ in range(5)
     ]
 
@@ -485,10 +494,10 @@ async def test_a_late_result_neither_extends_nor_lifts_a_lock(
 ) -> None:
     limits = Limits(threshold=5, lock_for=timedelta(hours=24))
     _, slow_wrong = await LoginThrottle.reserve(
-        user.auth_id, now=clock.now(), limits=limits
+        user.auth_id, now=clock.now(), limits=limits, attempt=ATTEMPT
     )
     _, slow_right = await LoginThrottle.reserve(
-        user.auth_id, now=clock.now(), limits=limits
+        user.auth_id, now=clock.now(), limits=limits, attempt=ATTEMPT
     )
     clock.advance(timedelta(seconds=31))
     await _fail(execute, user.auth_id, 5)
@@ -498,10 +507,20 @@ async def test_a_late_result_neither_extends_nor_lifts_a_lock(
     assert slow_right is not None
 
     late_wrong = await LoginThrottle.finish(
-        user.auth_id, slow_wrong, correct=False, now=clock.now(), limits=limits
+        user.auth_id,
+        slow_wrong,
+        correct=False,
+        now=clock.now(),
+        limits=limits,
+        attempt=ATTEMPT,
     )
     late_right = await LoginThrottle.finish(
-        user.auth_id, slow_right, correct=True, now=clock.now(), limits=limits
+        user.auth_id,
+        slow_right,
+        correct=True,
+        now=clock.now(),
+        limits=limits,
+        attempt=ATTEMPT,
     )
 
     assert late_wrong is Verdict.LOCKED
@@ -512,10 +531,14 @@ async def test_a_late_result_neither_extends_nor_lifts_a_lock(
 
 
 async def _wrong_guess(key: str, now: datetime, limits: Limits) -> Reservation:
-    outcome, slot = await LoginThrottle.reserve(key, now=now, limits=limits)
+    outcome, slot = await LoginThrottle.reserve(
+        key, now=now, limits=limits, attempt=ATTEMPT
+    )
     if slot is not None:
         await asyncio.sleep(0)
-        await LoginThrottle.finish(key, slot, correct=False, now=now, limits=limits)
+        await LoginThrottle.finish(
+            key, slot, correct=False, now=now, limits=limits, attempt=ATTEMPT
+        )
     return outcome
 
 
