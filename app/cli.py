@@ -2,16 +2,19 @@
 
 import argparse
 import asyncio
+import json
 import logging
 import os
 import signal
 import socket
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from app.database import connected, migrate
 from app.settings import Settings, SettingsError, load_settings
+from models.audit import AuditType
 from models.outbox import MailStatus
 
 EXIT_USAGE = 2
@@ -93,6 +96,30 @@ def _parser() -> argparse.ArgumentParser:
         "--status", choices=[s.value for s in MailStatus], help="only this status"
     )
     outbox.add_argument("--limit", type=int, default=50)
+
+    audit = commands.add_parser("audit", help="the security events' audit trail")
+    audit_commands = audit.add_subparsers(dest="audit_command", required=True)
+    audit_commands.add_parser(
+        "verify",
+        help="walk the hash chain: exit 0 when intact, else 1 naming the first bad "
+        "seal or event",
+    )
+    tail = audit_commands.add_parser(
+        "tail", help="the latest events, oldest first (tab-separated, or JSON Lines)"
+    )
+    tail.add_argument("--user", metavar="AUTH_ID", help="only this account's events")
+    tail.add_argument(
+        "--type", choices=[t.value for t in AuditType], help="only this event type"
+    )
+    tail.add_argument(
+        "--since",
+        metavar="WHEN",
+        help="only events at or after: an ISO 8601 time or a span back (30m, 7d)",
+    )
+    tail.add_argument("--limit", type=int, default=100)
+    tail.add_argument(
+        "--json", action="store_true", help="one JSON object per line (for a SIEM)"
+    )
 
     user = commands.add_parser("user", help="manage accounts")
     user_commands = user.add_subparsers(dest="user_command", required=True)
@@ -238,8 +265,6 @@ async def _create_user(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _load_municipalities(settings: Settings, *, force: bool) -> int:
-    from datetime import UTC, datetime
-
     from tortoise.exceptions import OperationalError
 
     from addresses.load import load_addresses
@@ -261,6 +286,7 @@ async def _load_municipalities(settings: Settings, *, force: bool) -> int:
 
 
 async def _worker(settings: Settings) -> int:
+    from app.audit import audit_sealing
     from app.mail import mail_delivery
     from app.main import build_services
 
@@ -268,12 +294,93 @@ async def _worker(settings: Settings) -> int:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
+    services = build_services(settings)
     async with (
         connected(settings.database_url),
-        mail_delivery(settings, build_services(settings)),
+        mail_delivery(settings, services),
+        audit_sealing(services, settings.audit_seal_seconds),
     ):
         await stop.wait()
     return 0
+
+
+async def _audit(settings: Settings, args: argparse.Namespace) -> int:
+    from models.audit import verify_chain
+
+    async with connected(settings.database_url):
+        if args.audit_command == "verify":
+            found = await verify_chain()
+            if found.problem is not None:
+                print(
+                    f"ras-identity: audit trail broken: {found.problem}",
+                    file=sys.stderr,
+                )
+                return 1
+            print(
+                f"audit trail intact: {found.seals} seals, {found.events} events "
+                f"sealed, {found.pending} waiting to be sealed; head {found.head}"
+            )
+            return 0
+        return await _audit_tail(args)
+
+
+async def _audit_tail(args: argparse.Namespace) -> int:
+    from tortoise.expressions import Q
+
+    from models import AuditEvent, AuditType, User
+
+    query = AuditEvent.all()
+    if args.user:
+        user = await User.get_or_none(auth_id=args.user.strip().upper())
+        mine = Q(auth_id=args.user.strip().upper())
+        query = query.filter(mine | Q(user_id=user.id) if user else mine)
+    if args.type:
+        query = query.filter(type=AuditType(args.type))
+    if args.since:
+        since = _since(args.since, datetime.now(UTC))
+        if since is None:
+            print(
+                "ras-identity: --since takes an ISO 8601 time (2026-11-29T10:00:00Z) "
+                "or a span back from now (30m, 12h, 7d)",
+                file=sys.stderr,
+            )
+            return EXIT_USAGE
+        query = query.filter(at__gte=since)
+    events = list(reversed(await query.order_by("-id").limit(max(args.limit, 0))))
+    for event in events:
+        row = {
+            "id": event.id,
+            "at": event.at.isoformat(),
+            "type": event.type.value,
+            "outcome": event.outcome,
+            "user_id": event.user_id,
+            "auth_id": event.auth_id,
+            "client": event.client,
+            "user_agent": event.user_agent,
+            "request_id": event.request_id,
+            "detail": event.detail,
+        }
+        if args.json:
+            print(json.dumps(row, ensure_ascii=False))
+        else:
+            print(
+                "\t".join(
+                    "-" if value is None else str(value) for value in row.values()
+                )
+            )
+    return 0
+
+
+def _since(text: str, now: datetime) -> datetime | None:
+    """An ISO 8601 time, or a span back from ``now`` such as 30m, 12h or 7d."""
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    if text[-1:] in units and text[:-1].isdigit():
+        return now - timedelta(seconds=int(text[:-1]) * units[text[-1]])
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _mail(settings: Settings, args: argparse.Namespace) -> int:
@@ -357,6 +464,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(_worker(settings))
     if args.command == "mail":
         return _mail(settings, args)
+    if args.command == "audit":
+        return asyncio.run(_audit(settings, args))
     if args.command == "migrate":
         asyncio.run(migrate(settings.database_url))
         print("migrations applied", file=sys.stderr)

@@ -18,6 +18,7 @@ from starlette.routing import Route
 from tortoise import connections
 
 from addresses.load import DATA_SET, load_addresses
+from app.audit import audit_sealing
 from app.database import connected, migrate
 from app.mail import mail_delivery
 from app.middleware import AccessLog, BodyLimit, SecurityHeaders
@@ -68,6 +69,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         client_link_limit=settings.client_link_limit,
         client_window=timedelta(seconds=settings.client_window_seconds),
         link_attempt_limit=settings.link_attempt_limit,
+        audit_retention=timedelta(days=settings.audit_retention_days),
     )
     composer = Composer(sender=settings.mail_from, public_url=settings.public_url)
     answers = AnswerCache(
@@ -93,12 +95,13 @@ async def housekeeping(services: Services) -> None:
             purged = await purge_stale(services)
             if any(dataclasses.astuple(purged)):
                 logger.info(
-                    "housekeeping: %d counters, %d sessions, %d request counters, "
-                    "%d links deleted",
+                    "housekeeping: %d counters, %d sessions, %d counted requests, "
+                    "%d links, %d audit seals deleted",
                     purged.throttles,
                     purged.sessions,
                     purged.requests,
                     purged.links,
+                    purged.audit_seals,
                 )
         except Exception:
             logger.exception("housekeeping failed; trying again later")
@@ -167,6 +170,9 @@ def create_app(
             await _address_data(load=migrate_on_start, now=services.clock.now())
             if run_worker:
                 await stack.enter_async_context(mail_delivery(settings, services))
+                await stack.enter_async_context(
+                    audit_sealing(services, settings.audit_seal_seconds)
+                )
             task = asyncio.create_task(housekeeping(services))
             try:
                 yield

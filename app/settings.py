@@ -126,6 +126,12 @@ class Settings(BaseSettings):
     answer_cache_mb: float = Field(default=32.0, ge=0, le=4096)
     answer_cache_seconds: float = Field(default=300.0, gt=0, le=86400)
 
+    # The audit trail: how long events are kept (whole sealed segments older
+    # than this are purged, and the purge is recorded), and how often queued
+    # events are sealed into the hash chain (by the delivery worker's process).
+    audit_retention_days: float = Field(default=400.0, gt=0, le=3650)
+    audit_seal_seconds: float = Field(default=1.0, gt=0, le=3600)
+
     log_level: str = "INFO"
 
     @field_validator("database_url")

@@ -1,6 +1,6 @@
 """Consecutive login failures, per submitted auth ID whether or not it exists."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import Enum
 
@@ -11,6 +11,7 @@ from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
 from models.audit import AuditEvent, AuditType, Origin
+from models.user import User
 
 # A slot whose attempt has not finished after this long is taken for dead (its
 # process died between reserve and finish); argon2 never takes near this long.
@@ -134,9 +135,12 @@ class LoginThrottle(Model):
         async with in_transaction() as conn:
             row = await cls._locked_row(key, now, conn)
             if row.locked(now):
-                await attempt.record(
-                    AuditType.LOGIN_FAILED, attempt.locked, at=now, using_db=conn
-                )
+                # The account (if the ID is one) sees the refused attempt too;
+                # every locked ID, real or not, pays the same lookup.
+                owner = await User.filter(auth_id=key).using_db(conn).first()
+                await replace(
+                    attempt, user_id=owner.id if owner else attempt.user_id
+                ).record(AuditType.LOGIN_FAILED, attempt.locked, at=now, using_db=conn)
                 return Reservation.LOCKED, None
             live = (
                 await LoginSlot.filter(key=key, expires_at__gt=now)

@@ -2,7 +2,7 @@
 
 import logging
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated
 
 import strawberry
@@ -123,6 +123,15 @@ class _Refused(Exception):
         self.answer = answer
 
 
+class _TooOften(Exception):
+    """Ends updateUserInfo's transaction (rolled back): the email change limit
+    answered, to be recorded outside the transaction that is rolled back."""
+
+    def __init__(self, wait: timedelta) -> None:
+        super().__init__()
+        self.wait = wait
+
+
 async def update_user_info(
     info: Info,
     input: Annotated[
@@ -178,6 +187,8 @@ async def update_user_info(
             user, stored, mailed = await _store(info, auth, change, conn)
     except _Refused as refused:
         return refused.answer
+    except _TooOften as limited:
+        return await too_many(info, limited.wait, "email-changes", user_id=auth.user.id)
     logger.info(
         "user info changed: user_id=%s items=%s mail=%s",
         user.id,
@@ -285,7 +296,7 @@ async def _store(
         )
         if wait is not None:
             logger.warning("email change refused, too many: user_id=%s", user.id)
-            raise _Refused(await too_many(info, wait, "email-changes", user_id=user.id))
+            raise _TooOften(wait)
     updated = []
     if change.municipality is not None:
         user.municipality_code = change.municipality.code

@@ -10,6 +10,7 @@ from tortoise.transactions import in_transaction
 
 from models import (
     Attempt,
+    AuditEvent,
     AuditType,
     RevokeReason,
     SessionKind,
@@ -109,7 +110,7 @@ async def login(
     ctx = info.context
     lang = ctx.lang
     if len(input.auth_id) > MAX_AUTH_ID_INPUT:
-        return InvalidCredentialsError.build(lang, FieldLabel.CREDENTIALS)
+        return await _impossible_id(info)
     auth_id = normalise_auth_id(input.auth_id)
     missing = [
         name
@@ -119,7 +120,7 @@ async def login(
     if missing:
         return RequiredFieldError.build(lang, field=missing[0], fields=missing)
     if not could_be_auth_id(auth_id):
-        return InvalidCredentialsError.build(lang, FieldLabel.CREDENTIALS)
+        return await _impossible_id(info)
     if refused := await reserve_login_failure(info):
         return refused
     result = await _checked_login(info, auth_id, input.password)
@@ -128,6 +129,21 @@ async def login(
     ):
         await forgive_login_failure(info)  # the password was right
     return result
+
+
+async def _impossible_id(info: Info) -> InvalidCredentialsError:
+    """005E for an auth ID no account can have (answered at once, counted
+    nowhere): a failed login all the same, with no ID recorded (it may be a
+    password typed into the wrong field)."""
+    context = info.context
+    await AuditEvent.record(
+        AuditType.LOGIN_FAILED,
+        at=context.services.clock.now(),
+        origin=context.origin,
+        outcome=ErrorCode.INVALID_INPUT.value,
+        detail="login",
+    )
+    return InvalidCredentialsError.build(context.lang, FieldLabel.CREDENTIALS)
 
 
 async def check_own_password(

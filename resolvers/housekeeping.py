@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from models import LinkToken, LoginThrottle, RequestThrottle, UserSession
+from models.audit import purge_before as purge_audit
 from resolvers.context import Services
 
 # Ended sessions are kept this long (for the help desk's questions), then deleted.
@@ -19,6 +20,7 @@ class Purged:
     sessions: int
     requests: int = 0
     links: int = 0
+    audit_seals: int = 0
 
 
 async def purge_stale(services: Services) -> Purged:
@@ -39,6 +41,11 @@ async def purge_stale(services: Services) -> Purged:
         ),
     )
     links = await LinkToken.filter(expires_at__lt=cutoff).delete()
+    seals = await purge_audit(now=now, retention=policy.audit_retention)
     return Purged(
-        throttles=throttles, sessions=sessions, requests=requests, links=links
+        throttles=throttles,
+        sessions=sessions,
+        requests=requests,
+        links=links,
+        audit_seals=seals,
     )

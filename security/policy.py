@@ -56,3 +56,5 @@ class Policy:
     # Uses of one working mailed link (each may cost argon2 work) per
     # request_window.
     link_attempt_limit: int = 10
+    # Sealed segments of the audit trail older than this are purged.
+    audit_retention: timedelta = timedelta(days=400)
