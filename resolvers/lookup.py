@@ -33,13 +33,13 @@ from schema.lookup import (
     MunicipalityConnection,
     MunicipalityEdge,
     MunicipalityResult,
-    PageInfo,
     PostalCode,
     PostalCodeResult,
     PostalPlace,
     Prefecture,
 )
 from schema.messages import FieldLabel
+from schema.types import PageInfo
 
 _PROBLEMS = {
     CodeProblem.EMPTY: InputProblem.EMPTY,

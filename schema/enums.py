@@ -15,7 +15,7 @@ from typing import TypeVar
 import strawberry
 from strawberry.types.enum import StrawberryEnumDefinition
 
-from models import Lang, UserCategory
+from models import AuditType, Lang, UserCategory
 from security.passwords import PasswordRule
 
 E = TypeVar("E", bound=Enum)
@@ -74,4 +74,39 @@ described(
     },
 )
 
-__all__ = ["Lang", "PasswordRule", "UserCategory", "described"]
+described(
+    AuditType,
+    name="SecurityEventType",
+    description="What a security event recorded.",
+    values={
+        AuditType.LOGIN_SUCCEEDED: "A login succeeded (outcome WZBAM158E: with an "
+        "expired password, a change ticket was given).",
+        AuditType.LOGIN_FAILED: "A login or password check failed; the outcome is "
+        "the code it was answered (WZBAM005E, WZBAM154E, WZBAM153E, WZBAM155E…).",
+        AuditType.LOGIN_LOCKED: "Failed attempts locked the 認証ID (WZBAM153E).",
+        AuditType.SESSION_DISPLACED: "A newer login ended the session before it "
+        "(WZBAM099E on its next call).",
+        AuditType.SESSION_TIMED_OUT: "A session ended after 30 idle minutes or "
+        "its maximum lifetime.",
+        AuditType.LOGGED_OUT: "The user logged out.",
+        AuditType.REAUTHENTICATED: "The password was entered again on a session "
+        "(`reauthenticate`).",
+        AuditType.PASSWORD_REGISTERED: "The first password was set.",
+        AuditType.PASSWORD_CHANGED: "The password was changed.",
+        AuditType.PASSWORD_RESET: "The password was reset through a mailed link.",
+        AuditType.EMAIL_CHANGED: "The email address was changed.",
+        AuditType.ADDRESS_CHANGED: "The address (住居地) was changed.",
+        AuditType.PHONE_CHANGED: "The phone number was changed.",
+        AuditType.EMAIL_CHANGE_REVERTED: "An email change was undone with the "
+        "link mailed to the old address.",
+        AuditType.LINK_ISSUED: "A one-time link was mailed.",
+        AuditType.LINK_USED: "A one-time link was used.",
+        AuditType.LINK_VOIDED: "Unused one-time links were voided.",
+        AuditType.REGISTERED: "A registration with this account's email "
+        "address (a new account, or one that already had it).",
+        AuditType.LIMIT_HIT: "A request limit answered RASX004E.",
+        AuditType.AUDIT_PURGED: "Old events were purged after the retention period.",
+    },
+)
+
+__all__ = ["AuditType", "Lang", "PasswordRule", "UserCategory", "described"]

@@ -13,6 +13,7 @@ from schema.errors import (
     MunicipalityCodeRequiredError,
     RequiredFieldError,
 )
+from schema.types import PageInfo
 
 PAGE_SIZE_DEFAULT = 20
 PAGE_SIZE_MAX = 100
@@ -72,23 +73,6 @@ class Municipality:
             romaji=row.romaji,
             prefecture=Prefecture.from_model(row.prefecture),
         )
-
-
-@strawberry.type(description="Where a page of a connection starts and ends.")
-class PageInfo:
-    has_next_page: bool = strawberry.field(
-        description="True when more results follow `endCursor`."
-    )
-    has_previous_page: bool = strawberry.field(
-        description="Always false: the connection pages forward only (`first`/`after`)."
-    )
-    start_cursor: str | None = strawberry.field(
-        description="The cursor of the first edge; null on an empty page."
-    )
-    end_cursor: str | None = strawberry.field(
-        description="The cursor of the last edge; pass it as `after` for the next "
-        "page. Null on an empty page."
-    )
 
 
 @strawberry.type(description="One municipality in a page of search results.")

@@ -9,7 +9,15 @@ from graphql import GraphQLError, GraphQLSchema
 from strawberry.extensions import AddValidationRules
 from strawberry.types import ExecutionContext
 
-from resolvers import account, auth, catalog, lookup, password, registration
+from resolvers import (
+    account,
+    activity,
+    auth,
+    catalog,
+    lookup,
+    password,
+    registration,
+)
 from resolvers import menu as menu_screen
 from schema.errors import FieldError, RequiredFieldError, StreetRequiredError
 from schema.extensions import CachedAnswers, CheckedParse, CheckedValidation
@@ -61,6 +69,13 @@ class Query:
         description="郵便番号検索: the prefecture, municipality and town(s) of a "
         "postal code, in kanji, kana and romaji, to pre-fill an address. No "
         "login needed.",
+    )
+    my_security_activity = strawberry.field(
+        resolver=activity.my_security_activity,
+        description="The logged-in user's own security events, newest first "
+        "(Bearer token): logins with time, client address, user agent and "
+        "outcome, failed and locked attempts, sessions ended, and changes to "
+        "the account.",
     )
     password_policy = strawberry.field(
         resolver=password.password_policy,

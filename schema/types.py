@@ -91,3 +91,20 @@ class User:
             previous_login_at=user.previous_login_at,
             password_expires_at=user.password_expires_at,
         )
+
+
+@strawberry.type(description="Where a page of a connection starts and ends.")
+class PageInfo:
+    has_next_page: bool = strawberry.field(
+        description="True when more results follow `endCursor`."
+    )
+    has_previous_page: bool = strawberry.field(
+        description="Always false: the connection pages forward only (`first`/`after`)."
+    )
+    start_cursor: str | None = strawberry.field(
+        description="The cursor of the first edge; null on an empty page."
+    )
+    end_cursor: str | None = strawberry.field(
+        description="The cursor of the last edge; pass it as `after` for the next "
+        "page. Null on an empty page."
+    )

@@ -81,6 +81,7 @@ def test_every_result_union_member_but_the_success_implements_error() -> None:
         "ResetPasswordResult",
         "RevertEmailChangeResult",
         "ReauthenticateResult",
+        "MySecurityActivityResult",
     }
     successes = {
         "RegisterUserSuccess",
@@ -93,6 +94,7 @@ def test_every_result_union_member_but_the_success_implements_error() -> None:
         "LoginSuccess",
         "LogoutSuccess",
         "ReauthenticateSuccess",
+        "SecurityActivity",
         "User",
         "Menu",
         "MunicipalityConnection",
