@@ -16,6 +16,7 @@ from app.database import connected, migrate
 from app.settings import Settings, SettingsError, load_settings
 from models.audit import AuditType
 from models.outbox import MailStatus
+from models.staff import StaffRole
 
 EXIT_USAGE = 2
 
@@ -120,6 +121,37 @@ def _parser() -> argparse.ArgumentParser:
     tail.add_argument(
         "--json", action="store_true", help="one JSON object per line (for a SIEM)"
     )
+
+    staff = commands.add_parser("staff", help="manage staff of the admin API")
+    staff_commands = staff.add_subparsers(dest="staff_command", required=True)
+    staff_create = staff_commands.add_parser(
+        "create",
+        help="create a staff member and print the TOTP provisioning URI to enrol "
+        "in an authenticator app",
+    )
+    staff_create.add_argument("--login-id", required=True)
+    staff_create.add_argument("--name", required=True)
+    staff_create.add_argument(
+        "--role", required=True, choices=[role.value for role in StaffRole]
+    )
+    staff_create.add_argument(
+        "--password-stdin",
+        action="store_true",
+        required=True,
+        help="read the password from standard input (keeps it out of `ps` and "
+        "shell history)",
+    )
+    staff_commands.add_parser("list", help="every staff member, one per line")
+    staff_disable = staff_commands.add_parser(
+        "disable", help="disable a staff member: no login, sessions ended"
+    )
+    staff_disable.add_argument("login_id", metavar="LOGIN_ID")
+    staff_reset = staff_commands.add_parser(
+        "reset-totp",
+        help="a new authenticator secret (the old codes stop working), the lock "
+        "lifted and sessions ended; prints the new provisioning URI",
+    )
+    staff_reset.add_argument("login_id", metavar="LOGIN_ID")
 
     user = commands.add_parser("user", help="manage accounts")
     user_commands = user.add_subparsers(dest="user_command", required=True)
@@ -264,6 +296,53 @@ async def _create_user(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _staff(settings: Settings, args: argparse.Namespace) -> int:
+    from app.main import build_services
+    from models import Staff
+    from resolvers import operator
+
+    services = build_services(settings)
+    await migrate(settings.database_url)
+    async with connected(settings.database_url):
+        if args.staff_command == "create":
+            password = sys.stdin.readline().rstrip("\r\n")
+            created = await operator.create_staff(
+                services,
+                login_id=args.login_id,
+                name=args.name,
+                role=StaffRole(args.role),
+                password=password,
+            )
+            if isinstance(created, list):
+                for problem in created:
+                    print(
+                        f"ras-identity: --{problem.field}: {problem.message}",
+                        file=sys.stderr,
+                    )
+                return EXIT_USAGE
+            print(created.provisioning_uri())
+            return 0
+        if args.staff_command == "list":
+            for staff in await Staff.all().order_by("login_id"):
+                state = "disabled" if staff.disabled_at else "active"
+                print(f"{staff.login_id}\t{staff.role.value}\t{state}\t{staff.name}")
+            return 0
+        change = (
+            operator.disable_staff
+            if args.staff_command == "disable"
+            else operator.reset_staff_totp
+        )
+        changed = await change(services, args.login_id)
+        if changed is None:
+            print(f"ras-identity: no staff member {args.login_id!r}", file=sys.stderr)
+            return 1
+        if args.staff_command == "reset-totp":
+            print(changed.provisioning_uri())
+        else:
+            print(f"{changed.login_id} disabled", file=sys.stderr)
+        return 0
+
+
 async def _load_municipalities(settings: Settings, *, force: bool) -> int:
     from tortoise.exceptions import OperationalError
 
@@ -359,6 +438,8 @@ async def _audit_tail(args: argparse.Namespace) -> int:
             "user_agent": event.user_agent,
             "request_id": event.request_id,
             "detail": event.detail,
+            "staff_id": event.staff_id,
+            "reason": event.reason,
         }
         if args.json:
             print(json.dumps(row, ensure_ascii=False))
@@ -464,6 +545,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(_worker(settings))
     if args.command == "mail":
         return _mail(settings, args)
+    if args.command == "staff":
+        return asyncio.run(_staff(settings, args))
     if args.command == "audit":
         return asyncio.run(_audit(settings, args))
     if args.command == "migrate":

@@ -28,6 +28,7 @@ from mailer.render import Composer
 from models import ReferenceData
 from resolvers.context import Services
 from resolvers.housekeeping import purge_stale
+from schema.admin_root import admin_schema
 from schema.answer_cache import AnswerCache
 from security.clock import Clock, SystemClock
 from security.passwords import Argon2idHasher, PasswordHasher
@@ -70,6 +71,9 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         client_window=timedelta(seconds=settings.client_window_seconds),
         link_attempt_limit=settings.link_attempt_limit,
         audit_retention=timedelta(days=settings.audit_retention_days),
+        staff_lockout_threshold=settings.staff_lockout_threshold,
+        staff_idle=timedelta(seconds=settings.staff_idle_seconds),
+        staff_session_max=timedelta(seconds=settings.staff_session_max_seconds),
     )
     composer = Composer(sender=settings.mail_from, public_url=settings.public_url)
     answers = AnswerCache(
@@ -186,9 +190,18 @@ def create_app(
         graphiql=settings.is_development,
         trusted_proxies=settings.trusted_networks,
     )
+    # The admin API: its own schema, staff sessions only (introspection on, for
+    # staff tooling; GraphiQL in development as on /graphql).
+    admin_graphql = GraphQLApp(
+        services,
+        graphiql=settings.is_development,
+        trusted_proxies=settings.trusted_networks,
+        schema=admin_schema,
+    )
     return Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/admin/graphql", admin_graphql, methods=["GET", "POST"]),
             Route("/healthz", health, methods=["GET"]),
         ],
         lifespan=lifespan,

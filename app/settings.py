@@ -78,6 +78,12 @@ class Settings(BaseSettings):
     lockout_threshold: int = Field(default=5, ge=1, le=1000)
     lockout_seconds: float = Field(default=24 * 3600.0, gt=0)
 
+    # Staff of the admin API: their own lockout threshold (same lock duration)
+    # and session limits (15 minutes idle: a dashboard left open on a desk).
+    staff_lockout_threshold: int = Field(default=5, ge=1, le=100)
+    staff_idle_seconds: float = Field(default=900.0, gt=0, le=86400)
+    staff_session_max_seconds: float = Field(default=8 * 3600.0, gt=0, le=7 * 86400)
+
     password_max_age_days: float = Field(default=365.0, gt=0)
     password_min_length: int = Field(default=8, ge=8, le=128)
     password_max_length: int = Field(default=32, ge=8, le=128)
@@ -278,6 +284,12 @@ class Settings(BaseSettings):
             problems.append(
                 f"RAS_LOCKOUT_THRESHOLD: at most {PRODUCTION_MAX_LOCKOUT_THRESHOLD} "
                 "failures before a lock in production"
+            )
+        if self.staff_lockout_threshold > PRODUCTION_MAX_LOCKOUT_THRESHOLD:
+            problems.append(
+                "RAS_STAFF_LOCKOUT_THRESHOLD: at most "
+                f"{PRODUCTION_MAX_LOCKOUT_THRESHOLD} failures before a lock in "
+                "production"
             )
         if self.session_idle_seconds > PRODUCTION_MAX_IDLE_SECONDS:
             problems.append(

@@ -11,6 +11,7 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
+from strawberry.schema.base import BaseSchema
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 
@@ -157,6 +158,7 @@ class GraphQLApp(GraphQL[Context, None]):
         *,
         graphiql: bool,
         trusted_proxies: tuple[Network, ...] = (),
+        schema: BaseSchema = schema,
     ) -> None:
         super().__init__(schema, graphql_ide="graphiql" if graphiql else None)
         self.services = services

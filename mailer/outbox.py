@@ -1,4 +1,5 @@
-"""Writing mails into the outbox, and the state changes of a delivery.
+"""Writing mails into the outbox, the state changes of a delivery, and erasing
+the bodies of dead mails once they may no longer be retried.
 
 A flow calls ``enqueue`` with the connection of its own transaction, so the mail
 exists exactly when the change it reports does. Nothing here talks to SMTP.
@@ -14,6 +15,12 @@ from tortoise.transactions import in_transaction
 
 from mailer.render import Composer, Mail
 from models import MailStatus, OutboxMail
+
+# How long a DEAD row keeps its body, so staff can queue it again (retryMail)
+# once the cause is fixed. The body may hold a one-time link, which must not stay
+# in the database for good; a link in a mail is at most a day old in the common
+# case, so a retry after this would mostly send a link that no longer works.
+DEAD_BODY_KEEP = timedelta(hours=24)
 
 
 def outbox_row(
@@ -128,7 +135,11 @@ async def mark_sent(ids: Iterable[int], *, now: datetime) -> int:
 
 
 async def mark_dead(row: OutboxMail, *, error: str) -> None:
-    """Given up for good: DEAD with the error kept, the body erased, never deleted.
+    """Given up: DEAD with the error kept, never deleted.
+
+    The body stays, so staff can queue the mail again once the cause is fixed
+    (a full mailbox, a typo in the address); ``erase_dead_bodies`` erases it
+    after DEAD_BODY_KEEP.
 
     This and the changes below touch a row only while this worker's claim holds,
     so a worker whose lease ran out cannot undo the claim of the one that took
@@ -138,11 +149,26 @@ async def mark_dead(row: OutboxMail, *, error: str) -> None:
         id=row.id, claim=row.claim, status=MailStatus.PENDING
     ).update(
         status=MailStatus.DEAD,
-        message=None,
         claim=None,
         claimed_until=None,
         last_error=error,
     )
+
+
+async def erase_dead_bodies(*, now: datetime) -> int:
+    """Erase the bodies of DEAD rows written more than DEAD_BODY_KEEP before
+    ``now``; return how many.
+
+    Counted from ``created_at``, not from when the row died: the links in a body
+    age from when the mail was written, and a row that took long to die should
+    not keep its link longer for it. A row staff queue again is PENDING, so it
+    keeps its body until it is sent or dies again.
+    """
+    return await OutboxMail.filter(
+        status=MailStatus.DEAD,
+        message__isnull=False,
+        created_at__lt=now - DEAD_BODY_KEEP,
+    ).update(message=None)
 
 
 async def defer(row: OutboxMail, *, error: str, retry_at: datetime) -> None:

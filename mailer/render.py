@@ -139,6 +139,19 @@ class AccountLocked(Mail):
     locked_until: datetime
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CredentialsReissued(Mail):
+    """認証ID・パスワードの再通知: at the user's request staff send the 認証ID
+    again, with a single-use link to set a new password. It is a reset link (the
+    reset page takes it), so the current password keeps working until it is used."""
+
+    KIND = MailKind.CREDENTIALS_REISSUED
+    LINK_PATH = "/password/reset"
+    auth_id: str
+    token: str
+    link_expires_at: datetime
+
+
 MAIL_TYPES: tuple[type[Mail], ...] = (
     RegistrationNotice,
     RegistrationExisting,
@@ -149,6 +162,7 @@ MAIL_TYPES: tuple[type[Mail], ...] = (
     EmailChangedNotice,
     PasswordExpiring,
     AccountLocked,
+    CredentialsReissued,
 )
 
 

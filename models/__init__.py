@@ -14,6 +14,7 @@ from models.audit import (
 from models.link import LinkPurpose, LinkToken
 from models.outbox import MailKind, MailStatus, OutboxMail
 from models.session import RevokeReason, SessionKind, UserSession
+from models.staff import Notice, Staff, StaffRole, StaffSession
 from models.throttle import (
     Attempt,
     Limits,
@@ -51,6 +52,7 @@ __all__ = [
     "MailKind",
     "MailStatus",
     "Municipality",
+    "Notice",
     "Origin",
     "OutboxMail",
     "PasswordHistory",
@@ -62,6 +64,9 @@ __all__ = [
     "Reservation",
     "RevokeReason",
     "SessionKind",
+    "Staff",
+    "StaffRole",
+    "StaffSession",
     "User",
     "UserCategory",
     "UserSession",

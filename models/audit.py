@@ -56,6 +56,23 @@ class AuditType(StrEnum):
     REGISTERED = "registered"
     LIMIT_HIT = "limit_hit"
     AUDIT_PURGED = "audit_purged"
+    # Staff actions (admin API, CLI): each with the staff ID and a reason.
+    USER_UNLOCKED = "user_unlocked"
+    USER_SUSPENDED = "user_suspended"
+    USER_REINSTATED = "user_reinstated"
+    USER_DELETED = "user_deleted"
+    USER_MARKED_INVALID = "user_marked_invalid"
+    USAGE_EXPIRY_SET = "usage_expiry_set"
+    PASSWORD_EXPIRED = "password_expired"
+    SESSIONS_REVOKED = "sessions_revoked"
+    CREDENTIALS_REISSUED = "credentials_reissued"
+    MAIL_RETRIED = "mail_retried"
+    NOTICE_PUBLISHED = "notice_published"
+    NOTICE_WITHDRAWN = "notice_withdrawn"
+    STAFF_CREATED = "staff_created"
+    STAFF_DISABLED = "staff_disabled"
+    STAFF_ROLE_SET = "staff_role_set"
+    STAFF_TOTP_RESET = "staff_totp_reset"
 
 
 # The outcome of an event that succeeded.
@@ -79,13 +96,14 @@ SERVICE = Origin()
 # One round trip on PostgreSQL; SQLite (in process) takes two statements.
 _RECORD_POSTGRES = (
     "WITH event AS (INSERT INTO audit_events (at, type, outcome, user_id, auth_id, "
-    "client, user_agent, request_id, detail) "
-    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id) "
+    "client, user_agent, request_id, detail, staff_id, reason) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id) "
     "INSERT INTO audit_pending (event_id) SELECT id FROM event"
 )
 _RECORD_SQLITE = (
     "INSERT INTO audit_events (at, type, outcome, user_id, auth_id, client, "
-    "user_agent, request_id, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "user_agent, request_id, detail, staff_id, reason) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _QUEUE_SQLITE = "INSERT INTO audit_pending (event_id) VALUES (?)"
 
@@ -110,10 +128,14 @@ class AuditEvent(Model):
     # A short qualifier: which link purpose, which limit, new or existing
     # address, which items changed.
     detail = fields.CharField(max_length=64, null=True)
+    # The staff member who acted (admin API, their own login), and the reason
+    # they gave for an action.
+    staff_id = fields.IntField(null=True)
+    reason = fields.CharField(max_length=500, null=True)
 
     class Meta:
         table = "audit_events"
-        indexes = (("user_id", "id"), ("type", "id"))
+        indexes = (("user_id", "id"), ("type", "id"), ("staff_id", "id"))
 
     @classmethod
     async def record(
@@ -126,6 +148,8 @@ class AuditEvent(Model):
         user_id: int | None = None,
         auth_id: str | None = None,
         detail: str | None = None,
+        staff_id: int | None = None,
+        reason: str | None = None,
         using_db: BaseDBAsyncClient | None = None,
     ) -> None:
         """Write one event (and queue it for sealing) with ``using_db``: the
@@ -145,6 +169,8 @@ class AuditEvent(Model):
                     user_id=user_id,
                     auth_id=auth_id,
                     detail=detail,
+                    staff_id=staff_id,
+                    reason=reason,
                     using_db=conn,
                 )
         values = [
@@ -157,6 +183,8 @@ class AuditEvent(Model):
             (origin.user_agent or "")[:USER_AGENT_CHARS] or None,
             origin.request_id,
             detail,
+            staff_id,
+            reason,
         ]
         if using_db.capabilities.dialect == "postgres":
             await using_db.execute_query(_RECORD_POSTGRES, values)
@@ -165,7 +193,17 @@ class AuditEvent(Model):
             await using_db.execute_insert(_QUEUE_SQLITE, [event_id])
 
     def content(self) -> str:
-        """What the seal's hash covers: every column, canonically."""
+        """What the seal's hash covers: every column, canonically (the staff
+        columns only when set, so events sealed before they existed keep their
+        hashes)."""
+        staff = (
+            []
+            if self.staff_id is None and self.reason is None
+            else [
+                self.staff_id,
+                self.reason,
+            ]
+        )
         return json.dumps(
             [
                 self.id,
@@ -178,6 +216,7 @@ class AuditEvent(Model):
                 self.user_agent,
                 self.request_id,
                 self.detail,
+                *staff,
             ],
             ensure_ascii=False,
             separators=(",", ":"),

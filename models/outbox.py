@@ -22,6 +22,7 @@ class MailKind(StrEnum):
     EMAIL_CHANGED_NOTICE = "email_changed_notice"
     PASSWORD_EXPIRING = "password_expiring"
     ACCOUNT_LOCKED = "account_locked"
+    CREDENTIALS_REISSUED = "credentials_reissued"
 
 
 class MailStatus(StrEnum):
@@ -37,9 +38,10 @@ class OutboxMail(Model):
 
     ``message`` is the complete RFC 5322 text, Message-ID included, so a
     redelivery is byte-for-byte the same mail. It can hold a one-time link, which
-    cannot be rebuilt from the hash the service keeps, so it stays only while the
-    row is PENDING and is erased when the row is SENT or DEAD. Rows are never
-    deleted.
+    cannot be rebuilt from the hash the service keeps, so it is erased as soon as
+    the row is SENT. A DEAD row keeps it for a while (mailer.outbox.DEAD_BODY_KEEP)
+    so staff can queue the mail again once the cause is fixed; then housekeeping
+    erases it too (``erase_dead_bodies``). Rows are never deleted.
     """
 
     id = fields.BigIntField(primary_key=True)

@@ -34,6 +34,9 @@ class RevokeReason(StrEnum):
     PASSWORD_RESET = "password_reset"
     ACCOUNT_LOCKED = "account_locked"
     EMAIL_REVERTED = "email_reverted"
+    # Ended by staff (suspended, marked invalid, deleted, password expired,
+    # sessions revoked): the next call answers RASX002E.
+    STAFF = "staff"
 
 
 class UserSession(Model):
@@ -54,6 +57,8 @@ class UserSession(Model):
     # reauthenticate): sensitive changes need it recent (RAS_STEP_UP_SECONDS).
     # Null on sessions made before the column existed: they count as stale.
     authenticated_at = fields.DatetimeField(null=True)
+    # The client address it was opened from (for the help desk).
+    client = fields.CharField(max_length=64, null=True)
 
     class Meta:
         table = "user_sessions"

@@ -47,6 +47,7 @@ class Attempt:
     locked: str
     detail: str | None = None
     user_id: int | None = None
+    staff_id: int | None = None
 
     async def record(
         self,
@@ -64,6 +65,7 @@ class Attempt:
             user_id=self.user_id,
             auth_id=self.auth_id,
             detail=self.detail,
+            staff_id=self.staff_id,
             using_db=using_db,
         )
 

@@ -1,23 +1,16 @@
 """mySecurityActivity: what happened to the logged-in user's account."""
 
-from typing import Annotated
-
-import strawberry
-
 from models import AuditEvent, AuditType, Lang
 from resolvers.context import Info
+from resolvers.paging import After, First, page_info, page_request
 from resolvers.session import Authenticated, authenticate
 from schema.activity import (
-    ACTIVITY_PAGE_DEFAULT,
-    ACTIVITY_PAGE_MAX,
     MySecurityActivityResult,
     SecurityActivity,
     SecurityEvent,
     SecurityEventEdge,
 )
-from schema.errors import InputProblem, InvalidFieldError
-from schema.messages import FieldLabel
-from schema.types import PageInfo
+from schema.errors import InvalidFieldError
 
 # What the user sees of their account's events, in their words (ja, en). Links
 # issued and used, limits hit and purges are the service's own business.
@@ -54,20 +47,8 @@ LABELS: dict[AuditType, tuple[str, str]] = {
 
 async def my_security_activity(
     info: Info,
-    first: Annotated[
-        int | None,
-        strawberry.argument(
-            description=f"Page size, 1 to {ACTIVITY_PAGE_MAX}; default "
-            f"{ACTIVITY_PAGE_DEFAULT}."
-        ),
-    ] = None,
-    after: Annotated[
-        str | None,
-        strawberry.argument(
-            description="Continue after this cursor (`pageInfo.endCursor` of the "
-            "previous page): older events."
-        ),
-    ] = None,
+    first: First = None,
+    after: After = None,
 ) -> MySecurityActivityResult:
     """The caller's logins (time, client address, user agent, outcome) and
     account changes, newest first, paged by keyset on the event.
@@ -80,18 +61,13 @@ async def my_security_activity(
     if not isinstance(auth, Authenticated):
         return auth
     lang = info.context.lang
-    size = ACTIVITY_PAGE_DEFAULT if first is None else first
-    if not 1 <= size <= ACTIVITY_PAGE_MAX:
-        return InvalidFieldError.build(
-            lang, FieldLabel.PAGE_SIZE, field="first", reason=InputProblem.OUT_OF_RANGE
-        )
+    page = page_request(info, first, after)
+    if isinstance(page, InvalidFieldError):
+        return page
+    size, cursor = page
     events = AuditEvent.filter(user_id=auth.user.id, type__in=list(LABELS))
-    if after is not None:
-        if not (after.isascii() and after.isdigit() and len(after) <= 19):
-            return InvalidFieldError.build(
-                lang, FieldLabel.CURSOR, field="after", reason=InputProblem.MALFORMED
-            )
-        events = events.filter(id__lt=int(after))
+    if cursor is not None:
+        events = events.filter(id__lt=cursor)
     rows = await events.order_by("-id").limit(size + 1)
     edges = [
         SecurityEventEdge(
@@ -109,10 +85,5 @@ async def my_security_activity(
     ]
     return SecurityActivity(
         edges=edges,
-        page_info=PageInfo(
-            has_next_page=len(rows) > size,
-            has_previous_page=False,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
-        ),
+        page_info=page_info([edge.cursor for edge in edges], len(rows) > size),
     )

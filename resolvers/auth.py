@@ -2,7 +2,6 @@
 
 import logging
 from dataclasses import replace
-from datetime import timedelta
 from typing import Annotated
 
 import strawberry
@@ -20,7 +19,7 @@ from models import (
 from resolvers.context import Info
 from resolvers.inputs import MAX_INPUT, required
 from resolvers.limits import forgive_login_failure, reserve_login_failure, too_many
-from resolvers.lockout import BUSY_WAIT_SECONDS, Outcome, check_password
+from resolvers.lockout import BUSY_RETRY, Outcome, check_password
 from resolvers.session import (
     Authenticated,
     authenticate,
@@ -58,8 +57,6 @@ logger = logging.getLogger("ras_identity.auth")
 # Far longer than any issued ID; checked before normalising so that a huge input
 # costs nothing (NFKC can also grow a string up to 18-fold).
 MAX_AUTH_ID_INPUT = 64
-# When to try again after attempts elsewhere held every slot.
-BUSY_RETRY = timedelta(seconds=BUSY_WAIT_SECONDS)
 
 
 def shown_auth_id(auth_id: str) -> str | None:

@@ -4,7 +4,16 @@ needs any more."""
 from dataclasses import dataclass
 from datetime import timedelta
 
-from models import LinkToken, LoginThrottle, RequestThrottle, UserSession
+from tortoise.expressions import Q
+
+from mailer.outbox import erase_dead_bodies
+from models import (
+    LinkToken,
+    LoginThrottle,
+    RequestThrottle,
+    StaffSession,
+    UserSession,
+)
 from models.audit import purge_before as purge_audit
 from resolvers.context import Services
 
@@ -33,6 +42,9 @@ async def purge_stale(services: Services) -> Purged:
     )
     cutoff = now - SESSION_RETENTION
     sessions = await UserSession.purge(ended_before=cutoff)
+    sessions += await StaffSession.filter(
+        Q(revoked_at__lt=cutoff) | Q(expires_at__lt=cutoff)
+    ).delete()
     policy = services.policy
     requests = await RequestThrottle.purge(
         now=now,
@@ -42,6 +54,8 @@ async def purge_stale(services: Services) -> Purged:
     )
     links = await LinkToken.filter(expires_at__lt=cutoff).delete()
     seals = await purge_audit(now=now, retention=policy.audit_retention)
+    # A dead mail's body (kept for staff's retryMail) may hold a one-time link.
+    await erase_dead_bodies(now=now)
     return Purged(
         throttles=throttles,
         sessions=sessions,

@@ -10,16 +10,23 @@ outcome. A locked ID's password is not checked at all.
 """
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from enum import Enum
+from typing import Generic, TypeVar
 
 from models import Attempt, Limits, LoginThrottle, Reservation, User, Verdict
 from resolvers.context import Services
 
 # How long an attempt waits for attempts on the same ID in other processes.
 BUSY_WAIT_SECONDS = 5.0
+
+# When to try again after attempts elsewhere held every slot.
+BUSY_RETRY = timedelta(seconds=BUSY_WAIT_SECONDS)
+
+H = TypeVar("H")
 
 
 class Outcome(Enum):
@@ -79,6 +86,15 @@ class KeyedLock:
 attempts = KeyedLock()
 
 
+@dataclass(frozen=True, slots=True)
+class SecretCheck(Generic[H]):
+    """The outcome, and who holds the secrets as read for the check (None when
+    the key names nobody, or nothing was checked)."""
+
+    outcome: Outcome
+    holder: H | None
+
+
 async def check_password(
     services: Services, auth_id: str, password: str, attempt: Attempt
 ) -> PasswordCheck:
@@ -87,38 +103,71 @@ async def check_password(
     written with the counter's change (``attempt`` says who and how it is
     answered); a right password's event is the caller's."""
     policy = services.policy
-    limits = Limits(
-        threshold=policy.lockout_threshold, lock_for=policy.lockout_duration
+
+    async def load() -> User | None:
+        return await User.get_or_none(auth_id=auth_id)
+
+    async def verify(user: User | None) -> bool:
+        encoded = user.password_hash if user is not None else None
+        correct = await services.hasher.verify(encoded, password)
+        return correct and user is not None
+
+    check = await check_secret(
+        services,
+        auth_id,
+        limits=Limits(
+            threshold=policy.lockout_threshold, lock_for=policy.lockout_duration
+        ),
+        attempt=attempt,
+        load=load,
+        verify=verify,
+        attach=lambda attempt, user: replace(attempt, user_id=user.id),
     )
-    async with attempts.hold(auth_id):
-        reservation, slot = await _reserve(services, auth_id, limits, attempt)
+    return PasswordCheck(check.outcome, check.holder)
+
+
+async def check_secret(
+    services: Services,
+    key: str,
+    *,
+    limits: Limits,
+    attempt: Attempt,
+    load: Callable[[], Awaitable[H | None]],
+    verify: Callable[[H | None], Awaitable[bool]],
+    attach: Callable[[Attempt, H], Attempt],
+) -> SecretCheck[H]:
+    """The lockout rule around any secret check: ``load`` reads who ``key``
+    names (None: nobody, and ``verify`` must do the same work and say False),
+    ``verify`` checks what was submitted, ``attach`` puts the holder into the
+    audit event. Staff login checks password and TOTP code this way, under a
+    counter of its own."""
+    async with attempts.hold(key):
+        reservation, slot = await _reserve(services, key, limits, attempt)
         if reservation is Reservation.LOCKED:
-            return PasswordCheck(Outcome.LOCKED, None)
+            return SecretCheck(Outcome.LOCKED, None)
         if reservation is Reservation.BUSY or slot is None:
-            return PasswordCheck(Outcome.BUSY, None)
-        user: User | None = None
+            return SecretCheck(Outcome.BUSY, None)
+        holder: H | None = None
         correct = False
         try:
-            user = await User.get_or_none(auth_id=auth_id)
-            encoded = user.password_hash if user is not None else None
-            correct = await services.hasher.verify(encoded, password)
-            correct = correct and user is not None
+            holder = await load()
+            correct = await verify(holder)
         finally:
             # Also when the check failed: the slot goes back, as a failure.
             verdict = await LoginThrottle.finish(
-                auth_id,
+                key,
                 slot,
                 correct=correct,
                 now=services.clock.now(),
                 limits=limits,
-                attempt=replace(attempt, user_id=user.id if user else None),
+                attempt=attach(attempt, holder) if holder is not None else attempt,
             )
     outcome = {
         Verdict.ACCEPTED: Outcome.ACCEPTED,
         Verdict.REJECTED: Outcome.REJECTED,
         Verdict.LOCKED: Outcome.LOCKED,
     }[verdict]
-    return PasswordCheck(outcome, user)
+    return SecretCheck(outcome, holder)
 
 
 async def _reserve(

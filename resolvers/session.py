@@ -92,6 +92,7 @@ async def start_session(
             last_seen_at=now,
             expires_at=now + lifetime,
             authenticated_at=now,
+            client=origin.client,
             using_db=conn,
         )
         if kind is SessionKind.SESSION:

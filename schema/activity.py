@@ -9,9 +9,6 @@ from schema.enums import AuditType
 from schema.errors import AuthError, InvalidFieldError
 from schema.types import PageInfo
 
-ACTIVITY_PAGE_DEFAULT = 20
-ACTIVITY_PAGE_MAX = 100
-
 
 @strawberry.type(
     description="One security event of the user's account: a login, a failed or "

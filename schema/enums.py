@@ -106,6 +106,28 @@ described(
         "address (a new account, or one that already had it).",
         AuditType.LIMIT_HIT: "A request limit answered RASX004E.",
         AuditType.AUDIT_PURGED: "Old events were purged after the retention period.",
+        AuditType.USER_UNLOCKED: "Staff lifted the 認証ID's lock.",
+        AuditType.USER_SUSPENDED: "Staff suspended the account (WZBAM155E).",
+        AuditType.USER_REINSTATED: "Staff made the account active again.",
+        AuditType.USER_DELETED: "Staff deleted the account (抹消, WZBAM156E); its "
+        "personal data was erased.",
+        AuditType.USER_MARKED_INVALID: "Staff marked the user information invalid "
+        "(WZBAM150E).",
+        AuditType.USAGE_EXPIRY_SET: "Staff set or cleared the usage expiry "
+        "(WZBAM151E after it).",
+        AuditType.PASSWORD_EXPIRED: "Staff expired the password (WZBAM158E at the "
+        "next login).",
+        AuditType.SESSIONS_REVOKED: "Staff ended every session of the account.",
+        AuditType.CREDENTIALS_REISSUED: "Staff mailed the 認証ID with a new link to "
+        "set a password (and lifted a lock).",
+        AuditType.MAIL_RETRIED: "Staff queued a dead mail again.",
+        AuditType.NOTICE_PUBLISHED: "Staff published お知らせ.",
+        AuditType.NOTICE_WITHDRAWN: "Staff withdrew お知らせ.",
+        AuditType.STAFF_CREATED: "A staff member was created.",
+        AuditType.STAFF_DISABLED: "A staff member was disabled.",
+        AuditType.STAFF_ROLE_SET: "A staff member's role was changed.",
+        AuditType.STAFF_TOTP_RESET: "A staff member's authenticator secret was "
+        "replaced (`staff reset-totp`).",
     },
 )
 

@@ -53,6 +53,12 @@ class ErrorCode(StrEnum):
     TOO_MANY_REQUESTS = "RASX004E"
     ONE_TIME_CODE_WRONG = "RASX005E"
     REAUTHENTICATION_REQUIRED = "RASX006E"
+    # The admin API's (staff only).
+    FORBIDDEN = "RASX007E"
+    NOT_FOUND = "RASX008E"
+    MAIL_NOT_RETRYABLE = "RASX009E"
+    LOGIN_ID_TAKEN = "RASX010E"
+    ACCOUNT_STATE = "RASX011E"
 
     @property
     def is_extension(self) -> bool:
@@ -209,6 +215,27 @@ _ENGLISH: dict[ErrorCode, Texts] = {
         "change.",
         "Enter your current password again, then repeat the change.",
     ),
+    ErrorCode.FORBIDDEN: Texts(
+        "Your role does not allow this operation.",
+        "Ask a staff member with a higher role (an administrator) to do it.",
+    ),
+    ErrorCode.NOT_FOUND: Texts(
+        "Nothing was found for [field name].",
+        "Check the identifier and try again.",
+    ),
+    ErrorCode.MAIL_NOT_RETRYABLE: Texts(
+        "This mail cannot be sent again.",
+        "Only a mail that was given up on, and whose body is still kept, can be "
+        "sent again; otherwise have the user repeat the step that sends it.",
+    ),
+    ErrorCode.LOGIN_ID_TAKEN: Texts(
+        "[field name] is already in use.",
+        "Choose another login ID.",
+    ),
+    ErrorCode.ACCOUNT_STATE: Texts(
+        "This operation is not possible for the account in its current status.",
+        "Check the account's status; a deleted account cannot be changed.",
+    ),
 }
 
 _EXTENSIONS_JA: dict[ErrorCode, Texts] = {
@@ -236,6 +263,27 @@ _EXTENSIONS_JA: dict[ErrorCode, Texts] = {
     ErrorCode.REAUTHENTICATION_REQUIRED: Texts(
         "安全のため、この変更の前にパスワードを再度入力してください。",
         "現在のパスワードを再度入力した上で、もう一度変更してください。",
+    ),
+    ErrorCode.FORBIDDEN: Texts(
+        "この操作を行う権限がありません。",
+        "上位の権限を持つ職員（管理者）に依頼してください。",
+    ),
+    ErrorCode.NOT_FOUND: Texts(
+        "【入力項目名】に該当するものが見つかりません。",
+        "指定した値を確認し、再度操作してください。",
+    ),
+    ErrorCode.MAIL_NOT_RETRYABLE: Texts(
+        "このメールは再送できません。",
+        "送信を断念したメールで本文が保管されているものだけが再送できます。"
+        "それ以外は、利用者にメールを送る操作をやり直してもらってください。",
+    ),
+    ErrorCode.LOGIN_ID_TAKEN: Texts(
+        "【入力項目名】は既に使用されています。",
+        "別のログインIDを指定してください。",
+    ),
+    ErrorCode.ACCOUNT_STATE: Texts(
+        "現在の利用者の状態では、この操作はできません。",
+        "利用者の状態を確認してください。抹消された利用者は変更できません。",
     ),
 }
 
@@ -301,6 +349,21 @@ class FieldLabel(Enum):
     PASSWORD = ("パスワード", "Password")
     CURRENT_PASSWORD = ("現在のパスワード", "Current password")
     NEW_PASSWORD = ("新しいパスワード", "New password")
+    AUTH_ID = ("認証ID", "Auth ID")
+    REASON = ("理由", "Reason")
+    LOGIN_ID = ("ログインID", "Login ID")
+    MAIL_ID = ("メールの番号", "Mail ID")
+    NOTICE_ID = ("お知らせの番号", "Notice ID")
+    TITLE_JA = ("件名（日本語）", "Title (Japanese)")
+    TITLE_EN = ("件名（英語）", "Title (English)")
+    BODY_JA = ("本文（日本語）", "Text (Japanese)")
+    BODY_EN = ("本文（英語）", "Text (English)")
+    NOTICE_START = ("掲載開始日時", "Start of display")
+    NOTICE_END = ("掲載終了日時", "End of display")
+    USAGE_EXPIRY = ("利用期限", "Usage expiry")
+    DATE_RANGE = ("期間", "Date range")
+    SINCE = ("開始日時", "Since")
+    UNTIL = ("終了日時", "Until")
 
     def text(self, lang: Lang) -> str:
         ja, en = self.value

@@ -15,6 +15,7 @@ from resolvers import (
     auth,
     catalog,
     lookup,
+    notices,
     password,
     registration,
 )
@@ -69,6 +70,12 @@ class Query:
         description="郵便番号検索: the prefecture, municipality and town(s) of a "
         "postal code, in kanji, kana and romaji, to pre-fill an address. No "
         "login needed.",
+    )
+    notices = strawberry.field(
+        resolver=notices.notices,
+        description="お知らせ: the notices of the portal's top page shown now (their "
+        "window includes now), newest first, in the request's language. No login "
+        "needed.",
     )
     my_security_activity = strawberry.field(
         resolver=activity.my_security_activity,

@@ -24,6 +24,10 @@ ONCE_PER_DOCUMENT = frozenset(
         "updateUserInfo",
         "revertEmailChange",
         "reauthenticate",
+        # The admin API's (the same rule applies to its schema).
+        "staffLogin",
+        "createStaff",
+        "reissueCredentials",
     }
 )
 

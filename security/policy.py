@@ -58,3 +58,8 @@ class Policy:
     link_attempt_limit: int = 10
     # Sealed segments of the audit trail older than this are purged.
     audit_retention: timedelta = timedelta(days=400)
+    # Staff (admin API): failures before a staff login ID locks (for the same
+    # lockout duration), and their sessions' idle and absolute limits.
+    staff_lockout_threshold: int = 5
+    staff_idle: timedelta = timedelta(minutes=15)
+    staff_session_max: timedelta = timedelta(hours=8)

@@ -64,8 +64,13 @@ async def test_catalog_marks_the_service_extensions(execute: Caller) -> None:
         "RASX004E",
         "RASX005E",
         "RASX006E",
+        "RASX007E",
+        "RASX008E",
+        "RASX009E",
+        "RASX010E",
+        "RASX011E",
     ]
-    assert len(entries) == 31
+    assert len(entries) == 36
 
 
 @pytest.mark.parametrize(("lang", "first"), [(Lang.JA, "「！」"), (Lang.EN, "Please")])

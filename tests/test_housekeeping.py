@@ -2,19 +2,25 @@
 
 from datetime import timedelta
 
+from mailer.outbox import outbox_row
 from models import (
     Limits,
     LinkToken,
     LoginSlot,
     LoginThrottle,
+    MailStatus,
+    OutboxMail,
     RequestThrottle,
+    StaffRole,
+    StaffSession,
     User,
     UserSession,
 )
 from resolvers.context import Services
 from resolvers.housekeeping import purge_stale
 from security.clock import SettableClock
-from tests.support import ATTEMPT, Caller, log_in, request_reset
+from tests.admin_support import make_staff
+from tests.support import ATTEMPT, Caller, log_in, request_reset, reset_mail
 
 LIMITS = Limits(threshold=5, lock_for=timedelta(hours=24))
 
@@ -101,3 +107,35 @@ async def test_purge_deletes_ended_request_windows_and_links_expired_long_ago(
     assert (purged.requests, purged.links) == (1, 1)
     assert [row.key async for row in RequestThrottle.all()] == ["reset-miss:ABCDEFGH23"]
     assert await LinkToken.all().count() == 0
+
+
+async def test_purge_deletes_staff_sessions_ended_long_ago_and_old_dead_bodies(
+    execute: Caller, user: User, services: Services, clock: SettableClock
+) -> None:
+    staff = await make_staff(services, "ops.sato", StaffRole.OPERATOR)
+
+    async def session(n: int) -> StaffSession:
+        now = clock.now()
+        return await StaffSession.create(
+            staff_id=staff.id,
+            token_hash=str(n) * 64,
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + timedelta(hours=8),
+            revoked_at=now,
+        )
+
+    old = await session(1)
+    row = outbox_row(services.composer, reset_mail(user), now=clock.now())
+    row.status = MailStatus.DEAD
+    await row.save()
+    clock.advance(timedelta(days=31))
+    recent = await session(2)
+
+    await purge_stale(services)
+
+    assert not await StaffSession.exists(id=old.id)
+    assert await StaffSession.exists(id=recent.id)
+    assert await OutboxMail.filter(
+        id=row.id, status=MailStatus.DEAD, message__isnull=True
+    ).exists()

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from mailer.render import (
     MAIL_TYPES,
     Composer,
+    CredentialsReissued,
     Mail,
     PasswordResetLink,
     RegistrationNotice,
@@ -162,6 +163,35 @@ def test_links_are_built_from_the_public_url_with_the_token_as_query_parameter()
     # 06:30 UTC is 15:30 in Japan.
     assert "2026年11月27日 15時30分（日本時間）" in text
     assert "27 November 2026, 15:30 Japan time (UTC+9)" in text
+
+
+def test_a_credentials_reissue_sends_the_auth_id_and_a_reset_link() -> None:
+    mail = CredentialsReissued(
+        to="taro@example.com",
+        name="YAMADA TARO",
+        auth_id="ABCDEFGH23",
+        token="t0k3n-value",
+        link_expires_at=datetime(2026, 11, 27, 6, 30, tzinfo=UTC),
+    )
+
+    composed = COMPOSER.compose(mail, now=NOW)
+    text = parse(composed.message).get_content()
+
+    assert composed.subject == (
+        "【在留申請オンラインシステム】認証IDの再通知とパスワード設定のお願い"
+        " / Your auth ID and a link to set your password"
+    )
+    # The reset page takes the link: the user keeps the current password until
+    # a new one is set, unlike the setup link of a first registration.
+    assert "https://portal.example.jp/ras/password/reset?token=t0k3n-value" in text
+    assert "認証ID：ABCDEFGH23" in text
+    assert "Auth ID: ABCDEFGH23" in text
+    assert "2026年11月27日 15時30分（日本時間）" in text
+    assert "27 November 2026, 15:30 Japan time (UTC+9)" in text
+    assert "現在のパスワードも引き続き使用できます" in text
+    assert "your current password keeps working" in text
+    assert "ヘルプデスク" in text
+    assert "help desk" in text
 
 
 def test_each_mail_gets_its_own_message_id() -> None:

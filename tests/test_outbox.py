@@ -170,7 +170,7 @@ async def test_permanent_refusal_makes_the_mail_dead_with_the_error(
     assert dead.status is MailStatus.DEAD
     assert dead.last_error == "554 5.7.1 Message refused by policy"
     assert dead.attempts == 1
-    assert dead.message is None
+    assert dead.message == row.message  # kept a while, so staff can retry it
     assert smtp.handler.received == []
 
 

@@ -2,7 +2,15 @@
 
 from typing import Any
 
+import pytest
+from strawberry import Schema
+
+from schema.admin_root import admin_schema
 from schema.root import schema
+
+SCHEMAS = pytest.mark.parametrize(
+    "built", [schema, admin_schema], ids=["public", "admin"]
+)
 
 INTROSPECT = """
 query {
@@ -24,8 +32,8 @@ query {
 BUILT_IN = {"String", "Boolean", "Int", "Float", "ID"}
 
 
-def _types() -> dict[str, dict[str, Any]]:
-    result = schema.execute_sync(INTROSPECT)
+def _types(built: Schema = schema) -> dict[str, dict[str, Any]]:
+    result = built.execute_sync(INTROSPECT)
     assert result.errors is None
     assert result.data is not None
     return {
@@ -35,9 +43,10 @@ def _types() -> dict[str, dict[str, Any]]:
     }
 
 
-def test_every_type_field_argument_and_enum_value_is_described() -> None:
+@SCHEMAS
+def test_every_type_field_argument_and_enum_value_is_described(built: Schema) -> None:
     missing = []
-    for name, kind in _types().items():
+    for name, kind in _types(built).items():
         if not kind["description"]:
             missing.append(name)
         for field in kind["fields"] or []:
@@ -105,6 +114,84 @@ def test_every_result_union_member_but_the_success_implements_error() -> None:
         for member in union["possibleTypes"]:
             interfaces = {i["name"] for i in types[member["name"]]["interfaces"]}
             assert member["name"] in successes or "Error" in interfaces, member
+
+
+def test_every_admin_result_union_member_but_the_success_implements_error() -> None:
+    types = _types(admin_schema)
+    unions = {n: t for n, t in types.items() if t["kind"] == "UNION"}
+    successes = {
+        "StaffLoginSuccess",
+        "StaffLogoutSuccess",
+        "UserActionSuccess",
+        "StaffActionSuccess",
+        "CreateStaffSuccess",
+        "NoticeActionSuccess",
+        "RetryMailSuccess",
+        "ManagedUser",
+        "ManagedUserConnection",
+        "AuditEventConnection",
+        "OutboxConnection",
+        "ManagedNoticeList",
+        "DailyFigures",
+    }
+    assert len(unions) >= 12
+    for union in unions.values():
+        for member in union["possibleTypes"]:
+            interfaces = {i["name"] for i in types[member["name"]]["interfaces"]}
+            assert member["name"] in successes or "Error" in interfaces, member
+
+
+def test_admin_contract_names_exist_and_stay_out_of_the_public_schema() -> None:
+    admin = _types(admin_schema)
+    public = _types()
+    query = {f["name"] for f in admin["AdminQuery"]["fields"]}
+    mutation = {f["name"] for f in admin["AdminMutation"]["fields"]}
+    assert query == {
+        "users",
+        "user",
+        "auditEvents",
+        "outbox",
+        "notices",
+        "dailyFigures",
+    }
+    assert mutation == {
+        "staffLogin",
+        "staffLogout",
+        "unlockUser",
+        "suspendUser",
+        "reinstateUser",
+        "deleteUser",
+        "markInvalid",
+        "setUsageExpiry",
+        "expirePassword",
+        "revokeSessions",
+        "reissueCredentials",
+        "retryMail",
+        "publishNotice",
+        "withdrawNotice",
+        "createStaff",
+        "disableStaff",
+        "setStaffRole",
+    }
+    users = next(f for f in admin["AdminQuery"]["fields"] if f["name"] == "users")
+    assert {a["name"] for a in users["args"]} == {
+        "query",
+        "status",
+        "locked",
+        "first",
+        "after",
+    }
+    assert {f["name"] for f in admin["StaffLoginInput"]["inputFields"]} == {
+        "loginId",
+        "password",
+        "totpCode",
+    }
+    public_names = {f["name"] for f in public["Query"]["fields"]} | {
+        f["name"] for f in public["Mutation"]["fields"]
+    }
+    assert public_names.isdisjoint(mutation | (query - {"notices"}))
+    assert "notices" in public_names
+    assert not {"StaffLoginSuccess", "ManagedUser", "AuditEventNode"} & set(public)
 
 
 def test_public_contract_names_exist() -> None:

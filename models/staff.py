@@ -1,0 +1,139 @@
+"""Staff: the people behind the admin dashboards, apart from applicants.
+
+A staff member logs in with a login ID, a password and a current TOTP code
+(RFC 6238: 30-second steps, one step of drift either way). The last accepted
+step is stored, and a code is accepted only for a later step: a code seen over
+a shoulder or in a proxy's log cannot be replayed, not even within its 30
+seconds.
+"""
+
+import hmac
+from datetime import datetime
+from enum import StrEnum
+
+import pyotp
+from tortoise import fields
+from tortoise.expressions import Q
+from tortoise.models import Model
+
+# RFC 6238 as authenticator apps use it: SHA-1, 6 digits, 30 seconds.
+TOTP_STEP_SECONDS = 30
+TOTP_DIGITS = 6
+# Steps either side of now that a code may come from (clock drift, typing).
+TOTP_DRIFT_STEPS = 1
+TOTP_ISSUER = "ras-identity"
+
+
+class StaffRole(StrEnum):
+    """What a staff member may do; each role includes the ones before it."""
+
+    VIEWER = "viewer"
+    OPERATOR = "operator"
+    ADMIN = "admin"
+
+    @property
+    def rank(self) -> int:
+        return list(StaffRole).index(self)
+
+    def allows(self, needed: "StaffRole") -> bool:
+        return self.rank >= needed.rank
+
+
+class Staff(Model):
+    """One staff member. The TOTP secret is kept as the authenticator app has
+    it (a TOTP check needs the secret itself, not a hash of it); the password
+    as its argon2id hash."""
+
+    id = fields.IntField(primary_key=True)
+    login_id = fields.CharField(max_length=32, unique=True)
+    name = fields.CharField(max_length=104)
+    role = fields.CharEnumField(StaffRole, max_length=16)
+    password_hash = fields.CharField(max_length=255)
+    totp_secret = fields.CharField(max_length=64)
+    # The time step of the last accepted code (replay refused at or before it).
+    totp_last_step = fields.BigIntField(null=True)
+    disabled_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "staff"
+
+    @property
+    def lockout_key(self) -> str:
+        return lockout_key(self.login_id)
+
+    def provisioning_uri(self) -> str:
+        """What an authenticator app scans: otpauth://totp/…?secret=…&issuer=…"""
+        return pyotp.TOTP(self.totp_secret).provisioning_uri(
+            name=self.login_id, issuer_name=TOTP_ISSUER
+        )
+
+    def matching_step(self, code: str, now: datetime) -> int | None:
+        """The time step (within the drift) whose code ``code`` is, or None.
+        Every candidate is compared, in constant time."""
+        if not (len(code) == TOTP_DIGITS and code.isascii() and code.isdigit()):
+            return None
+        totp = pyotp.TOTP(self.totp_secret)
+        current = int(now.timestamp()) // TOTP_STEP_SECONDS
+        found = None
+        for step in range(current - TOTP_DRIFT_STEPS, current + TOTP_DRIFT_STEPS + 1):
+            expected = totp.generate_otp(step)
+            if hmac.compare_digest(expected, code) and found is None:
+                found = step
+        return found
+
+    async def use_step(self, step: int) -> bool:
+        """Mark ``step`` used, if no code of it or a later step was accepted
+        before (one statement: two requests with one code cannot both win)."""
+        fresh = Q(totp_last_step=None) | Q(totp_last_step__lt=step)
+        used = await Staff.filter(fresh, id=self.id).update(totp_last_step=step)
+        return used == 1
+
+
+def lockout_key(login_id: str) -> str:
+    """The lockout counter of a staff login ID (applicants' counters are keyed
+    by 認証IDs, which never contain a colon)."""
+    return f"staff:{login_id}"
+
+
+def new_totp_secret() -> str:
+    """A fresh base32 secret of 160 bits (RFC 4226's recommended length)."""
+    return pyotp.random_base32(length=32)
+
+
+class StaffSession(Model):
+    """A staff login, kept as the SHA-256 of its token. Ends when idle for the
+    staff idle limit, at its maximum lifetime, at logout, or when the staff
+    member is disabled."""
+
+    id = fields.IntField(primary_key=True)
+    staff_id = fields.IntField(db_index=True)
+    token_hash = fields.CharField(max_length=64, unique=True)
+    created_at = fields.DatetimeField()
+    last_seen_at = fields.DatetimeField()
+    expires_at = fields.DatetimeField()
+    revoked_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "staff_sessions"
+
+
+class Notice(Model):
+    """お知らせ: a notice on the portal's top page, shown while its window
+    (starts_at ≤ now < ends_at) includes now, unless withdrawn."""
+
+    id = fields.IntField(primary_key=True)
+    title_ja = fields.CharField(max_length=200)
+    title_en = fields.CharField(max_length=200)
+    body_ja = fields.TextField()
+    body_en = fields.TextField()
+    starts_at = fields.DatetimeField()
+    ends_at = fields.DatetimeField()
+    published_at = fields.DatetimeField()
+    published_by = fields.IntField()
+    withdrawn_at = fields.DatetimeField(null=True)
+    withdrawn_by = fields.IntField(null=True)
+
+    class Meta:
+        table = "notices"
+        indexes = (("ends_at", "starts_at"),)
