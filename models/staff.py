@@ -15,6 +15,9 @@ import pyotp
 from tortoise import fields
 from tortoise.expressions import Q
 from tortoise.models import Model
+from tortoise.transactions import in_transaction
+
+from models.audit import AuditEvent, AuditType, Origin
 
 # RFC 6238 as authenticator apps use it: SHA-1, 6 digits, 30 seconds.
 TOTP_STEP_SECONDS = 30
@@ -116,6 +119,35 @@ class StaffSession(Model):
 
     class Meta:
         table = "staff_sessions"
+
+    @classmethod
+    async def end(
+        cls,
+        session_id: int,
+        staff_id: int,
+        event: AuditType,
+        *,
+        now: datetime,
+        origin: Origin,
+    ) -> bool:
+        """End one staff session if it is still active, with its audit event
+        (logout, time-out); False when it had ended already."""
+        async with in_transaction() as conn:
+            ended = await (
+                cls.filter(id=session_id, revoked_at=None)
+                .using_db(conn)
+                .update(revoked_at=now)
+            )
+            if ended:
+                await AuditEvent.record(
+                    event,
+                    at=now,
+                    origin=origin,
+                    staff_id=staff_id,
+                    detail="staff",
+                    using_db=conn,
+                )
+        return ended == 1
 
 
 class Notice(Model):

@@ -16,7 +16,7 @@ import strawberry
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
-from models import OK, Attempt, AuditEvent, AuditType, Limits
+from models import Attempt, AuditEvent, AuditType, Limits
 from models.staff import (
     Staff,
     StaffRole,
@@ -272,21 +272,13 @@ async def _authenticate(info: Info) -> StaffAuthenticated | StaffAuthFailure:
         return NotAuthenticatedError.build(lang)
     idle = now - session.last_seen_at >= services.policy.staff_idle
     if idle or now >= session.expires_at:
-        async with in_transaction() as conn:
-            ended = await (
-                StaffSession.filter(id=session.id, revoked_at=None)
-                .using_db(conn)
-                .update(revoked_at=now)
-            )
-            if ended:
-                await AuditEvent.record(
-                    AuditType.SESSION_TIMED_OUT,
-                    at=now,
-                    origin=context.origin,
-                    staff_id=staff.id,
-                    detail="staff",
-                    using_db=conn,
-                )
+        await StaffSession.end(
+            session.id,
+            staff.id,
+            AuditType.SESSION_TIMED_OUT,
+            now=now,
+            origin=context.origin,
+        )
         return SessionExpiredError.build(lang)
     if not await StaffSession.filter(id=session.id, revoked_at=None).update(
         last_seen_at=now
@@ -304,21 +296,11 @@ async def staff_logout(info: Info) -> StaffLogoutResult:
     session = await StaffSession.get_or_none(token_hash=token_hash(token))
     if session is None:
         return NotAuthenticatedError.build(context.lang)
-    now = context.services.clock.now()
-    async with in_transaction() as conn:
-        ended = await (
-            StaffSession.filter(id=session.id, revoked_at=None)
-            .using_db(conn)
-            .update(revoked_at=now)
-        )
-        if ended:
-            await AuditEvent.record(
-                AuditType.LOGGED_OUT,
-                at=now,
-                origin=context.origin,
-                outcome=OK,
-                staff_id=session.staff_id,
-                detail="staff",
-                using_db=conn,
-            )
+    await StaffSession.end(
+        session.id,
+        session.staff_id,
+        AuditType.LOGGED_OUT,
+        now=context.services.clock.now(),
+        origin=context.origin,
+    )
     return StaffLogoutSuccess(ok=True)

@@ -4,6 +4,7 @@ client of /admin/graphql over real HTTP."""
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pyotp
@@ -42,6 +43,16 @@ __typename
 """
 
 
+def secret_of(uri: str) -> str:
+    """The secret of an otpauth:// provisioning URI (checking its form)."""
+    parts = urlsplit(uri)
+    assert parts.scheme == "otpauth"
+    assert parts.netloc == "totp"
+    query = parse_qs(parts.query)
+    assert query["issuer"] == ["ras-identity"]
+    return query["secret"][0]
+
+
 def code_at(staff: Staff, moment: datetime) -> str:
     """The code the staff member's authenticator app shows at ``moment``."""
     return pyotp.TOTP(staff.totp_secret).at(moment)
@@ -63,10 +74,12 @@ async def make_staff(
 
 @dataclass
 class Admin:
-    """A client of /admin/graphql (real HTTP), optionally with a staff token."""
+    """A GraphQL client over real HTTP, optionally with a token: of the admin
+    API unless ``path`` says otherwise (the public /graphql)."""
 
     http: httpx.AsyncClient
     token: str | None = None
+    path: str = "/admin/graphql"
 
     async def __call__(
         self,
@@ -81,7 +94,7 @@ class Admin:
         if bearer:
             headers["Authorization"] = f"Bearer {bearer}"
         response = await self.http.post(
-            "/admin/graphql",
+            self.path,
             json={"query": document, "variables": variables or {}},
             headers=headers,
         )

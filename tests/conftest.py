@@ -22,11 +22,12 @@ from app.settings import Settings
 from mailer.sink import start_sink
 from mailer.smtp import SmtpTarget, SmtpTransport
 from mailer.worker import DeliveryWorker
-from models import User
+from models import Staff, StaffRole, User
 from resolvers.context import Services
 from resolvers.operator import create_user
 from security.clock import SettableClock
 from security.policy import Policy
+from tests.admin_support import make_staff
 from tests.support import (
     BACKENDS,
     CHEAP_ARGON2,
@@ -198,3 +199,21 @@ def make_worker(db: str, services: Services, smtp: SmtpServer) -> MakeWorker:
 @pytest.fixture
 def mailbox(smtp: SmtpServer, make_worker: MakeWorker) -> Mailbox:
     return Mailbox(smtp=smtp, worker=make_worker())
+
+
+@pytest.fixture
+async def operator(db: str, services: Services) -> Staff:
+    """A staff member with the role operator (login ID ops.sato)."""
+    return await make_staff(services, "ops.sato", StaffRole.OPERATOR)
+
+
+@pytest.fixture
+async def admin_staff(db: str, services: Services) -> Staff:
+    """A staff member with the role admin (login ID root.admin)."""
+    return await make_staff(services, "root.admin", StaffRole.ADMIN)
+
+
+@pytest.fixture
+async def viewer(db: str, services: Services) -> Staff:
+    """A staff member with the role viewer (login ID view.only)."""
+    return await make_staff(services, "view.only", StaffRole.VIEWER)

@@ -16,13 +16,10 @@ from models import (
     LinkToken,
     OutboxMail,
     Staff,
-    StaffRole,
     User,
 )
-from resolvers.context import Services
 from security.clock import SettableClock
 from tests.admin_support import STAFF_LOGIN, STAFF_PASSWORD, USER_FIELDS, Admin
-from tests.admin_support import make_staff as new_staff
 from tests.support import Caller, log_in
 from tests.test_admin_notices import PUBLISH, notice_input
 from tests.test_update_user_info import UPDATE, email
@@ -44,11 +41,6 @@ query($q: String, $after: String) {
   }
 }
 """
-
-
-@pytest.fixture
-async def admin_staff(services: Services) -> Staff:
-    return await new_staff(services, "root.admin", StaffRole.ADMIN)
 
 
 @pytest.fixture

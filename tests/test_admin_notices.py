@@ -12,10 +12,9 @@ import httpx
 import pytest
 
 from models import AuditEvent, AuditType
-from models.staff import Notice, Staff, StaffRole
-from resolvers.context import Services
+from models.staff import Notice, Staff
 from security.clock import SettableClock
-from tests.admin_support import Admin, make_staff
+from tests.admin_support import Admin
 
 NOTICE_FIELDS = """
 __typename
@@ -53,16 +52,6 @@ PUBLIC_NOTICES = "{ notices { id title body startsAt endsAt } }"
 
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
-
-
-@pytest.fixture
-async def operator(services: Services) -> Staff:
-    return await make_staff(services, "ops.sato", StaffRole.OPERATOR)
-
-
-@pytest.fixture
-async def viewer(services: Services) -> Staff:
-    return await make_staff(services, "view.only", StaffRole.VIEWER)
 
 
 def notice_input(

@@ -6,7 +6,6 @@ side through the public API. Every test runs on SQLite and on PostgreSQL."""
 
 from datetime import date, datetime, timedelta
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pyotp
@@ -26,7 +25,7 @@ from models.staff import Staff, StaffRole, StaffSession
 from resolvers.context import Services
 from resolvers.operator import create_user
 from security.clock import SettableClock
-from tests.admin_support import STAFF_LOGIN, USER_FIELDS, Admin, make_staff
+from tests.admin_support import STAFF_LOGIN, USER_FIELDS, Admin, secret_of
 from tests.support import (
     LOGIN,
     PASSWORD,
@@ -183,21 +182,6 @@ SUSPEND = (
 # --- fixtures and helpers -------------------------------------------------------
 
 
-@pytest.fixture
-async def operator(services: Services) -> Staff:
-    return await make_staff(services, "ops.sato", StaffRole.OPERATOR)
-
-
-@pytest.fixture
-async def admin_staff(services: Services) -> Staff:
-    return await make_staff(services, "root.admin", StaffRole.ADMIN)
-
-
-@pytest.fixture
-async def viewer(services: Services) -> Staff:
-    return await make_staff(services, "view.only", StaffRole.VIEWER)
-
-
 async def applicant(services: Services, email: str, name: str) -> User:
     created = await create_user(services, email=email, name=name, password=PASSWORD)
     assert isinstance(created, User), created
@@ -317,15 +301,6 @@ async def retry(
         "retryMail"
     ]
     return result
-
-
-def totp_secret(uri: str) -> str:
-    parts = urlsplit(uri)
-    assert parts.scheme == "otpauth"
-    assert parts.netloc == "totp"
-    query = parse_qs(parts.query)
-    assert query["issuer"] == ["ras-identity"]
-    return query["secret"][0]
 
 
 async def staff_login(
@@ -1337,7 +1312,7 @@ async def test_create_staff_answers_a_totp_uri_to_log_in_with(
     }
     uri = created["totpProvisioningUri"]
     assert uri.startswith("otpauth://totp/")
-    secret = totp_secret(uri)
+    secret = secret_of(uri)
     stored = await Staff.get(login_id="new.member")
     assert stored.totp_secret == secret
     assert stored.password_hash != "Shinjin#2026ok"

@@ -8,10 +8,9 @@ from typing import Any
 import httpx
 import pytest
 
-from models import AuditEvent, AuditType, Staff, StaffRole, User
-from resolvers.context import Services
+from models import AuditEvent, AuditType, Staff, User
 from security.clock import SettableClock
-from tests.admin_support import USER_FIELDS, Admin, make_staff
+from tests.admin_support import USER_FIELDS, Admin
 from tests.support import LOGIN, PASSWORD
 from tests.test_register_user import REGISTER, form
 
@@ -27,21 +26,6 @@ async def public_login(
     )
     result: dict[str, Any] = response.json()["data"]["login"]
     return result
-
-
-@pytest.fixture
-async def operator(services: Services) -> Staff:
-    return await make_staff(services, "ops.sato", StaffRole.OPERATOR)
-
-
-@pytest.fixture
-async def admin_staff(services: Services) -> Staff:
-    return await make_staff(services, "root.admin", StaffRole.ADMIN)
-
-
-@pytest.fixture
-async def viewer(services: Services) -> Staff:
-    return await make_staff(services, "view.only", StaffRole.VIEWER)
 
 
 async def act(

@@ -3,14 +3,19 @@ authenticator enrolment, and the emergencies (disable, reset-totp), each as a
 subprocess on the test database, checked by logging in over real HTTP."""
 
 from datetime import timedelta
-from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pyotp
 
 from models import AuditEvent, AuditType, Staff, StaffRole, User
 from security.clock import SettableClock
-from tests.admin_support import STAFF_LOGIN, STAFF_PASSWORD, USER_FIELDS, Admin
+from tests.admin_support import (
+    STAFF_LOGIN,
+    STAFF_PASSWORD,
+    USER_FIELDS,
+    Admin,
+    secret_of,
+)
 from tests.support import LOGIN, PASSWORD, run_cli
 
 CREATE = [
@@ -24,15 +29,6 @@ CREATE = [
     "admin",
     "--password-stdin",
 ]
-
-
-def secret_of(uri: str) -> str:
-    parts = urlsplit(uri)
-    assert parts.scheme == "otpauth"
-    assert parts.netloc == "totp"
-    query = parse_qs(parts.query)
-    assert query["issuer"] == ["ras-identity"]
-    return query["secret"][0]
 
 
 async def staff_login(
