@@ -42,6 +42,8 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         time_cost=settings.argon2_time_cost,
         memory_kib=settings.argon2_memory_kib,
         parallelism=settings.argon2_parallelism,
+        threads=settings.hash_threads,
+        nice=settings.hash_nice,
     )
     policy = Policy(
         session_idle=timedelta(seconds=settings.session_idle_seconds),

@@ -1,5 +1,10 @@
 """Password policy and argon2id parameters."""
 
+import asyncio
+import os
+import threading
+import time
+
 import pytest
 
 from security.common_passwords import _ranks, is_common
@@ -11,7 +16,7 @@ from security.passwords import (
     rule_texts,
 )
 from security.policy import Policy
-from tests.support import CountingHasher
+from tests.support import CHEAP_ARGON2, CountingHasher
 
 POLICY = Policy()
 
@@ -140,3 +145,40 @@ def test_the_base_rank_bound_is_inclusive() -> None:
 @pytest.mark.parametrize("password", ["@dmin!", "@dmin1", "P@ssw0rd"])
 def test_l33t_is_undone_before_and_after_stripping(password: str) -> None:
     assert is_common(password, base_rank=1000)
+
+
+class _ConcurrencyHasher(Argon2idHasher):
+    """Records how many verifications ran at once, and at what priority."""
+
+    def __init__(self, **kwargs: int) -> None:
+        super().__init__(**CHEAP_ARGON2, **kwargs)
+        self.running = self.most = 0
+        self.priorities: set[int] = set()
+        self._lock = threading.Lock()
+
+    def _verify_sync(self, encoded: str | None, password: str) -> bool:
+        with self._lock:
+            self.running += 1
+            self.most = max(self.most, self.running)
+            self.priorities.add(
+                os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+            )
+        time.sleep(0.05)  # long enough for every submitted check to pile up
+        with self._lock:
+            self.running -= 1
+        return super()._verify_sync(encoded, password)
+
+
+async def test_hashing_runs_on_its_own_pool_of_threads_at_a_lower_priority() -> None:
+    hasher = _ConcurrencyHasher(threads=2, nice=5)
+    encoded = await hasher.hash("Sakura2026$")
+    loop_priority = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    results = await asyncio.gather(
+        *(hasher.verify(encoded, "Sakura2026$") for _ in range(6))
+    )
+
+    assert results == [True] * 6
+    # Never more checks at once than threads (the default executor has cores + 4).
+    assert hasher.most == 2
+    assert hasher.priorities == {min(loop_priority + 5, 19)}
