@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from tortoise.expressions import Subquery
+from tortoise.transactions import in_transaction
 
 from mailer.outbox import outbox_row
 from mailer.render import AccountLocked, Composer, Mail, PasswordExpiring
@@ -27,33 +28,51 @@ def _stamp(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%S.%f")
 
 
-Pending = list[tuple[str, Callable[[], OutboxMail]]]
+# (dedupe key, the account's id, how to compose the row)
+Pending = list[tuple[str, int, Callable[[], OutboxMail]]]
 
 
 async def _insert_new(candidates: Pending) -> int:
-    """Compose and insert the notices whose dedupe key is not taken yet."""
+    """Compose and insert the notices whose dedupe key is not taken yet, for
+    accounts not deleted meanwhile.
+
+    The candidates were read before; a deletion (抹消) may have committed
+    since, or be under way. Under the accounts' row locks, in the insert's
+    transaction, a committed deletion is seen and one under way is waited
+    for: a notice composed from the old row must not put the erased address
+    and name back into the outbox."""
     if not candidates:
         return 0
-    taken = {
-        str(key)
-        for key in await OutboxMail.filter(
-            dedupe_key__in=[key for key, _ in candidates]
-        ).values_list("dedupe_key", flat=True)
-    }
-    fresh = []
-    for key, build in candidates:
-        if key in taken:
-            continue
-        try:
-            fresh.append(build())
-        except ValueError as exc:
-            # One bad row (an address imported around the checks) must not
-            # stop everyone else's notices.
-            logger.error("notice %s not written: %s", key, clean_text(str(exc)))
+    async with in_transaction() as conn:
+        ids = sorted({user_id for _, user_id, _ in candidates})
+        alive = {
+            user.id
+            for user in await User.select_for_update().using_db(conn).filter(id__in=ids)
+            if user.status is not AccountStatus.DELETED
+        }
+        taken = {
+            str(key)
+            for key in await OutboxMail.filter(
+                dedupe_key__in=[key for key, _, _ in candidates]
+            )
+            .using_db(conn)
+            .values_list("dedupe_key", flat=True)
+        }
+        fresh = []
+        for key, user_id, build in candidates:
+            if key in taken or user_id not in alive:
+                continue
+            try:
+                fresh.append(build())
+            except ValueError as exc:
+                # One bad row (an address imported around the checks) must not
+                # stop everyone else's notices.
+                logger.error("notice %s not written: %s", key, clean_text(str(exc)))
 
-    # Another worker may insert the same key between the check and here: the
-    # unique key turns that into a no-op (ON CONFLICT DO NOTHING / INSERT OR IGNORE).
-    await OutboxMail.bulk_create(fresh, ignore_conflicts=True)
+        # Another worker may insert the same key between the check and here: the
+        # unique key turns that into a no-op (ON CONFLICT DO NOTHING / INSERT OR
+        # IGNORE).
+        await OutboxMail.bulk_create(fresh, ignore_conflicts=True, using_db=conn)
     return len(fresh)
 
 
@@ -96,7 +115,9 @@ async def enqueue_expiry_reminders(composer: Composer, *, now: datetime) -> int:
                 days=min(window, math.ceil(left / timedelta(days=1))),
             )
             key = f"expiry:{window}:{user.id}:{_stamp(expires_at)}"
-            candidates.append((key, _builder(composer, mail, now, user.id, key)))
+            candidates.append(
+                (key, user.id, _builder(composer, mail, now, user.id, key))
+            )
         written += await _insert_new(candidates)
         last_id = users[-1].id
 
@@ -145,6 +166,8 @@ async def enqueue_lock_notices(composer: Composer, *, now: datetime) -> int:
                 locked_until=locked_until,
             )
             key = f"locked:{user.id}:{_stamp(locked_until)}"
-            candidates.append((key, _builder(composer, mail, now, user.id, key)))
+            candidates.append(
+                (key, user.id, _builder(composer, mail, now, user.id, key))
+            )
         written += await _insert_new(candidates)
         last_id = users[-1].id

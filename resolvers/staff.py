@@ -194,6 +194,13 @@ async def staff_login(
             detail="staffLogin",
         )
         return AccountSuspendedError.build(lang)
+    if services.hasher.needs_rehash(staff.password_hash):
+        # Stored with older argon2 parameters: upgraded now that the password
+        # is at hand, over the hash that was checked only.
+        rehashed = await services.hasher.hash(password)
+        await Staff.filter(id=staff.id, password_hash=staff.password_hash).update(
+            password_hash=rehashed
+        )
     token = new_token()
     async with in_transaction() as conn:
         await Staff.select_for_update().using_db(conn).get(id=staff.id)

@@ -4,7 +4,13 @@ sweep once per password / per lock, whatever the number of sweeps and workers.""
 import asyncio
 from datetime import timedelta
 
-from mailer.notices import enqueue_expiry_reminders, enqueue_lock_notices
+from mailer.notices import (
+    _builder,
+    _insert_new,
+    enqueue_expiry_reminders,
+    enqueue_lock_notices,
+)
+from mailer.render import PasswordExpiring
 from models import AccountStatus, MailKind, OutboxMail, User
 from resolvers.context import Services
 from security.clock import SettableClock
@@ -245,3 +251,32 @@ async def test_no_lock_notice_for_a_deleted_account_or_a_lock_that_ran_out(
     ran_out = await enqueue_lock_notices(services.composer, now=clock.now())
 
     assert (deleted, ran_out) == (0, 0)
+
+
+async def test_a_notice_read_before_a_deletion_is_not_written_after_it(
+    user: User, services: Services, clock: SettableClock
+) -> None:
+    """The sweep reads accounts, then inserts: a deletion (抹消) committed in
+    between must not get the erased address back into the outbox."""
+    await expire_in(user, clock, timedelta(days=5))
+    stale = await User.get(id=user.id)  # what the sweep read
+    mail = PasswordExpiring(
+        to=stale.email,
+        name=stale.name,
+        auth_id=stale.auth_id,
+        expires_at=clock.now() + timedelta(days=5),
+        days=5,
+    )
+    key = f"expiry:7:{user.id}:test"
+    build = _builder(services.composer, mail, clock.now(), user.id, key)
+    await User.filter(id=user.id).update(
+        status=AccountStatus.DELETED, email="", email_key=None, name=""
+    )
+
+    written = await _insert_new([(key, user.id, build)])
+
+    assert written == 0
+    assert not await OutboxMail.filter(recipient="taro@example.com").exists()
+    # The same candidate for an account still there is written.
+    await User.filter(id=user.id).update(status=AccountStatus.ACTIVE)
+    assert await _insert_new([(key, user.id, build)]) == 1

@@ -14,6 +14,7 @@ from models import AuditEvent, AuditType, Staff, StaffRole, User
 from resolvers.context import Services
 from resolvers.operator import create_staff
 from security.clock import SettableClock
+from security.passwords import Argon2idHasher
 from security.tokens import new_token
 from tests.admin_support import (
     STAFF_LOGIN,
@@ -653,3 +654,18 @@ async def test_the_audit_trail_keeps_no_password_and_no_code(
         columns = [v for i, v in enumerate(values) if i not in (1, 8)]
         for code in typed:
             assert not any(code in str(v) for v in columns), (code, content)
+
+
+async def test_a_password_stored_with_older_parameters_is_upgraded_at_login(
+    http: httpx.AsyncClient, operator: Staff, clock: SettableClock
+) -> None:
+    older = Argon2idHasher(time_cost=2, memory_kib=64, parallelism=1)
+    await Staff.filter(id=operator.id).update(
+        password_hash=await older.hash(STAFF_PASSWORD)
+    )
+
+    result = await Admin(http).login(operator, clock.now())
+
+    assert result["__typename"] == "StaffLoginSuccess", result
+    stored = (await Staff.get(id=operator.id)).password_hash
+    assert stored.startswith("$argon2id$v=19$m=64,t=1,p=1$")
