@@ -44,7 +44,7 @@ from resolvers.staff import (
     new_staff,
     normalise_login_id,
 )
-from resolvers.staff_inputs import instant, text_problem
+from resolvers.staff_inputs import instant, lookup_text, text_problem
 from schema.admin import (
     AccountStateError,
     CreateStaffInput,
@@ -418,16 +418,25 @@ async def delete_user(
 async def set_usage_expiry(
     info: Info,
     auth_id: _AuthId,
+    reason: _Reason,
     expires_at: Annotated[
         datetime | None,
         strawberry.argument(
-            description="利用期限: from then on login answers WZBAM151E; null for none."
+            description="利用期限 (with a UTC offset): from then on login answers "
+            "WZBAM151E; null for none. Required: left out, it answers WZBAM001E."
         ),
-    ],
-    reason: _Reason,
+    ] = strawberry.UNSET,
 ) -> UserActionResult:
     """Set or clear the account's usage expiry (operator); one in the past ends
     every session at once."""
+    auth = await authenticate_staff(info, StaffRole.OPERATOR)
+    if not isinstance(auth, StaffAuthenticated):
+        return auth
+    if expires_at is strawberry.UNSET:
+        # Null clears the expiry; leaving the argument out is no choice.
+        return RequiredFieldError.build(
+            info.context.lang, field="expiresAt", fields=["expiresAt"]
+        )
     return await _user_action(
         info,
         auth_id,
@@ -721,7 +730,7 @@ async def _staff_change(
     async with in_transaction() as conn:
         staff = (
             await Staff.select_for_update().using_db(conn).get_or_none(login_id=wanted)
-            if len(wanted := normalise_login_id(login_id[:64])) <= ID_MAX
+            if (wanted := lookup_text(normalise_login_id(login_id[:64]), ID_MAX))
             else None
         )
         if staff is None:

@@ -18,10 +18,12 @@ _TEXT_CONTROLS = {"\n", "\r", "\t"}
 
 def has_controls(text: str, *, multiline: bool = False) -> bool:
     """Whether ``text`` holds a control character (C0, DEL, C1) other than the
-    line breaks and tabs of multi-line text."""
+    line breaks and tabs of multi-line text, or a lone surrogate (no UTF-8:
+    the HTTP view refuses it, in-process callers may not)."""
     allowed = _TEXT_CONTROLS if multiline else set()
     return any(
-        (ord(char) < 0x20 or 0x7F <= ord(char) < 0xA0) and char not in allowed
+        (ord(char) < 0x20 or 0x7F <= ord(char) < 0xA0 or 0xD800 <= ord(char) < 0xE000)
+        and char not in allowed
         for char in text
     )
 

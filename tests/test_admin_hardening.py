@@ -247,3 +247,16 @@ async def test_withdrawing_twice_is_recorded_twice(
         async for e in AuditEvent.filter(type=AuditType.NOTICE_WITHDRAWN).order_by("id")
     ]
     assert details == [f"notice {notice_id}", f"notice {notice_id} (already withdrawn)"]
+
+
+async def test_usage_expiry_left_out_is_required_not_a_crash(
+    user: User, admin: Admin
+) -> None:
+    data = await admin(
+        'mutation($a: String!) { setUsageExpiry(authId: $a, reason: "x") {'
+        f" {USER_FIELDS} }} }}",
+        {"a": user.auth_id},
+    )
+
+    assert problem(data["setUsageExpiry"])[:2] == ("WZBAM001E", "expiresAt")
+    assert not await AuditEvent.filter(type=AuditType.USAGE_EXPIRY_SET).exists()
