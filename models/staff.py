@@ -93,10 +93,14 @@ class Staff(Model):
         return used == 1
 
 
+# Staff lockout counters are keyed "staff:<login ID>" (applicants' counters by
+# 認証IDs, which never contain a colon).
+STAFF_KEY_PREFIX = "staff:"
+
+
 def lockout_key(login_id: str) -> str:
-    """The lockout counter of a staff login ID (applicants' counters are keyed
-    by 認証IDs, which never contain a colon)."""
-    return f"staff:{login_id}"
+    """The lockout counter of a staff login ID."""
+    return f"{STAFF_KEY_PREFIX}{login_id}"
 
 
 def new_totp_secret() -> str:

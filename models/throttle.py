@@ -11,6 +11,7 @@ from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
 from models.audit import AuditEvent, AuditType, Origin
+from models.staff import STAFF_KEY_PREFIX, Staff
 from models.user import User
 
 # A slot whose attempt has not finished after this long is taken for dead (its
@@ -137,12 +138,26 @@ class LoginThrottle(Model):
         async with in_transaction() as conn:
             row = await cls._locked_row(key, now, conn)
             if row.locked(now):
-                # The account (if the ID is one) sees the refused attempt too;
-                # every locked ID, real or not, pays the same lookup.
-                owner = await User.filter(auth_id=key).using_db(conn).first()
-                await replace(
-                    attempt, user_id=owner.id if owner else attempt.user_id
-                ).record(AuditType.LOGIN_FAILED, attempt.locked, at=now, using_db=conn)
+                # The account or staff member (if the ID is one) sees the
+                # refused attempt too; every locked ID, real or not, pays the
+                # same lookup.
+                if key.startswith(STAFF_KEY_PREFIX):
+                    staff = await (
+                        Staff.filter(login_id=key.removeprefix(STAFF_KEY_PREFIX))
+                        .using_db(conn)
+                        .first()
+                    )
+                    attempt = replace(
+                        attempt, staff_id=staff.id if staff else attempt.staff_id
+                    )
+                else:
+                    owner = await User.filter(auth_id=key).using_db(conn).first()
+                    attempt = replace(
+                        attempt, user_id=owner.id if owner else attempt.user_id
+                    )
+                await attempt.record(
+                    AuditType.LOGIN_FAILED, attempt.locked, at=now, using_db=conn
+                )
                 return Reservation.LOCKED, None
             live = (
                 await LoginSlot.filter(key=key, expires_at__gt=now)

@@ -168,9 +168,7 @@ async def staff_login(
         attempt=attempt,
         load=load,
         verify=verify,
-        attach=lambda attempt, staff: replace(
-            attempt, staff_id=staff.id, auth_id=staff.login_id
-        ),
+        attach=lambda attempt, staff: replace(attempt, staff_id=staff.id),
     )
     if check.outcome is Outcome.LOCKED:
         logger.info("staff login refused, locked")
@@ -189,7 +187,6 @@ async def staff_login(
             at=now,
             origin=context.origin,
             outcome=ErrorCode.ACCOUNT_SUSPENDED.value,
-            auth_id=staff.login_id,
             staff_id=staff.id,
             detail="staffLogin",
         )
@@ -221,7 +218,6 @@ async def staff_login(
             AuditType.LOGIN_SUCCEEDED,
             at=now,
             origin=context.origin,
-            auth_id=staff.login_id,
             staff_id=staff.id,
             detail="staffLogin",
             using_db=conn,

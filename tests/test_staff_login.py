@@ -669,3 +669,22 @@ async def test_a_password_stored_with_older_parameters_is_upgraded_at_login(
     assert result["__typename"] == "StaffLoginSuccess", result
     stored = (await Staff.get(id=operator.id)).password_hash
     assert stored.startswith("$argon2id$v=19$m=64,t=1,p=1$")
+
+
+async def test_attempts_on_a_locked_staff_login_id_name_the_staff_member(
+    http: httpx.AsyncClient, operator: Staff, clock: SettableClock
+) -> None:
+    admin = Admin(http)
+    for _ in range(5):
+        clock.advance(STEP)
+        await admin.login(operator, clock.now(), password=WRONG_PASSWORD)
+    clock.advance(STEP)
+
+    refused = await admin.login(operator, clock.now())
+
+    assert code_answer(refused) == "WZBAM153E"
+    last = await AuditEvent.filter(type=AuditType.LOGIN_FAILED).order_by("-id").first()
+    assert last is not None
+    assert (last.outcome, last.staff_id) == ("WZBAM153E", operator.id)
+    # Staff events name the staff member by staff_id; auth_id is for 認証IDs.
+    assert not await AuditEvent.filter(staff_id=operator.id, auth_id__not_isnull=True)
