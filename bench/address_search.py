@@ -109,7 +109,12 @@ def start_server(
         "--workers",
         str(workers),
     ]
-    server = subprocess.Popen(command, env=env)  # noqa: S603
+    return healthy(subprocess.Popen(command, env=env), port)  # noqa: S603
+
+
+def healthy(server: subprocess.Popen[bytes], port: int) -> subprocess.Popen[bytes]:
+    """``server`` once its /healthz answers 200 (at most 30 s, else it is
+    killed and the bench stops)."""
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:

@@ -37,7 +37,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from address_search import free_port, run_wrk, summary
+from address_search import free_port, healthy, run_wrk, summary
 from argon2 import PasswordHasher, Type
 
 from app.database import connected, migrate
@@ -175,17 +175,7 @@ def start_server(
         "--workers",
         str(workers),
     ]
-    server = subprocess.Popen(command, env=env)  # noqa: S603
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz") as r:
-                if r.status == 200:
-                    return server
-        except OSError:
-            time.sleep(0.2)
-    server.kill()
-    raise SystemExit("the server did not start")
+    return healthy(subprocess.Popen(command, env=env), port)  # noqa: S603
 
 
 def tree_cpu(root: int) -> float:
