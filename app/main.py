@@ -76,6 +76,9 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         staff_lockout_threshold=settings.staff_lockout_threshold,
         staff_idle=timedelta(seconds=settings.staff_idle_seconds),
         staff_session_max=timedelta(seconds=settings.staff_session_max_seconds),
+        totp_issuer=settings.totp_issuer,
+        totp_enrollment=timedelta(seconds=settings.totp_enrollment_seconds),
+        totp_challenge=timedelta(seconds=settings.totp_challenge_seconds),
     )
     composer = Composer(sender=settings.mail_from, public_url=settings.public_url)
     answers = AnswerCache(
@@ -88,6 +91,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         hasher=hasher,
         composer=composer,
         answers=answers,
+        secrets=settings.secret_box(),
     )
 
 

@@ -12,12 +12,19 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from tortoise.backends.base.config_generator import expand_db_url
 
 from app.sqlite import BUSY_TIMEOUT_MS
 from security.clients import Network, parse_networks
+from security.secretbox import MIN_SECRET_KEY_CHARS, SecretBox, development_key
 
 MODELS_APP = "models"
 
@@ -32,6 +39,11 @@ class Environment(StrEnum):
 def default_mail_dir() -> Path:
     """Where the embedded SMTP sink stores what it receives: ./var/mail/."""
     return (Path.cwd() / "var" / "mail").resolve()
+
+
+def default_secret_key_file() -> Path:
+    """Where development keeps its stand-in for RAS_SECRET_KEY: ./var/secret.key."""
+    return (Path.cwd() / "var" / "secret.key").resolve()
 
 
 def default_database_url() -> str:
@@ -145,6 +157,22 @@ class Settings(BaseSettings):
     audit_retention_days: float = Field(default=400.0, gt=0, le=3650)
     audit_seal_seconds: float = Field(default=1.0, gt=0, le=3600)
 
+    # The key that encrypts applicants' TOTP secrets at rest and keys their
+    # recovery codes' hashes (at least 32 characters, e.g. `openssl rand
+    # -base64 32`). Production refuses to start without it; development keeps
+    # a random one in secret_key_file. Changing it makes every enrolled
+    # authenticator and recovery code unusable (staff then use resetTotp).
+    secret_key: SecretStr | None = None
+    secret_key_file: Path = Field(default_factory=default_secret_key_file)
+    # Applicants' two-step login: the name authenticator apps show for the
+    # account, how long a begun enrolment waits for its first code, and how
+    # long the code step of a login waits after the right password.
+    totp_issuer: str = Field(
+        default="在留申請オンラインシステム", min_length=1, max_length=64
+    )
+    totp_enrollment_seconds: float = Field(default=600.0, gt=0, le=3600)
+    totp_challenge_seconds: float = Field(default=300.0, gt=0, le=900)
+
     log_level: str = "INFO"
 
     @field_validator("database_url")
@@ -225,6 +253,23 @@ class Settings(BaseSettings):
         """RAS_TRUSTED_PROXIES as networks."""
         return parse_networks(self.trusted_proxies)
 
+    @field_validator("secret_key")
+    @classmethod
+    def _check_secret_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < MIN_SECRET_KEY_CHARS:
+            raise ValueError(
+                f"needs at least {MIN_SECRET_KEY_CHARS} characters (e.g. the output "
+                "of `openssl rand -base64 32`)"
+            )
+        return value
+
+    @field_validator("totp_issuer")
+    @classmethod
+    def _check_issuer(cls, value: str) -> str:
+        if ":" in value or not value.isprintable():
+            raise ValueError("printable characters without a colon")
+        return value
+
     @field_validator("log_level")
     @classmethod
     def _check_log_level(cls, value: str) -> str:
@@ -287,6 +332,11 @@ class Settings(BaseSettings):
                 "RAS_LOG_LEVEL: DEBUG logs request details; use INFO or above in "
                 "production"
             )
+        if self.secret_key is None:
+            problems.append(
+                "RAS_SECRET_KEY: required in production (it encrypts applicants' "
+                "TOTP secrets at rest); e.g. `openssl rand -base64 32`"
+            )
         if self.lockout_threshold > PRODUCTION_MAX_LOCKOUT_THRESHOLD:
             problems.append(
                 f"RAS_LOCKOUT_THRESHOLD: at most {PRODUCTION_MAX_LOCKOUT_THRESHOLD} "
@@ -319,6 +369,15 @@ class Settings(BaseSettings):
                     "production (a mailed link is a password for its lifetime)"
                 )
         return problems
+
+    def secret_box(self) -> SecretBox:
+        """The box for secrets at rest: RAS_SECRET_KEY, or in development the
+        key kept in RAS_SECRET_KEY_FILE (made on first use)."""
+        if self.secret_key is not None:
+            return SecretBox(self.secret_key.get_secret_value())
+        if not self.is_development:
+            raise SettingsError("RAS_SECRET_KEY: required in production")
+        return SecretBox(development_key(self.secret_key_file))
 
     def tortoise_config(self) -> dict[str, Any]:
         """The Tortoise ORM configuration for this database URL."""

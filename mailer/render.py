@@ -152,6 +152,39 @@ class CredentialsReissued(Mail):
     link_expires_at: datetime
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class TwoStepEnabled(Mail):
+    """Two-step login was turned on."""
+
+    KIND = MailKind.TWO_STEP_ENABLED
+    changed_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class TwoStepDisabled(Mail):
+    """The user turned two-step login off."""
+
+    KIND = MailKind.TWO_STEP_DISABLED
+    changed_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class TwoStepReset(Mail):
+    """Staff removed two-step login (the user lost the authenticator)."""
+
+    KIND = MailKind.TWO_STEP_RESET
+    changed_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RecoveryCodeUsed(Mail):
+    """A recovery code was used to log in (or to turn two-step login off)."""
+
+    KIND = MailKind.RECOVERY_CODE_USED
+    used_at: datetime
+    codes_left: int
+
+
 MAIL_TYPES: tuple[type[Mail], ...] = (
     RegistrationNotice,
     RegistrationExisting,
@@ -163,6 +196,10 @@ MAIL_TYPES: tuple[type[Mail], ...] = (
     PasswordExpiring,
     AccountLocked,
     CredentialsReissued,
+    TwoStepEnabled,
+    TwoStepDisabled,
+    TwoStepReset,
+    RecoveryCodeUsed,
 )
 
 

@@ -25,6 +25,7 @@ from models.throttle import (
     Reservation,
     Verdict,
 )
+from models.two_step import LoginChallenge, RecoveryCode, remove_two_step
 from models.user import (
     AccountStatus,
     Lang,
@@ -47,6 +48,7 @@ __all__ = [
     "Limits",
     "LinkPurpose",
     "LinkToken",
+    "LoginChallenge",
     "LoginSlot",
     "LoginThrottle",
     "MailKind",
@@ -58,6 +60,7 @@ __all__ = [
     "PasswordHistory",
     "PostalCode",
     "Prefecture",
+    "RecoveryCode",
     "ReferenceData",
     "RequestEvent",
     "RequestThrottle",
@@ -71,4 +74,5 @@ __all__ = [
     "UserCategory",
     "UserSession",
     "Verdict",
+    "remove_two_step",
 ]

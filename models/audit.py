@@ -73,6 +73,14 @@ class AuditType(StrEnum):
     STAFF_DISABLED = "staff_disabled"
     STAFF_ROLE_SET = "staff_role_set"
     STAFF_TOTP_RESET = "staff_totp_reset"
+    # Applicants' two-step login.
+    TWO_STEP_CHALLENGED = "two_step_challenged"
+    TWO_STEP_ENROLLMENT_BEGUN = "two_step_enrollment_begun"
+    TWO_STEP_ENABLED = "two_step_enabled"
+    TWO_STEP_DISABLED = "two_step_disabled"
+    RECOVERY_CODE_USED = "recovery_code_used"
+    RECOVERY_CODES_REGENERATED = "recovery_codes_regenerated"
+    TWO_STEP_RESET = "two_step_reset"
 
 
 # The outcome of an event that succeeded.

@@ -23,6 +23,10 @@ class MailKind(StrEnum):
     PASSWORD_EXPIRING = "password_expiring"
     ACCOUNT_LOCKED = "account_locked"
     CREDENTIALS_REISSUED = "credentials_reissued"
+    TWO_STEP_ENABLED = "two_step_enabled"
+    TWO_STEP_DISABLED = "two_step_disabled"
+    RECOVERY_CODE_USED = "recovery_code_used"
+    TWO_STEP_RESET = "two_step_reset"
 
 
 class MailStatus(StrEnum):

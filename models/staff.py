@@ -7,23 +7,17 @@ a shoulder or in a proxy's log cannot be replayed, not even within its 30
 seconds.
 """
 
-import hmac
 from datetime import datetime
 from enum import StrEnum
 
-import pyotp
 from tortoise import fields
 from tortoise.expressions import Q
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
 from models.audit import AuditEvent, AuditType, Origin
+from security import totp
 
-# RFC 6238 as authenticator apps use it: SHA-1, 6 digits, 30 seconds.
-TOTP_STEP_SECONDS = 30
-TOTP_DIGITS = 6
-# Steps either side of now that a code may come from (clock drift, typing).
-TOTP_DRIFT_STEPS = 1
 TOTP_ISSUER = "ras-identity"
 
 
@@ -67,23 +61,13 @@ class Staff(Model):
 
     def provisioning_uri(self) -> str:
         """What an authenticator app scans: otpauth://totp/…?secret=…&issuer=…"""
-        return pyotp.TOTP(self.totp_secret).provisioning_uri(
-            name=self.login_id, issuer_name=TOTP_ISSUER
+        return totp.provisioning_uri(
+            self.totp_secret, account=self.login_id, issuer=TOTP_ISSUER
         )
 
     def matching_step(self, code: str, now: datetime) -> int | None:
-        """The time step (within the drift) whose code ``code`` is, or None.
-        Every candidate is compared, in constant time."""
-        if not (len(code) == TOTP_DIGITS and code.isascii() and code.isdigit()):
-            return None
-        totp = pyotp.TOTP(self.totp_secret)
-        current = int(now.timestamp()) // TOTP_STEP_SECONDS
-        found = None
-        for step in range(current - TOTP_DRIFT_STEPS, current + TOTP_DRIFT_STEPS + 1):
-            expected = totp.generate_otp(step)
-            if hmac.compare_digest(expected, code) and found is None:
-                found = step
-        return found
+        """The time step (within the drift) whose code ``code`` is, or None."""
+        return totp.matching_step(self.totp_secret, code, now)
 
     async def use_step(self, step: int) -> bool:
         """Mark ``step`` used, if no code of it or a later step was accepted
@@ -101,11 +85,6 @@ STAFF_KEY_PREFIX = "staff:"
 def lockout_key(login_id: str) -> str:
     """The lockout counter of a staff login ID."""
     return f"{STAFF_KEY_PREFIX}{login_id}"
-
-
-def new_totp_secret() -> str:
-    """A fresh base32 secret of 160 bits (RFC 4226's recommended length)."""
-    return pyotp.random_base32(length=32)
 
 
 class StaffSession(Model):

@@ -181,10 +181,16 @@ class LoginThrottle(Model):
         now: datetime,
         limits: Limits,
         attempt: Attempt,
+        clears: bool = True,
     ) -> Verdict:
         """Give the slot back and record the outcome, with its audit event (a
         failure, or the lock it set; a right password's event is its caller's,
         who knows what the login amounts to).
+
+        A right secret ends the run of failures only when it ``clears``: a
+        password alone does not, for an account whose login also needs a
+        one-time code (else each right password would buy the code guesser
+        a fresh run).
 
         A lock in force wins over the outcome: a late failure does not extend
         it, and a late correct password does not lift it (nor is it accepted).
@@ -197,6 +203,8 @@ class LoginThrottle(Model):
                     AuditType.LOGIN_FAILED, attempt.locked, at=now, using_db=conn
                 )
                 return Verdict.LOCKED
+            if correct and not clears:
+                return Verdict.ACCEPTED
             if correct:
                 await (
                     cls.filter(key=key)

@@ -73,6 +73,16 @@ class User(Model):
     last_login_at = fields.DatetimeField(null=True)
     previous_login_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField()
+    # Two-step login (TOTP): the secret encrypted under RAS_SECRET_KEY (see
+    # security.secretbox), the time step of the last accepted code (a code is
+    # accepted only for a later step: no replay), and since when it is on. A
+    # begun enrolment keeps its secret, also encrypted, until its first code
+    # confirms it or it runs out.
+    totp_secret = fields.CharField(max_length=255, null=True)
+    totp_last_step = fields.BigIntField(null=True)
+    totp_enabled_at = fields.DatetimeField(null=True)
+    totp_pending_secret = fields.CharField(max_length=255, null=True)
+    totp_pending_until = fields.DatetimeField(null=True)
 
     class Meta:
         table = "users"
@@ -83,6 +93,20 @@ class User(Model):
     def email_key_of(email: str) -> str:
         """What makes two addresses the same account's: case is ignored."""
         return email.strip().lower()
+
+    @property
+    def two_step(self) -> bool:
+        """Whether login asks for a one-time code after the password."""
+        return self.totp_enabled_at is not None and self.totp_secret is not None
+
+    async def use_totp_step(self, step: int) -> bool:
+        """Mark ``step`` used, if no code of it or a later step was accepted
+        before (one statement: two requests with one code cannot both win)."""
+        fresh = Q(totp_last_step=None) | Q(totp_last_step__lt=step)
+        used = await User.filter(fresh, id=self.id).update(totp_last_step=step)
+        if used:
+            self.totp_last_step = step
+        return used == 1
 
     def usage_expired(self, now: datetime) -> bool:
         return self.usage_expires_at is not None and self.usage_expires_at <= now

@@ -38,6 +38,21 @@ LABELS: dict[AuditType, tuple[str, str]] = {
         "メールアドレス変更の取消し",
         "Email change undone",
     ),
+    AuditType.TWO_STEP_ENROLLMENT_BEGUN: (
+        "2段階認証の設定開始",
+        "Two-step login set-up begun",
+    ),
+    AuditType.TWO_STEP_ENABLED: ("2段階認証の有効化", "Two-step login turned on"),
+    AuditType.TWO_STEP_DISABLED: ("2段階認証の無効化", "Two-step login turned off"),
+    AuditType.TWO_STEP_RESET: (
+        "職員による2段階認証の解除",
+        "Two-step login removed by staff",
+    ),
+    AuditType.RECOVERY_CODE_USED: ("リカバリーコードの使用", "Recovery code used"),
+    AuditType.RECOVERY_CODES_REGENERATED: (
+        "リカバリーコードの再発行",
+        "New recovery codes",
+    ),
     AuditType.REGISTERED: (
         "このメールアドレスでの利用者登録",
         "Registration with this email address",

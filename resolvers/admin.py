@@ -147,6 +147,7 @@ async def managed_users(
                 usage_expires_at=user.usage_expires_at,
                 password_set=user.password_hash is not None,
                 password_expires_at=user.password_expires_at,
+                two_step_enabled=user.two_step,
                 lock=LockState(
                     locked=locked,
                     # While locked: the failures that locked it.

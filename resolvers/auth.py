@@ -11,12 +11,19 @@ from models import (
     Attempt,
     AuditEvent,
     AuditType,
+    LoginChallenge,
     RevokeReason,
     SessionKind,
     User,
     UserSession,
 )
 from resolvers.context import Info
+from resolvers.factors import (
+    FactorCheck,
+    Factors,
+    check_factors,
+    password_fingerprint,
+)
 from resolvers.inputs import MAX_INPUT, required
 from resolvers.limits import forgive_login_failure, reserve_login_failure, too_many
 from resolvers.lockout import BUSY_RETRY, Outcome, check_password
@@ -37,12 +44,14 @@ from schema.auth import (
     ReauthenticateInput,
     ReauthenticateResult,
     ReauthenticateSuccess,
+    TotpRequired,
 )
 from schema.errors import (
     AccountLockedError,
     CurrentPasswordWrongError,
     InvalidCredentialsError,
     NotAuthenticatedError,
+    OneTimeCodeWrongError,
     PasswordExpiredError,
     RequiredFieldError,
     TooManyRequestsError,
@@ -50,7 +59,12 @@ from schema.errors import (
 from schema.messages import ErrorCode, FieldLabel
 from schema.types import User as UserType
 from security.text import normalise_auth_id
-from security.tokens import could_be_auth_id, looks_like_auth_id
+from security.tokens import (
+    could_be_auth_id,
+    looks_like_auth_id,
+    new_token,
+    token_hash,
+)
 
 logger = logging.getLogger("ras_identity.auth")
 
@@ -97,6 +111,9 @@ async def login(
       password is not accepted).
     - AccountSuspendedError 155E, AccountDeletedError 156E, UserInfoInvalidError
       150E, UsageExpiredError 151E: only after a correct password.
+    - TotpRequired: the account has two-step login; `verifyTotp` with the
+      challenge and a code goes on from here (a right password alone does not
+      end the ID's run of failures).
     - PasswordExpiredError (158E) with a change ticket.
     - LoginSuccess: a new session; the user's older session is displaced.
 
@@ -153,8 +170,8 @@ async def check_own_password(
     purpose: str,
 ) -> User | AccountLockedError | TooManyRequestsError | CurrentPasswordWrongError:
     """The logged-in user's password, checked under the login lockout counter of
-    their 認証ID (changePassword, reauthenticate): the user as now stored when
-    it is right.
+    their 認証ID (changePassword, beginTotpEnrollment): the user as now stored
+    when it is right.
 
     - AccountLockedError (153E): the ID is locked (the password is not checked)
       or this wrong password reached the threshold; either way every session of
@@ -164,17 +181,21 @@ async def check_own_password(
     - CurrentPasswordWrongError (154E, naming ``field``): wrong; counts like a
       failed login.
     """
-    lang = info.context.lang
+    factors = Factors(password=password)
+    check = await check_factors(info, user, factors, purpose=purpose, field=field)
+    if refused := await refusal(info, user, check):
+        return refused
+    if check.outcome is not Outcome.ACCEPTED or check.user is None:
+        return CurrentPasswordWrongError.build(info.context.lang, label, field=field)
+    return check.user
+
+
+async def refusal(
+    info: Info, user: User, check: FactorCheck
+) -> AccountLockedError | TooManyRequestsError | None:
+    """A logged-in user's check that was locked out (every session of the
+    user ends) or found every slot busy; None when it was decided."""
     services = info.context.services
-    attempt = Attempt(
-        origin=info.context.origin,
-        auth_id=shown_auth_id(user.auth_id),
-        rejected=ErrorCode.CURRENT_PASSWORD_WRONG.value,
-        locked=ErrorCode.ACCOUNT_LOCKED.value,
-        detail=purpose,
-        user_id=user.id,
-    )
-    check = await check_password(services, user.auth_id, password, attempt)
     if check.outcome is Outcome.LOCKED:
         async with in_transaction() as conn:
             await UserSession.end_all(
@@ -184,14 +205,19 @@ async def check_own_password(
                 origin=info.context.origin,
                 using_db=conn,
             )
-        logger.warning("password check refused, locked: user_id=%s", user.id)
-        return AccountLockedError.build(lang)
+        logger.warning("secret check refused, locked: user_id=%s", user.id)
+        return AccountLockedError.build(info.context.lang)
     if check.outcome is Outcome.BUSY:
         return await too_many(info, BUSY_RETRY, "login-slots", user_id=user.id)
-    if check.outcome is not Outcome.ACCEPTED or check.user is None:
-        logger.info("password check, wrong: user_id=%s", user.id)
-        return CurrentPasswordWrongError.build(lang, label, field=field)
-    return check.user
+    if check.outcome is not Outcome.ACCEPTED:
+        logger.info("secret check, wrong %s: user_id=%s", check.failed, user.id)
+    return None
+
+
+def wrong_code(info: Info, check: FactorCheck) -> OneTimeCodeWrongError:
+    return OneTimeCodeWrongError.build(
+        info.context.lang, FieldLabel.ONE_TIME_CODE, field=check.failed or "code"
+    )
 
 
 async def reauthenticate(
@@ -205,10 +231,13 @@ async def reauthenticate(
 
     Outcomes, in order:
     - an AuthError: no usable session (a change ticket answers 158E).
-    - RequiredFieldError (001E): no password.
+    - RequiredFieldError (001E): no password, or no code when two-step login
+      is on.
     - AccountLockedError (153E), TooManyRequestsError (RASX004E),
-      CurrentPasswordWrongError (154E): as in changePassword: the check counts
-      toward the same lockout as login, and a lock ends every session.
+      CurrentPasswordWrongError (154E), OneTimeCodeWrongError (RASX005E): as
+      in changePassword: the check counts toward the same lockout as login,
+      and a lock ends every session. With two-step login on, the code (or a
+      recovery code) is checked with the password, as one attempt.
     - ReauthenticateSuccess: the session counts as freshly authenticated until
       `freshUntil`.
     """
@@ -216,18 +245,28 @@ async def reauthenticate(
     if not isinstance(auth, Authenticated):
         return auth
     lang = info.context.lang
-    if missing := required(lang, [("password", input.password)]):
+    two_step = auth.user.two_step
+    items = [("password", input.password)]
+    if two_step:
+        items.append(("code", input.code or ""))
+    if missing := required(lang, items):
         return missing
-    checked = await check_own_password(
-        info,
-        auth.user,
-        input.password[:MAX_INPUT],
-        field="password",
-        label=FieldLabel.PASSWORD,
-        purpose="reauthenticate",
+    factors = Factors(
+        password=input.password[:MAX_INPUT],
+        code=(input.code or "")[:MAX_INPUT] if two_step else None,
+        or_recovery=True,
     )
-    if not isinstance(checked, User):
-        return checked
+    check = await check_factors(
+        info, auth.user, factors, purpose="reauthenticate", field="password"
+    )
+    if refused := await refusal(info, auth.user, check):
+        return refused
+    if check.outcome is not Outcome.ACCEPTED or check.user is None:
+        if check.wrong_code:
+            return wrong_code(info, check)
+        return CurrentPasswordWrongError.build(
+            lang, FieldLabel.PASSWORD, field="password"
+        )
     services = info.context.services
     now = services.clock.now()
     if not await UserSession.mark_authenticated(
@@ -290,6 +329,8 @@ async def _checked_login(info: Info, auth_id: str, password: str) -> LoginResult
                 await attempt.record(AuditType.LOGIN_FAILED, attempt.rejected, at=now)
                 return InvalidCredentialsError.build(lang, FieldLabel.CREDENTIALS)
             encoded = stored
+    if user.two_step:
+        return await _code_step(info, user, encoded)
     kind = (
         SessionKind.CHANGE_TICKET if user.password_expired(now) else SessionKind.SESSION
     )
@@ -307,6 +348,35 @@ async def _checked_login(info: Info, auth_id: str, password: str) -> LoginResult
         idle_timeout_seconds=int(services.policy.session_idle.total_seconds()),
         user=UserType.from_model(user),
     )
+
+
+async def _code_step(info: Info, user: User, checked_hash: str) -> TotpRequired:
+    """The password was right for an account with two-step login: a single-use
+    challenge for `verifyTotp`, tied to the password hash just verified."""
+    services = info.context.services
+    now = services.clock.now()
+    token = new_token()
+    expires_at = now + services.policy.totp_challenge
+    async with in_transaction() as conn:
+        await LoginChallenge.create(
+            user_id=user.id,
+            token_hash=token_hash(token),
+            password_check=password_fingerprint(checked_hash),
+            created_at=now,
+            expires_at=expires_at,
+            using_db=conn,
+        )
+        await AuditEvent.record(
+            AuditType.TWO_STEP_CHALLENGED,
+            at=now,
+            origin=info.context.origin,
+            user_id=user.id,
+            auth_id=user.auth_id,
+            detail="login",
+            using_db=conn,
+        )
+    logger.info("login needs the code: user_id=%s", user.id)
+    return TotpRequired(challenge_token=token, expires_at=expires_at)
 
 
 async def logout(info: Info) -> LogoutResult:

@@ -11,19 +11,23 @@ from schema.answer_cache import AnswerCache
 from security.clock import Clock
 from security.passwords import PasswordHasher
 from security.policy import Policy
+from security.secretbox import SecretBox
 
 
 @dataclass(frozen=True, slots=True)
 class Services:
     """What lives as long as the app: policy numbers, the clock, the hasher, the
-    mail composer (sender and link base for the outbox) and the cache of address
-    search answers (off unless sized)."""
+    mail composer (sender and link base for the outbox), the cache of address
+    search answers (off unless sized) and the box for secrets at rest."""
 
     policy: Policy
     clock: Clock
     hasher: PasswordHasher
     composer: Composer = field(default_factory=Composer)
     answers: AnswerCache = field(default_factory=AnswerCache)
+    # Secrets at rest (applicants' TOTP secrets, recovery-code hashes); a
+    # random key unless built from settings (RAS_SECRET_KEY).
+    secrets: SecretBox = field(default_factory=SecretBox.ephemeral)
 
 
 @dataclass

@@ -1,12 +1,12 @@
 """The lockout rule (manual 2.2, WZBAM153E): consecutive failed password checks
 per submitted 認証ID, whether or not it exists.
 
-One entry point, ``check_password``, used by login, changePassword and
-reauthenticate (and later two-step login): it queues attempts on one ID in this
-process, takes a slot in the database (LoginThrottle) so that parallel attempts
-in every process never get more checks than the threshold, checks the password
-(against a dummy hash for an unknown ID: the same work), and records the
-outcome. A locked ID's password is not checked at all.
+One entry point, ``check_password``, used by login (and, through
+``check_secret``, by the checks of resolvers.factors): it queues attempts on
+one ID in this process, takes a slot in the database (LoginThrottle) so that
+parallel attempts in every process never get more checks than the threshold,
+checks the password (against a dummy hash for an unknown ID: the same work),
+and records the outcome. A locked ID's password is not checked at all.
 """
 
 import asyncio
@@ -112,6 +112,8 @@ async def check_password(
         correct = await services.hasher.verify(encoded, password)
         return correct and user is not None
 
+    # With two-step login, only the code completes a login: a right password
+    # alone leaves the run of failures as it is.
     check = await check_secret(
         services,
         auth_id,
@@ -122,6 +124,7 @@ async def check_password(
         load=load,
         verify=verify,
         attach=lambda attempt, user: replace(attempt, user_id=user.id),
+        clears=lambda user: not user.two_step,
     )
     return PasswordCheck(check.outcome, check.holder)
 
@@ -135,12 +138,15 @@ async def check_secret(
     load: Callable[[], Awaitable[H | None]],
     verify: Callable[[H | None], Awaitable[bool]],
     attach: Callable[[Attempt, H], Attempt],
+    clears: Callable[[H], bool] = lambda holder: True,
 ) -> SecretCheck[H]:
     """The lockout rule around any secret check: ``load`` reads who ``key``
     names (None: nobody, and ``verify`` must do the same work and say False),
     ``verify`` checks what was submitted, ``attach`` puts the holder into the
-    audit event. Staff login checks password and TOTP code this way, under a
-    counter of its own."""
+    audit event (after ``verify``: it may say what failed), ``clears`` says
+    whether a right check ends the run of failures. Staff login checks
+    password and TOTP code this way, under a counter of its own; applicants'
+    one-time codes under their 認証ID's."""
     async with attempts.hold(key):
         reservation, slot = await _reserve(services, key, limits, attempt)
         if reservation is Reservation.LOCKED:
@@ -161,6 +167,7 @@ async def check_secret(
                 now=services.clock.now(),
                 limits=limits,
                 attempt=attach(attempt, holder) if holder is not None else attempt,
+                clears=holder is not None and clears(holder),
             )
     outcome = {
         Verdict.ACCEPTED: Outcome.ACCEPTED,

@@ -18,12 +18,12 @@ from models import (
     StaffSession,
     User,
 )
-from models.staff import new_totp_secret
 from resolvers.context import Services
 from resolvers.staff import LOGIN_ID, new_staff, normalise_login_id
 from security.passwords import policy_violations
 from security.text import gaiji, normalise_name, valid_email
 from security.tokens import new_auth_id
+from security.totp import new_totp_secret
 
 _AUTH_ID_ATTEMPTS = 8
 

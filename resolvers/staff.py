@@ -22,7 +22,6 @@ from models.staff import (
     StaffRole,
     StaffSession,
     lockout_key,
-    new_totp_secret,
 )
 from resolvers.context import Info, Services
 from resolvers.inputs import MAX_INPUT, required
@@ -46,6 +45,7 @@ from schema.errors import (
 )
 from schema.messages import ErrorCode, FieldLabel
 from security.tokens import could_be_token, new_token, token_hash
+from security.totp import clean_code, new_totp_secret
 
 logger = logging.getLogger("ras_identity.staff")
 
@@ -148,8 +148,7 @@ async def staff_login(
     if refused := await reserve_login_failure(info):
         return refused
     password = input.password[:MAX_INPUT]
-    # As the apps show it ("123 456"): spaces are no part of the code.
-    code = "".join(input.totp_code[:MAX_INPUT].split())
+    code = clean_code(input.totp_code[:MAX_INPUT])
 
     async def load() -> Staff | None:
         return await Staff.get_or_none(login_id=login_id)

@@ -299,6 +299,9 @@ class ManagedUser:
     password_expires_at: datetime | None = strawberry.field(
         description="After it, login answers WZBAM158E."
     )
+    two_step_enabled: bool = strawberry.field(
+        description="Whether login asks for a one-time code (`resetTotp` removes it)."
+    )
     lock: LockState = strawberry.field(description="The 認証ID's lockout counter.")
     current_session: CurrentSession | None = strawberry.field(
         description="The active session, if any."

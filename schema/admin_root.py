@@ -107,6 +107,12 @@ class AdminMutation:
         description="認証ID・パスワードの再通知: mail the 認証ID with a new link "
         f"to set a password, and lift a lock. {_OPERATOR}",
     )
+    reset_totp = strawberry.mutation(
+        resolver=admin_actions.reset_totp,
+        description="Remove the applicant's two-step login, for one who lost the "
+        "authenticator and the recovery codes (check who is asking first); "
+        f"mails the applicant. {_OPERATOR}",
+    )
     retry_mail = strawberry.mutation(
         resolver=admin_actions.retry_mail,
         description=f"Send a dead mail again while its body is kept. {_OPERATOR}",

@@ -13,6 +13,7 @@ from schema.errors import (
     CurrentPasswordWrongError,
     InvalidCredentialsError,
     NotAuthenticatedError,
+    OneTimeCodeWrongError,
     PasswordExpiredError,
     RequiredFieldError,
     TooManyRequestsError,
@@ -44,8 +45,24 @@ class LoginSuccess:
     user: User = strawberry.field(description="Who logged in.")
 
 
+@strawberry.type(
+    description="The password is right and the account uses two-step login: "
+    "send the one-time code (or a recovery code) with `challengeToken` to "
+    "`verifyTotp` before `expiresAt`. A step of the login, not an error."
+)
+class TotpRequired:
+    challenge_token: str = strawberry.field(
+        description="Single use; stored by the service only as a hash."
+    )
+    expires_at: datetime = strawberry.field(
+        description="Until when (UTC) `verifyTotp` accepts it "
+        "(RAS_TOTP_CHALLENGE_SECONDS, 5 minutes by default)."
+    )
+
+
 LoginResult = Annotated[
     LoginSuccess
+    | TotpRequired
     | RequiredFieldError
     | InvalidCredentialsError
     | AccountLockedError
@@ -58,7 +75,8 @@ LoginResult = Annotated[
     strawberry.union(
         "LoginResult",
         description="A session, or why not. Account status errors (WZBAM155E, 156E, "
-        "150E, 151E, 158E) come only after a correct password.",
+        "150E, 151E, 158E) come only after a correct password; so does "
+        "TotpRequired, the code step of an account with two-step login.",
     ),
 ]
 
@@ -83,6 +101,11 @@ LogoutResult = Annotated[
 @strawberry.input(description="The password again, on a logged-in session.")
 class ReauthenticateInput:
     password: str = strawberry.field(description="The current password.")
+    code: str | None = strawberry.field(
+        default=None,
+        description="With two-step login on, required: the authenticator app's "
+        "current code, or an unused recovery code.",
+    )
 
 
 @strawberry.type(
@@ -100,13 +123,15 @@ ReauthenticateResult = Annotated[
     ReauthenticateSuccess
     | RequiredFieldError
     | CurrentPasswordWrongError
+    | OneTimeCodeWrongError
     | AccountLockedError
     | TooManyRequestsError
     | AuthError,
     strawberry.union(
         "ReauthenticateResult",
         description="Confirmed, or why not: not logged in (a change ticket answers "
-        "WZBAM158E), WZBAM001E no password, WZBAM154E wrong (counts toward the "
+        "WZBAM158E), WZBAM001E no password (or no code with two-step login on), "
+        "RASX005E wrong code, WZBAM154E wrong (either counts toward the "
         "lockout like a failed login), WZBAM153E locked (which also ends every "
         "session), RASX004E checks for the ID busy elsewhere.",
     ),

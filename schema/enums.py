@@ -128,6 +128,18 @@ described(
         AuditType.STAFF_ROLE_SET: "A staff member's role was changed.",
         AuditType.STAFF_TOTP_RESET: "A staff member's authenticator secret was "
         "replaced (`staff reset-totp`).",
+        AuditType.TWO_STEP_CHALLENGED: "The password was right and login asked "
+        "for the one-time code (`TotpRequired`).",
+        AuditType.TWO_STEP_ENROLLMENT_BEGUN: "Setting up two-step login began "
+        "(`beginTotpEnrollment`).",
+        AuditType.TWO_STEP_ENABLED: "Two-step login was turned on.",
+        AuditType.TWO_STEP_DISABLED: "Two-step login was turned off by the user.",
+        AuditType.RECOVERY_CODE_USED: "A recovery code was used instead of the "
+        "one-time code.",
+        AuditType.RECOVERY_CODES_REGENERATED: "New recovery codes replaced the "
+        "old ones.",
+        AuditType.TWO_STEP_RESET: "Staff removed two-step login (`resetTotp`), "
+        "for a user who lost the authenticator.",
     },
 )
 

@@ -334,6 +334,36 @@ class OperationNotAllowedError(Error):
     CODE: ClassVar[ErrorCode] = ErrorCode.OPERATION_NOT_ALLOWED
 
 
+@strawberry.type(
+    description="RASX005E (extension): the one-time code from the authenticator "
+    "app (or the recovery code, as `field` says) is wrong, not current, or "
+    "already used. It counts toward the 認証ID's lockout like a wrong password."
+)
+class OneTimeCodeWrongError(FieldError):
+    CODE: ClassVar[ErrorCode] = ErrorCode.ONE_TIME_CODE_WRONG
+
+
+@strawberry.type(
+    description="RASX012E (extension): the code step of a login, or a begun "
+    "two-step set-up, has expired, was used, or was voided (a password change "
+    "or reset, a lock, or staff removing two-step login); start again."
+)
+class StepExpiredError(FieldError):
+    CODE: ClassVar[ErrorCode] = ErrorCode.STEP_EXPIRED
+
+
+@strawberry.type(
+    description="RASX013E (extension): not possible with two-step login as it "
+    "is: setting it up while it is on, or turning it off (or making recovery "
+    "codes) while it is off."
+)
+class TwoStepStateError(Error):
+    CODE: ClassVar[ErrorCode] = ErrorCode.TWO_STEP_STATE
+    enabled: bool = strawberry.field(
+        description="Whether two-step login is on for the account now."
+    )
+
+
 AuthError = (
     NotAuthenticatedError
     | SessionExpiredError

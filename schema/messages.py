@@ -59,6 +59,9 @@ class ErrorCode(StrEnum):
     MAIL_NOT_RETRYABLE = "RASX009E"
     LOGIN_ID_TAKEN = "RASX010E"
     ACCOUNT_STATE = "RASX011E"
+    # Two-step login (applicants).
+    STEP_EXPIRED = "RASX012E"
+    TWO_STEP_STATE = "RASX013E"
 
     @property
     def is_extension(self) -> bool:
@@ -236,6 +239,15 @@ _ENGLISH: dict[ErrorCode, Texts] = {
         "This operation is not possible for the account in its current status.",
         "Check the account's status; a deleted account cannot be changed.",
     ),
+    ErrorCode.STEP_EXPIRED: Texts(
+        "This step has expired or has already been used.",
+        "Start again from the beginning (log in again, or begin the set-up again).",
+    ),
+    ErrorCode.TWO_STEP_STATE: Texts(
+        "This is not possible with two-step login as it is now set.",
+        "Check whether two-step login is on (the user information screen shows "
+        "it): turn it off before setting it up again.",
+    ),
 }
 
 _EXTENSIONS_JA: dict[ErrorCode, Texts] = {
@@ -284,6 +296,15 @@ _EXTENSIONS_JA: dict[ErrorCode, Texts] = {
     ErrorCode.ACCOUNT_STATE: Texts(
         "現在の利用者の状態では、この操作はできません。",
         "利用者の状態を確認してください。抹消された利用者は変更できません。",
+    ),
+    ErrorCode.STEP_EXPIRED: Texts(
+        "この手続は有効期限が切れたか、既に使用されています。",
+        "最初からやり直してください（再度ログインするか、設定を最初から行ってください）。",
+    ),
+    ErrorCode.TWO_STEP_STATE: Texts(
+        "現在の2段階認証の設定では、この操作はできません。",
+        "2段階認証が有効かどうかを利用者情報画面で確認してください。"
+        "設定し直す場合は、先に無効にしてください。",
     ),
 }
 
@@ -347,6 +368,8 @@ class FieldLabel(Enum):
         "New email address (confirmation)",
     )
     PASSWORD = ("パスワード", "Password")
+    ONE_TIME_CODE = ("ワンタイムコード", "One-time code")
+    RECOVERY_CODE = ("リカバリーコード", "Recovery code")
     CURRENT_PASSWORD = ("現在のパスワード", "Current password")
     NEW_PASSWORD = ("新しいパスワード", "New password")
     AUTH_ID = ("認証ID", "Auth ID")

@@ -18,6 +18,7 @@ from resolvers import (
     notices,
     password,
     registration,
+    two_step,
 )
 from resolvers import menu as menu_screen
 from schema.errors import FieldError, RequiredFieldError, StreetRequiredError
@@ -102,13 +103,40 @@ class Mutation:
         resolver=auth.logout,
         description="ログアウト: ends the session of the Bearer token.",
     )
+    verify_totp = strawberry.mutation(
+        resolver=two_step.verify_totp,
+        description="The code step of a login with two-step login: after `login` "
+        "answered TotpRequired, the challenge token with the authenticator app's "
+        "code (or a recovery code) gives the session. A wrong code counts toward "
+        "the lockout like a wrong password; a code is accepted once.",
+    )
     reauthenticate = strawberry.mutation(
         resolver=auth.reauthenticate,
         description="Enter the password again on this session (Bearer token) "
         "before a sensitive change: changing the email address needs the "
         "password checked within the last RAS_STEP_UP_SECONDS (10 minutes by "
         "default; logging in counts). A wrong password counts toward the lockout "
-        "like a failed login.",
+        "like a failed login. With two-step login on, the code is needed too.",
+    )
+    begin_totp_enrollment = strawberry.mutation(
+        resolver=two_step.begin_totp_enrollment,
+        description="Begin setting up two-step login (Bearer token, current "
+        "password): a secret and its QR code for an authenticator app.",
+    )
+    confirm_totp_enrollment = strawberry.mutation(
+        resolver=two_step.confirm_totp_enrollment,
+        description="Turn two-step login on with the app's first code; answers 10 "
+        "single-use recovery codes, shown once, and mails the user.",
+    )
+    disable_totp = strawberry.mutation(
+        resolver=two_step.disable_totp,
+        description="Turn two-step login off (current password and a code or a "
+        "recovery code); mails the user.",
+    )
+    regenerate_recovery_codes = strawberry.mutation(
+        resolver=two_step.regenerate_recovery_codes,
+        description="Replace the recovery codes (the app's current code); the old "
+        "ones stop working.",
     )
     register_user = strawberry.mutation(
         resolver=registration.register_user,

@@ -58,6 +58,10 @@ class User:
         description="When the password expires (UTC); after it, login answers "
         "WZBAM158E."
     )
+    two_step_enabled: bool = strawberry.field(
+        description="Whether login asks for a one-time code from an "
+        "authenticator app after the password (two-step login)."
+    )
 
     @classmethod
     def from_model(cls, user: UserModel) -> Self:
@@ -90,6 +94,7 @@ class User:
             last_login_at=user.last_login_at,
             previous_login_at=user.previous_login_at,
             password_expires_at=user.password_expires_at,
+            two_step_enabled=user.two_step,
         )
 
 

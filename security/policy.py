@@ -63,3 +63,9 @@ class Policy:
     staff_lockout_threshold: int = 5
     staff_idle: timedelta = timedelta(minutes=15)
     staff_session_max: timedelta = timedelta(hours=8)
+    # Applicants' two-step login: the issuer authenticator apps show, how long
+    # a begun enrolment waits for its first code, and how long the code step
+    # of a login waits after the right password.
+    totp_issuer: str = "在留申請オンラインシステム"
+    totp_enrollment: timedelta = timedelta(minutes=10)
+    totp_challenge: timedelta = timedelta(minutes=5)

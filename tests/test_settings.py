@@ -136,6 +136,7 @@ SAFE_PRODUCTION: dict[str, Any] = {
     "smtp_url": "smtp+starttls://mailer:secret@smtp.example.go.jp:587",
     "mail_from": "在留申請オンラインシステム <no-reply@ras.example.go.jp>",
     "public_url": "https://portal.example.go.jp",
+    "secret_key": "x" * 44,
 }
 
 
@@ -157,6 +158,7 @@ def test_a_safe_production_configuration_has_no_problems() -> None:
         ({"answer_floor_ms": 0}, "RAS_ANSWER_FLOOR_MS"),
         ({"setup_link_hours": 25}, "RAS_SETUP_LINK_HOURS"),
         ({"reset_link_minutes": 61}, "RAS_RESET_LINK_MINUTES"),
+        ({"secret_key": None}, "RAS_SECRET_KEY"),
     ],
 )
 def test_production_refuses_each_unsafe_setting_by_name(
