@@ -38,6 +38,12 @@ LABELS: dict[AuditType, tuple[str, str]] = {
         "メールアドレス変更の取消し",
         "Email change undone",
     ),
+    # The password was right: a user who did not log in learns that someone
+    # knows it.
+    AuditType.TWO_STEP_CHALLENGED: (
+        "パスワード確認済み（ワンタイムコード待ち）",
+        "Password right, one-time code asked",
+    ),
     AuditType.TWO_STEP_ENROLLMENT_BEGUN: (
         "2段階認証の設定開始",
         "Two-step login set-up begun",

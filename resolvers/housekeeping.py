@@ -9,6 +9,7 @@ from tortoise.expressions import Q
 from mailer.outbox import erase_dead_bodies
 from models import (
     LinkToken,
+    LoginChallenge,
     LoginThrottle,
     RequestThrottle,
     StaffSession,
@@ -35,7 +36,8 @@ class Purged:
 async def purge_stale(services: Services) -> Purged:
     """Delete failure counters idle for the lockout period (a run of failures that
     old no longer counts as consecutive), counted requests older than every
-    window, and sessions and mailed links that ended long ago."""
+    window, and sessions, mailed links and login code steps that ended long
+    ago."""
     now = services.clock.now()
     throttles = await LoginThrottle.purge(
         now=now, idle_for=services.policy.lockout_duration
@@ -53,6 +55,8 @@ async def purge_stale(services: Services) -> Purged:
         ),
     )
     links = await LinkToken.filter(expires_at__lt=cutoff).delete()
+    # The code steps of logins live minutes; what is left of them is useless.
+    links += await LoginChallenge.purge(before=cutoff)
     seals = await purge_audit(now=now, retention=policy.audit_retention)
     # A dead mail's body (kept for staff's retryMail) may hold a one-time link.
     await erase_dead_bodies(now=now)

@@ -3,6 +3,7 @@ replay and drift, recovery codes, turning it off, and the lockout shared with
 passwords. Codes come from pyotp on the settable clock, as an authenticator
 app would show them."""
 
+import asyncio
 import email
 import email.policy
 from datetime import datetime, timedelta
@@ -26,7 +27,16 @@ from models import (
 )
 from resolvers.context import Services
 from security.clock import SettableClock
-from tests.support import LOGIN, ME, PASSWORD, Caller, body, link_token, log_in
+from tests.support import (
+    LOGIN,
+    ME,
+    PASSWORD,
+    Caller,
+    Mailbox,
+    body,
+    link_token,
+    log_in,
+)
 
 BEGIN = """
 mutation($p: String!) { beginTotpEnrollment(input: {currentPassword: $p}) {
@@ -720,3 +730,99 @@ async def test_secrets_do_not_decrypt_under_another_key_or_for_another_user(
         services.secrets.open(stored, owner=user.id + 1)
     with pytest.raises(SecretUnreadable):
         SecretBox.ephemeral().open(stored, owner=user.id)
+
+
+async def test_two_requests_with_one_code_cannot_both_log_in(
+    execute: Caller, user: User, clock: SettableClock, enrolled: tuple[str, list[str]]
+) -> None:
+    secret, _ = enrolled
+    code = at(secret, clock.now())
+    first, second = await challenge(execute, user), await challenge(execute, user)
+    answers = await asyncio.gather(
+        call(execute, VERIFY, t=first, c=code), call(execute, VERIFY, t=second, c=code)
+    )
+    kinds = sorted(answer["__typename"] for answer in answers)
+    assert kinds == ["LoginSuccess", "OneTimeCodeWrongError"]
+
+
+async def test_two_requests_with_one_recovery_code_cannot_both_log_in(
+    execute: Caller, user: User, enrolled: tuple[str, list[str]]
+) -> None:
+    _, codes = enrolled
+    first, second = await challenge(execute, user), await challenge(execute, user)
+    answers = await asyncio.gather(
+        call(execute, VERIFY, t=first, r=codes[0]),
+        call(execute, VERIFY, t=second, r=codes[0]),
+    )
+    kinds = sorted(answer["__typename"] for answer in answers)
+    assert kinds == ["LoginSuccess", "OneTimeCodeWrongError"]
+
+
+async def test_the_mails_reach_the_applicant_in_both_languages(
+    execute: Caller, user: User, clock: SettableClock, mailbox: Mailbox
+) -> None:
+    token = await log_in(execute, user.auth_id)
+    secret, codes = await enrol(execute, token, clock)
+    await call(execute, VERIFY, t=await challenge(execute, user), r=codes[0])
+    clock.advance(STEP)
+    token = await two_step_login(execute, user, clock, secret)
+    clock.advance(STEP)
+    done = await call(execute, DISABLE, token, p=PASSWORD, c=at(secret, clock.now()))
+    assert done["__typename"] == "TotpDisabled"
+    received = await mailbox.deliver()
+    subjects = [str(message["Subject"]) for message in received]
+    service = "【在留申請オンラインシステム】"
+    assert subjects == [
+        f"{service}2段階認証を有効にしました / Two-step login is now on",
+        f"{service}リカバリーコードが使用されました / A recovery code was used",
+        f"{service}2段階認証を無効にしました / Two-step login is now off",
+    ]
+    used = body(received[1])
+    assert "残り 9 個" in used
+    assert "9 unused recovery codes" in used
+    for message in received:
+        assert message["To"] == user.email
+        text = body(message)
+        assert secret not in text
+        assert all(code not in text for code in codes)
+
+
+async def test_housekeeping_deletes_code_steps_ended_long_ago(
+    execute: Caller,
+    user: User,
+    clock: SettableClock,
+    services: Services,
+    enrolled: tuple[str, list[str]],
+) -> None:
+    from resolvers.housekeeping import purge_stale
+
+    await challenge(execute, user)
+    clock.advance(timedelta(days=29))
+    await purge_stale(services)
+    assert await LoginChallenge.filter(user_id=user.id).count() == 1
+    clock.advance(timedelta(days=2))
+    await purge_stale(services)
+    assert await LoginChallenge.filter(user_id=user.id).count() == 0
+
+
+async def test_my_security_activity_shows_the_code_step_and_the_settings(
+    execute: Caller, user: User, clock: SettableClock, enrolled: tuple[str, list[str]]
+) -> None:
+    secret, _ = enrolled
+    token = await two_step_login(execute, user, clock, secret)
+    data = await execute(
+        "query { mySecurityActivity(first: 10) { ... on SecurityActivity "
+        "{ edges { node { type label } } } } }",
+        token=token,
+    )
+    shown = [edge["node"] for edge in data["mySecurityActivity"]["edges"]]
+    types = [node["type"] for node in shown]
+    assert types[:3] == [
+        "LOGIN_SUCCEEDED",
+        "SESSION_DISPLACED",
+        "TWO_STEP_CHALLENGED",
+    ]
+    assert "TWO_STEP_ENABLED" in types
+    assert "TWO_STEP_ENROLLMENT_BEGUN" in types
+    labels = {node["type"]: node["label"] for node in shown}
+    assert labels["TWO_STEP_ENABLED"] == "2段階認証の有効化"
