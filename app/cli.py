@@ -237,6 +237,9 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         asyncio.run(migrate(settings.database_url))
         if asyncio.run(_load_municipalities(settings, force=False)) != 0:
             return 1
+    # The key for secrets at rest, before the processes start: a bad one is
+    # reported here, once, and development's key file is made by one process.
+    settings.secret_box()
     # Each process builds its app from the environment (see web_process_app).
     os.environ["RAS_MAIL_WORKER"] = "true" if mail_worker else "false"
     config = uvicorn.Config(
@@ -533,10 +536,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         settings = load_settings()
+        _configure_logging(settings)
+        return _dispatch(settings, args)
     except SettingsError as exc:
+        # Also one met later, e.g. a development key file that holds no key.
         print(f"ras-identity: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    _configure_logging(settings)
+
+
+def _dispatch(settings: Settings, args: argparse.Namespace) -> int:
     if args.command == "serve":
         return _serve(settings, args)
     if args.command == "worker":

@@ -377,7 +377,10 @@ class Settings(BaseSettings):
             return SecretBox(self.secret_key.get_secret_value())
         if not self.is_development:
             raise SettingsError("RAS_SECRET_KEY: required in production")
-        return SecretBox(development_key(self.secret_key_file))
+        try:
+            return SecretBox(development_key(self.secret_key_file))
+        except (OSError, ValueError) as exc:
+            raise SettingsError(f"RAS_SECRET_KEY_FILE: {exc}") from None
 
     def tortoise_config(self) -> dict[str, Any]:
         """The Tortoise ORM configuration for this database URL."""

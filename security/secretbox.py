@@ -113,7 +113,9 @@ def development_key(path: Path) -> str:
 
 def _read_key(path: Path) -> str | None:
     try:
-        key = path.read_text("ascii").strip()
+        key = path.read_bytes().decode("ascii").strip()
     except FileNotFoundError:
         return None
+    except UnicodeDecodeError:
+        return None  # not a key this function wrote
     return key if len(key) >= MIN_SECRET_KEY_CHARS else None

@@ -36,11 +36,18 @@ def provisioning_uri(secret: str, *, account: str, issuer: str) -> str:
     return pyotp.TOTP(secret).provisioning_uri(name=account, issuer_name=issuer)
 
 
+# Hyphen-minus and what a Japanese IME or a word processor may put for it:
+# hyphens and dashes (U+2010-2015), minus (U+2212), the long-vowel mark (ー).
+_DASHES = frozenset("-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u30fc")
+
+
 def clean_code(text: str) -> str:
     """A code as typed: full-width digits (a Japanese IME) folded, spaces (as
-    apps show it, "123 456") and hyphens dropped, letters upper-cased."""
+    apps show it, "123 456") and dashes dropped, letters upper-cased."""
     folded = unicodedata.normalize("NFKC", text)
-    return "".join(ch for ch in folded if not ch.isspace() and ch != "-").upper()
+    return "".join(
+        ch for ch in folded if not ch.isspace() and ch not in _DASHES
+    ).upper()
 
 
 def current_step(now: datetime) -> int:
