@@ -169,11 +169,8 @@ async def confirm_totp_enrollment(
     if user.totp_pending_until is None or user.totp_pending_until <= now:
         return StepExpiredError.build(lang, field="code")
     factors = Factors(code=input.code[:MAX_INPUT], pending=True)
-    checked = await code_answer(
-        info,
-        user,
-        await check_factors(info, user, factors, purpose="confirmTotpEnrollment"),
-    )
+    check = await check_factors(info, user, factors, purpose="confirmTotpEnrollment")
+    checked = await code_answer(info, user, check)
     if not isinstance(checked, User):
         return checked
     pending = checked.totp_pending_secret
@@ -188,7 +185,8 @@ async def confirm_totp_enrollment(
             .using_db(conn)
             .update(
                 totp_secret=pending,
-                totp_last_step=None,
+                # The confirming code counts as used: it cannot log in too.
+                totp_last_step=check.step,
                 totp_enabled_at=now,
                 totp_pending_secret=None,
                 totp_pending_until=None,

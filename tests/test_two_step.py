@@ -826,3 +826,15 @@ async def test_my_security_activity_shows_the_code_step_and_the_settings(
     assert "TWO_STEP_ENROLLMENT_BEGUN" in types
     labels = {node["type"]: node["label"] for node in shown}
     assert labels["TWO_STEP_ENABLED"] == "2段階認証の有効化"
+
+
+async def test_the_code_that_confirmed_the_set_up_cannot_log_in(
+    execute: Caller, user: User, clock: SettableClock
+) -> None:
+    token = await log_in(execute, user.auth_id)
+    begun = await call(execute, BEGIN, token, p=PASSWORD)
+    code = at(begun["secret"], clock.now())
+    assert (await call(execute, CONFIRM, token, c=code))["__typename"] == "TotpEnabled"
+    clock.advance(timedelta(seconds=5))
+    replay = await call(execute, VERIFY, t=await challenge(execute, user), c=code)
+    assert replay["code"] == "RASX005E"
