@@ -185,6 +185,14 @@ class RecoveryCodeUsed(Mail):
     codes_left: int
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RecoveryCodesRegenerated(Mail):
+    """New recovery codes replaced the old ones."""
+
+    KIND = MailKind.RECOVERY_CODES_REGENERATED
+    changed_at: datetime
+
+
 MAIL_TYPES: tuple[type[Mail], ...] = (
     RegistrationNotice,
     RegistrationExisting,
@@ -200,6 +208,7 @@ MAIL_TYPES: tuple[type[Mail], ...] = (
     TwoStepDisabled,
     TwoStepReset,
     RecoveryCodeUsed,
+    RecoveryCodesRegenerated,
 )
 
 

@@ -27,6 +27,7 @@ class MailKind(StrEnum):
     TWO_STEP_DISABLED = "two_step_disabled"
     RECOVERY_CODE_USED = "recovery_code_used"
     TWO_STEP_RESET = "two_step_reset"
+    RECOVERY_CODES_REGENERATED = "recovery_codes_regenerated"
 
 
 class MailStatus(StrEnum):

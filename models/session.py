@@ -11,6 +11,7 @@ from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
 from models.audit import AuditEvent, AuditType, Origin
+from models.two_step import LoginChallenge
 
 if TYPE_CHECKING:
     from models.user import User
@@ -76,9 +77,11 @@ class UserSession(Model):
         keep: int | None = None,
     ) -> int:
         """End every active session and change ticket of the user (but ``keep``,
-        a session's id); their next call answers as ``reason`` says. A
-        displacement is an audit event of its own; the other reasons are
-        consequences of the event that ends the sessions."""
+        a session's id), and every open code step of a two-step login; their
+        next call answers as ``reason`` says. A displacement is an audit event
+        of its own; the other reasons are consequences of the event that ends
+        the sessions."""
+        await LoginChallenge.void_all(user_id, now=now, using_db=using_db)
         query = cls.filter(user_id=user_id, revoked_at=None)
         if keep is not None:
             query = query.exclude(id=keep)

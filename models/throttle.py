@@ -49,6 +49,8 @@ class Attempt:
     detail: str | None = None
     user_id: int | None = None
     staff_id: int | None = None
+    # A one-time or recovery code (not a password) was what was wrong.
+    wrong_code: bool = False
 
     async def record(
         self,
@@ -104,6 +106,9 @@ class LoginThrottle(Model):
 
     key = fields.CharField(max_length=32, primary_key=True)
     failures = fields.IntField(default=0)
+    # Of ``failures``, those of wrong one-time or recovery codes (two-step
+    # login): a password reset does not forget them (see ``clear_for_reset``).
+    code_failures = fields.IntField(default=0, db_default=0)
     locked_until = fields.DatetimeField(null=True)
     updated_at = fields.DatetimeField()
 
@@ -116,6 +121,9 @@ class LoginThrottle(Model):
     def current_failures(self) -> int:
         """Failures that still count: a lock that has run out starts a new run."""
         return 0 if self.locked_until is not None else self.failures
+
+    def current_code_failures(self) -> int:
+        return 0 if self.locked_until is not None else self.code_failures
 
     @classmethod
     async def _locked_row(
@@ -209,16 +217,20 @@ class LoginThrottle(Model):
                 await (
                     cls.filter(key=key)
                     .using_db(conn)
-                    .update(failures=0, locked_until=None, updated_at=now)
+                    .update(
+                        failures=0, code_failures=0, locked_until=None, updated_at=now
+                    )
                 )
                 return Verdict.ACCEPTED
             failures = row.current_failures() + 1
+            code_failures = row.current_code_failures() + int(attempt.wrong_code)
             locks = failures >= limits.threshold
             await (
                 cls.filter(key=key)
                 .using_db(conn)
                 .update(
                     failures=failures,
+                    code_failures=code_failures,
                     locked_until=now + limits.lock_for if locks else None,
                     updated_at=now,
                 )
@@ -242,8 +254,26 @@ class LoginThrottle(Model):
         await (
             cls.filter(key=key)
             .using_db(using_db)
-            .update(failures=0, locked_until=None, updated_at=now)
+            .update(failures=0, code_failures=0, locked_until=None, updated_at=now)
         )
+
+    @classmethod
+    async def clear_for_reset(
+        cls, key: str, *, now: datetime, using_db: BaseDBAsyncClient
+    ) -> bool:
+        """What a completed password reset of an account with two-step login
+        does to its counter: clear it, unless wrong codes are part of the
+        current run or of the lock in force. Whoever holds the mailbox can make
+        resets; each must not buy a code guesser another run. Such a lock
+        lifts with time, a staff unlock or resetTotp. True when cleared."""
+        row = await cls.select_for_update().using_db(using_db).get_or_none(key=key)
+        if row is None:
+            return True
+        in_run = row.locked_until is None or row.locked(now)
+        if in_run and row.code_failures > 0:
+            return False
+        await cls.clear(key, now=now, using_db=using_db)
+        return True
 
     @classmethod
     async def purge(cls, *, now: datetime, idle_for: timedelta) -> int:

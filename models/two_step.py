@@ -81,6 +81,12 @@ class LoginChallenge(Model):
         return used == 1
 
     @classmethod
+    async def release(cls, challenge_id: int) -> None:
+        """Give a claimed challenge back after a wrong code: it stays usable
+        for another try (until it expires)."""
+        await cls.filter(id=challenge_id).update(used_at=None)
+
+    @classmethod
     async def void_all(
         cls, user_id: int, *, now: datetime, using_db: BaseDBAsyncClient | None = None
     ) -> None:

@@ -22,6 +22,7 @@ from resolvers.factors import (
     FactorCheck,
     Factors,
     check_factors,
+    code_shaped,
     password_fingerprint,
 )
 from resolvers.inputs import MAX_INPUT, required
@@ -49,7 +50,9 @@ from schema.auth import (
 from schema.errors import (
     AccountLockedError,
     CurrentPasswordWrongError,
+    InputProblem,
     InvalidCredentialsError,
+    InvalidFieldError,
     NotAuthenticatedError,
     OneTimeCodeWrongError,
     PasswordExpiredError,
@@ -251,6 +254,12 @@ async def reauthenticate(
         items.append(("code", input.code or ""))
     if missing := required(lang, items):
         return missing
+    if two_step and not code_shaped(
+        (input.code or "")[:MAX_INPUT], otp=True, recovery=True
+    ):
+        return InvalidFieldError.build(
+            lang, FieldLabel.ONE_TIME_CODE, field="code", reason=InputProblem.MALFORMED
+        )
     factors = Factors(
         password=input.password[:MAX_INPUT],
         code=(input.code or "")[:MAX_INPUT] if two_step else None,

@@ -18,7 +18,12 @@ from resolvers.lockout import Outcome, check_secret
 from schema.messages import ErrorCode
 from security.secretbox import SecretUnreadable
 from security.tokens import looks_like_auth_id
-from security.totp import clean_code, could_be_recovery_code, matching_step
+from security.totp import (
+    TOTP_DIGITS,
+    clean_code,
+    could_be_recovery_code,
+    matching_step,
+)
 
 logger = logging.getLogger("ras_identity.two_step")
 
@@ -54,6 +59,16 @@ class FactorCheck:
     wrong_code: bool = False
     step: int | None = None
     used_recovery: bool = False
+
+
+def code_shaped(text: str, *, otp: bool = True, recovery: bool = False) -> bool:
+    """Whether ``text``, as typed, can be a one-time code (6 digits) or a
+    recovery code (12 characters of their alphabet), as allowed. Input that
+    can be neither is answered as malformed and not counted: nothing was
+    checked against the account's secrets."""
+    cleaned = clean_code(text)
+    is_otp = len(cleaned) == TOTP_DIGITS and cleaned.isascii() and cleaned.isdigit()
+    return (otp and is_otp) or (recovery and could_be_recovery_code(cleaned))
 
 
 def password_fingerprint(encoded: str | None) -> str:
@@ -112,7 +127,12 @@ async def check_factors(
             if result.wrong_code
             else attempt.rejected
         )
-        return replace(attempt, user_id=holder.id, rejected=rejected)
+        return replace(
+            attempt,
+            user_id=holder.id,
+            rejected=rejected,
+            wrong_code=result.wrong_code,
+        )
 
     attempt = Attempt(
         origin=context.origin,

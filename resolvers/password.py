@@ -480,7 +480,12 @@ async def set_password_through_link(
             if not stored:  # changed another way since the link was looked up
                 raise LinkLost
             if end_sessions is not None:
-                await LoginThrottle.clear(user.auth_id, now=now, using_db=conn)
+                if user.two_step:
+                    await LoginThrottle.clear_for_reset(
+                        user.auth_id, now=now, using_db=conn
+                    )
+                else:
+                    await LoginThrottle.clear(user.auth_id, now=now, using_db=conn)
                 await UserSession.end_all(
                     user.id, end_sessions, now=now, origin=origin, using_db=conn
                 )

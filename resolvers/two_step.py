@@ -11,6 +11,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from mailer.outbox import enqueue
+from mailer.render import RecoveryCodesRegenerated as RecoveryCodesRegeneratedMail
 from mailer.render import TwoStepDisabled, TwoStepEnabled
 from models import (
     AuditEvent,
@@ -27,12 +28,19 @@ from resolvers.factors import (
     FactorCheck,
     Factors,
     check_factors,
+    code_shaped,
     password_fingerprint,
 )
 from resolvers.inputs import MAX_INPUT, required
 from resolvers.limits import forgive_login_failure, reserve_login_failure, too_many
 from resolvers.lockout import BUSY_RETRY, Outcome
-from resolvers.session import Authenticated, authenticate, start_session, status_error
+from resolvers.session import (
+    Authenticated,
+    authenticate,
+    recently_authenticated,
+    start_session,
+    status_error,
+)
 from schema.auth import LoginSuccess
 from schema.errors import (
     AccountLockedError,
@@ -41,6 +49,7 @@ from schema.errors import (
     InvalidFieldError,
     OneTimeCodeWrongError,
     PasswordExpiredError,
+    ReauthenticationRequiredError,
     RequiredFieldError,
     StepExpiredError,
     TooManyRequestsError,
@@ -165,6 +174,8 @@ async def confirm_totp_enrollment(
         return TwoStepStateError.build(lang, enabled=True)
     if missing := required(lang, [("code", input.code)]):
         return missing
+    if problem := malformed(info, input.code, recovery=False):
+        return problem
     now = services.clock.now()
     if user.totp_pending_until is None or user.totp_pending_until <= now:
         return StepExpiredError.build(lang, field="code")
@@ -236,6 +247,8 @@ async def disable_totp(
         lang, [("currentPassword", input.current_password), ("code", input.code)]
     ):
         return missing
+    if problem := malformed(info, input.code, recovery=True):
+        return problem
     factors = Factors(
         password=input.current_password[:MAX_INPUT],
         code=input.code[:MAX_INPUT],
@@ -274,12 +287,15 @@ async def regenerate_recovery_codes(
     ],
 ) -> RegenerateRecoveryCodesResult:
     """New recovery codes for the ones used or lost; every earlier one stops
-    working. Needs the authenticator app's code (not a recovery code).
+    working. Needs the authenticator app's code (not a recovery code) on a
+    session whose secrets were checked within RAS_STEP_UP_SECONDS.
 
     Outcomes, in order: an AuthError; TwoStepStateError (RASX013E) when it is
-    not on; RequiredFieldError (001E); OneTimeCodeWrongError (RASX005E),
-    AccountLockedError (153E), TooManyRequestsError under the lockout;
-    RecoveryCodesRegenerated.
+    not on; ReauthenticationRequiredError (RASX006E) on an older session;
+    RequiredFieldError (001E); InvalidFieldError (005E, not counted) for what
+    cannot be a code; OneTimeCodeWrongError (RASX005E), AccountLockedError
+    (153E), TooManyRequestsError under the lockout; RecoveryCodesRegenerated,
+    and a mail to the user.
     """
     auth = await authenticate(info)
     if not isinstance(auth, Authenticated):
@@ -288,8 +304,14 @@ async def regenerate_recovery_codes(
     services = info.context.services
     if not auth.user.two_step:
         return TwoStepStateError.build(lang, enabled=False)
+    if not recently_authenticated(auth, info):
+        # New codes are a way in without the app: not for a stolen session
+        # with one phished code.
+        return ReauthenticationRequiredError.build(lang)
     if missing := required(lang, [("code", input.code)]):
         return missing
+    if problem := malformed(info, input.code, recovery=False):
+        return problem
     factors = Factors(code=input.code[:MAX_INPUT])
     check = await check_factors(info, auth.user, factors, purpose="recoveryCodes")
     checked = await code_answer(info, auth.user, check)
@@ -300,6 +322,15 @@ async def regenerate_recovery_codes(
     async with in_transaction() as conn:
         await _store_codes(services, checked.id, codes, now, conn)
         await _record(info, AuditType.RECOVERY_CODES_REGENERATED, checked, now, conn)
+        await enqueue(
+            services.composer,
+            RecoveryCodesRegeneratedMail(
+                to=checked.email, name=checked.name, changed_at=now
+            ),
+            now=now,
+            using_db=conn,
+            user_id=checked.id,
+        )
     return RecoveryCodesRegenerated(recovery_codes=codes)
 
 
@@ -342,6 +373,13 @@ async def verify_totp(
             field="recoveryCode",
             reason=InputProblem.MALFORMED,
         )
+    text, field = (
+        (code, "code") if code is not None else (recovery or "", "recoveryCode")
+    )
+    if problem := malformed(
+        info, text, field=field, otp=code is not None, recovery=True
+    ):
+        return problem
     if refused := await reserve_login_failure(info):
         return refused
     now = services.clock.now()
@@ -358,26 +396,61 @@ async def verify_totp(
     )
     if challenge is None or user is None:
         return StepExpiredError.build(lang, field="challengeToken")
-    code_field = "code" if code is not None else "recoveryCode"
+    # What would refuse the login anyway is answered before any code is
+    # checked (and counted, or a recovery code used up).
+    if refused_step := await _still_valid(info, challenge, user):
+        return refused_step
+    # Claimed while the code is checked: a second request on the challenge
+    # (a double submit) cannot use up a second code.
+    if not await LoginChallenge.use(challenge.id, now=now):
+        return StepExpiredError.build(lang, field="challengeToken")
     factors = Factors(
         code=code[:MAX_INPUT] if code else None,
         recovery=recovery[:MAX_INPUT] if recovery else None,
+        or_recovery=True,
     )
     check = await check_factors(
-        info, user, factors, purpose="verifyTotp", code_field=code_field
+        info, user, factors, purpose="verifyTotp", code_field=field
     )
     if check.outcome is Outcome.LOCKED:
-        await LoginChallenge.use(challenge.id, now=services.clock.now())
-        return AccountLockedError.build(lang)
-    if check.outcome is Outcome.BUSY:
-        return await too_many(info, BUSY_RETRY, "login-slots", user_id=user.id)
+        return AccountLockedError.build(lang)  # the challenge stays used
     if check.outcome is not Outcome.ACCEPTED or check.user is None:
+        await LoginChallenge.release(challenge.id)
+        if check.outcome is Outcome.BUSY:
+            return await too_many(info, BUSY_RETRY, "login-slots", user_id=user.id)
         label = (
             FieldLabel.ONE_TIME_CODE if code is not None else FieldLabel.RECOVERY_CODE
         )
-        return OneTimeCodeWrongError.build(lang, label, field=code_field)
+        return OneTimeCodeWrongError.build(lang, label, field=field)
     await forgive_login_failure(info)
     return await _finish_login(info, challenge, check)
+
+
+async def _still_valid(
+    info: Info, challenge: LoginChallenge, user: User
+) -> VerifyTotpResult | None:
+    """None when the challenge's login can still succeed; else its answer (the
+    challenge is void): the password changed since it was checked (RASX012E),
+    or the account can no longer log in (155E, 156E, 150E, 151E)."""
+    services = info.context.services
+    now = services.clock.now()
+    answer: VerifyTotpResult | None = None
+    if password_fingerprint(user.password_hash) != challenge.password_check:
+        answer = StepExpiredError.build(info.context.lang, field="challengeToken")
+    elif problem := status_error(user, now, info):
+        await AuditEvent.record(
+            AuditType.LOGIN_FAILED,
+            at=now,
+            origin=info.context.origin,
+            outcome=problem.code,
+            user_id=user.id,
+            auth_id=user.auth_id,
+            detail="verifyTotp",
+        )
+        answer = problem
+    if answer is not None:
+        await LoginChallenge.use(challenge.id, now=now)
+    return answer
 
 
 async def _finish_login(
@@ -389,22 +462,12 @@ async def _finish_login(
     user = check.user
     assert user is not None  # noqa: S101 (ACCEPTED always has the account)
     expired = StepExpiredError.build(lang, field="challengeToken")
-    if not await LoginChallenge.use(challenge.id, now=now):
-        return expired  # another request used it first
     encoded = user.password_hash
-    if encoded is None or password_fingerprint(encoded) != challenge.password_check:
-        return expired  # the password changed since it was checked
-    if problem := status_error(user, now, info):
-        await AuditEvent.record(
-            AuditType.LOGIN_FAILED,
-            at=now,
-            origin=info.context.origin,
-            outcome=problem.code,
-            user_id=user.id,
-            auth_id=user.auth_id,
-            detail="verifyTotp",
-        )
-        return problem
+    if encoded is None:
+        return expired
+    # Changed while the code was checked (the account as read for the check).
+    if refused := await _still_valid(info, challenge, user):
+        return refused
     kind = (
         SessionKind.CHANGE_TICKET if user.password_expired(now) else SessionKind.SESSION
     )
@@ -418,6 +481,18 @@ async def _finish_login(
         token=token,
         idle_timeout_seconds=int(services.policy.session_idle.total_seconds()),
         user=UserType.from_model(user),
+    )
+
+
+def malformed(
+    info: Info, text: str, *, field: str = "code", otp: bool = True, recovery: bool
+) -> InvalidFieldError | None:
+    """005E (not counted) for input that cannot be a code of the kinds allowed."""
+    if code_shaped(text[:MAX_INPUT], otp=otp, recovery=recovery):
+        return None
+    label = FieldLabel.RECOVERY_CODE if not otp else FieldLabel.ONE_TIME_CODE
+    return InvalidFieldError.build(
+        info.context.lang, label, field=field, reason=InputProblem.MALFORMED
     )
 
 

@@ -12,6 +12,7 @@ from schema.errors import (
     AuthError,
     CurrentPasswordWrongError,
     InvalidCredentialsError,
+    InvalidFieldError,
     NotAuthenticatedError,
     OneTimeCodeWrongError,
     PasswordExpiredError,
@@ -122,6 +123,7 @@ class ReauthenticateSuccess:
 ReauthenticateResult = Annotated[
     ReauthenticateSuccess
     | RequiredFieldError
+    | InvalidFieldError
     | CurrentPasswordWrongError
     | OneTimeCodeWrongError
     | AccountLockedError
@@ -131,6 +133,7 @@ ReauthenticateResult = Annotated[
         "ReauthenticateResult",
         description="Confirmed, or why not: not logged in (a change ticket answers "
         "WZBAM158E), WZBAM001E no password (or no code with two-step login on), "
+        "WZBAM005E a code that cannot be one (not counted), "
         "RASX005E wrong code, WZBAM154E wrong (either counts toward the "
         "lockout like a failed login), WZBAM153E locked (which also ends every "
         "session), RASX004E checks for the ID busy elsewhere.",

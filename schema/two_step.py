@@ -16,6 +16,7 @@ from schema.errors import (
     InvalidFieldError,
     OneTimeCodeWrongError,
     PasswordExpiredError,
+    ReauthenticationRequiredError,
     RequiredFieldError,
     StepExpiredError,
     TooManyRequestsError,
@@ -109,7 +110,10 @@ class VerifyTotpInput:
     challenge_token: str = strawberry.field(
         description="`TotpRequired.challengeToken` from `login`."
     )
-    code: str | None = strawberry.field(default=None, description=_CODE)
+    code: str | None = strawberry.field(
+        default=None,
+        description=f"{_CODE} An unused recovery code is accepted here too.",
+    )
     recovery_code: str | None = strawberry.field(
         default=None,
         description="One of the recovery codes (XXXX-XXXX-XXXX), for when the "
@@ -137,6 +141,7 @@ BeginTotpEnrollmentResult = Annotated[
 ConfirmTotpEnrollmentResult = Annotated[
     TotpEnabled
     | RequiredFieldError
+    | InvalidFieldError
     | OneTimeCodeWrongError
     | StepExpiredError
     | AccountLockedError
@@ -145,15 +150,16 @@ ConfirmTotpEnrollmentResult = Annotated[
     | AuthError,
     strawberry.union(
         "ConfirmTotpEnrollmentResult",
-        description="On, with recovery codes, or why not: RASX005E wrong code "
-        "(counts toward the lockout), RASX012E no set-up begun or it ran out, "
-        "RASX013E already on.",
+        description="On, with recovery codes, or why not: WZBAM005E not a "
+        "6-digit code (not counted), RASX005E wrong code (counts toward the "
+        "lockout), RASX012E no set-up begun or it ran out, RASX013E already on.",
     ),
 ]
 
 DisableTotpResult = Annotated[
     TotpDisabled
     | RequiredFieldError
+    | InvalidFieldError
     | CurrentPasswordWrongError
     | OneTimeCodeWrongError
     | AccountLockedError
@@ -162,8 +168,9 @@ DisableTotpResult = Annotated[
     | AuthError,
     strawberry.union(
         "DisableTotpResult",
-        description="Off, or why not: WZBAM154E wrong password, RASX005E wrong "
-        "code (either counts once toward the lockout), WZBAM153E locked, "
+        description="Off, or why not: WZBAM005E `code` is neither a 6-digit code "
+        "nor a recovery code (not counted), WZBAM154E wrong password, RASX005E "
+        "wrong code (either counts once toward the lockout), WZBAM153E locked, "
         "RASX013E not on.",
     ),
 ]
@@ -171,6 +178,8 @@ DisableTotpResult = Annotated[
 RegenerateRecoveryCodesResult = Annotated[
     RecoveryCodesRegenerated
     | RequiredFieldError
+    | InvalidFieldError
+    | ReauthenticationRequiredError
     | OneTimeCodeWrongError
     | AccountLockedError
     | TooManyRequestsError
@@ -178,8 +187,10 @@ RegenerateRecoveryCodesResult = Annotated[
     | AuthError,
     strawberry.union(
         "RegenerateRecoveryCodesResult",
-        description="New codes, or why not: RASX005E wrong code (counts toward "
-        "the lockout), WZBAM153E locked, RASX013E not on.",
+        description="New codes, or why not: RASX006E the session's secrets were "
+        "checked too long ago (`reauthenticate` first), WZBAM005E not a 6-digit "
+        "code (not counted), RASX005E wrong code (counts toward the lockout), "
+        "WZBAM153E locked, RASX013E not on.",
     ),
 ]
 
@@ -199,7 +210,9 @@ VerifyTotpResult = Annotated[
     strawberry.union(
         "VerifyTotpResult",
         description="The session, or why not: WZBAM001E neither code given, "
-        "WZBAM005E both given, RASX012E the challenge expired or was used, "
+        "WZBAM005E both given or one that cannot be a code (not counted), "
+        "RASX012E the challenge expired, was used or was voided (a password "
+        "change or reset, a lock, staff ending the sessions), "
         "RASX005E wrong, stale or replayed code (counts toward the 認証ID's "
         "lockout; the challenge stays usable), WZBAM153E the lock was reached "
         "(the challenge is void), account status errors as in `login`, "

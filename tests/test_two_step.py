@@ -589,7 +589,7 @@ async def test_regenerating_voids_every_earlier_code(
     token = await two_step_login(execute, user, clock, secret)
     clock.advance(STEP)
     recovery = await call(execute, REGENERATE, token, c=codes[0])
-    assert recovery["code"] == "RASX005E"  # the app's code only
+    assert recovery["code"] == "WZBAM005E"  # the app's code only
     fresh = await call(execute, REGENERATE, token, c=at(secret, clock.now()))
     assert fresh["__typename"] == "RecoveryCodesRegenerated"
     assert not set(fresh["recoveryCodes"]) & set(codes)
@@ -838,3 +838,158 @@ async def test_the_code_that_confirmed_the_set_up_cannot_log_in(
     clock.advance(timedelta(seconds=5))
     replay = await call(execute, VERIFY, t=await challenge(execute, user), c=code)
     assert replay["code"] == "RASX005E"
+
+
+# --- what the review found -------------------------------------------------------
+
+
+async def reset_by_mail(execute: Caller, user: User, password: str) -> None:
+    from tests.support import request_reset, reset_password
+
+    requested = await request_reset(execute, user.auth_id, user.email)
+    assert requested["__typename"] == "RequestPasswordResetSuccess", requested
+    mail = (
+        await OutboxMail.filter(user_id=user.id, kind=MailKind.PASSWORD_RESET)
+        .order_by("-id")
+        .first()
+    )
+    assert mail is not None
+    reset = await reset_password(execute, link_token(parsed(mail)), password)
+    assert reset["__typename"] == "ResetPasswordSuccess", reset
+
+
+async def test_a_password_reset_does_not_buy_a_code_guesser_another_run(
+    execute: Caller, user: User, clock: SettableClock, enrolled: tuple[str, list[str]]
+) -> None:
+    """Whoever holds the mailbox can reset the password; a reset must not lift
+    a lock that wrong codes caused, nor forget wrong codes."""
+    secret, _ = enrolled
+    bad = f"{(int(at(secret, clock.now())) + 5) % 10**6:06d}"
+    token = await challenge(execute, user)
+    for _ in range(2):
+        await call(execute, VERIFY, t=token, c=bad)
+    await reset_by_mail(execute, user, "New-pass-2026")
+    assert await failures(user) == 2  # the wrong codes are remembered
+    token = await challenge(execute, user, "New-pass-2026")
+    answers = [(await call(execute, VERIFY, t=token, c=bad))["code"] for _ in range(3)]
+    assert answers == ["RASX005E", "RASX005E", "WZBAM153E"]
+    await reset_by_mail(execute, user, "Other-pass-2026")
+    locked = await call(execute, LOGIN_STEP, a=user.auth_id, p="Other-pass-2026")
+    assert locked["code"] == "WZBAM153E"
+
+
+async def test_a_reset_still_lifts_a_lock_of_wrong_passwords(
+    execute: Caller, user: User, clock: SettableClock, enrolled: tuple[str, list[str]]
+) -> None:
+    secret, _ = enrolled
+    for _ in range(5):
+        await call(execute, LOGIN_STEP, a=user.auth_id, p="Wrong-pass-1")
+    assert (await call(execute, LOGIN_STEP, a=user.auth_id, p=PASSWORD))[
+        "code"
+    ] == "WZBAM153E"
+    await reset_by_mail(execute, user, "New-pass-2026")
+    assert await failures(user) == 0
+    token = await challenge(execute, user, "New-pass-2026")
+    done = await call(execute, VERIFY, t=token, c=at(secret, clock.now()))
+    assert done["__typename"] == "LoginSuccess"
+
+
+async def test_regenerating_needs_a_fresh_session_and_mails_the_user(
+    execute: Caller, user: User, clock: SettableClock, enrolled: tuple[str, list[str]]
+) -> None:
+    secret, _ = enrolled
+    token = await two_step_login(execute, user, clock, secret)
+    for _ in range(3):  # kept alive, but the secrets were checked long ago
+        clock.advance(timedelta(minutes=5))
+        assert (await call(execute, ME_TWO_STEP, token))["__typename"] == "User"
+    stale = await call(execute, REGENERATE, token, c=at(secret, clock.now()))
+    assert stale["code"] == "RASX006E"
+    assert await RecoveryCode.filter(user_id=user.id, used_at=None).count() == 10
+    fresh = await call(
+        execute, REAUTHENTICATE, token, p=PASSWORD, c=at(secret, clock.now())
+    )
+    assert fresh["__typename"] == "ReauthenticateSuccess"
+    clock.advance(STEP)
+    done = await call(execute, REGENERATE, token, c=at(secret, clock.now()))
+    assert done["__typename"] == "RecoveryCodesRegenerated"
+    assert (
+        await OutboxMail.filter(
+            user_id=user.id, kind=MailKind.RECOVERY_CODES_REGENERATED
+        ).count()
+        == 1
+    )
+
+
+async def test_a_password_change_voids_open_challenges_before_any_code_counts(
+    execute: Caller, user: User, clock: SettableClock, enrolled: tuple[str, list[str]]
+) -> None:
+    secret, _ = enrolled
+    stolen = await challenge(execute, user)  # someone with the old password
+    session = await two_step_login(execute, user, clock, secret)
+    clock.advance(STEP)
+    changed = await execute(
+        "mutation($i: ChangePasswordInput!) { changePassword(input: $i) "
+        "{ __typename } }",
+        {
+            "i": {
+                "currentPassword": PASSWORD,
+                "newPassword": "New-pass-2026",
+                "newPasswordConfirm": "New-pass-2026",
+            }
+        },
+        token=session,
+    )
+    assert changed["changePassword"]["__typename"] == "ChangePasswordSuccess"
+    for code in ("000000", at(secret, clock.now())):
+        answer = await call(execute, VERIFY, t=stolen, c=code)
+        assert answer["code"] == "RASX012E"  # a right code tells nothing either
+    assert await failures(user) == 0
+
+
+async def test_ending_the_sessions_voids_open_challenges(
+    execute: Caller, user: User, clock: SettableClock, enrolled: tuple[str, list[str]]
+) -> None:
+    from tortoise.transactions import in_transaction
+
+    from models import SERVICE, RevokeReason
+
+    secret, _ = enrolled
+    token = await challenge(execute, user)
+    async with in_transaction() as conn:
+        await UserSession.end_all(
+            user.id, RevokeReason.STAFF, now=clock.now(), origin=SERVICE, using_db=conn
+        )
+    answer = await call(execute, VERIFY, t=token, c=at(secret, clock.now()))
+    assert answer["code"] == "RASX012E"
+
+
+async def test_a_double_submit_uses_up_one_recovery_code_only(
+    execute: Caller, user: User, enrolled: tuple[str, list[str]]
+) -> None:
+    _, codes = enrolled
+    token = await challenge(execute, user)
+    answers = await asyncio.gather(
+        call(execute, VERIFY, t=token, r=codes[0]),
+        call(execute, VERIFY, t=token, r=codes[1]),
+    )
+    kinds = sorted(answer["__typename"] for answer in answers)
+    assert kinds == ["LoginSuccess", "StepExpiredError"]
+    assert await RecoveryCode.filter(user_id=user.id, used_at=None).count() == 9
+
+
+@pytest.mark.parametrize("typed", ["12345", "1234567", "abcdef", "12a456", "-"])
+async def test_what_cannot_be_a_code_is_malformed_and_not_counted(
+    execute: Caller, user: User, enrolled: tuple[str, list[str]], typed: str
+) -> None:
+    token = await challenge(execute, user)
+    answer = await call(execute, VERIFY, t=token, c=typed)
+    assert (answer["code"], answer["field"]) == ("WZBAM005E", "code")
+    assert await failures(user) == 0
+
+
+async def test_a_recovery_code_in_the_code_field_works_too(
+    execute: Caller, user: User, enrolled: tuple[str, list[str]]
+) -> None:
+    _, codes = enrolled
+    answer = await call(execute, VERIFY, t=await challenge(execute, user), c=codes[0])
+    assert answer["__typename"] == "LoginSuccess"

@@ -41,10 +41,15 @@ class Migration(migrations.Migration):
             name='type',
             field=fields.CharEnumField(description='LOGIN_SUCCEEDED: login_succeeded\nLOGIN_FAILED: login_failed\nLOGIN_LOCKED: login_locked\nSESSION_DISPLACED: session_displaced\nSESSION_TIMED_OUT: session_timed_out\nLOGGED_OUT: logged_out\nREAUTHENTICATED: reauthenticated\nPASSWORD_REGISTERED: password_registered\nPASSWORD_CHANGED: password_changed\nPASSWORD_RESET: password_reset\nEMAIL_CHANGED: email_changed\nADDRESS_CHANGED: address_changed\nPHONE_CHANGED: phone_changed\nEMAIL_CHANGE_REVERTED: email_change_reverted\nLINK_ISSUED: link_issued\nLINK_USED: link_used\nLINK_VOIDED: link_voided\nREGISTERED: registered\nLIMIT_HIT: limit_hit\nAUDIT_PURGED: audit_purged\nUSER_UNLOCKED: user_unlocked\nUSER_SUSPENDED: user_suspended\nUSER_REINSTATED: user_reinstated\nUSER_DELETED: user_deleted\nUSER_MARKED_INVALID: user_marked_invalid\nUSAGE_EXPIRY_SET: usage_expiry_set\nPASSWORD_EXPIRED: password_expired\nSESSIONS_REVOKED: sessions_revoked\nCREDENTIALS_REISSUED: credentials_reissued\nMAIL_RETRIED: mail_retried\nNOTICE_PUBLISHED: notice_published\nNOTICE_WITHDRAWN: notice_withdrawn\nSTAFF_CREATED: staff_created\nSTAFF_DISABLED: staff_disabled\nSTAFF_ROLE_SET: staff_role_set\nSTAFF_TOTP_RESET: staff_totp_reset\nTWO_STEP_CHALLENGED: two_step_challenged\nTWO_STEP_ENROLLMENT_BEGUN: two_step_enrollment_begun\nTWO_STEP_ENABLED: two_step_enabled\nTWO_STEP_DISABLED: two_step_disabled\nRECOVERY_CODE_USED: recovery_code_used\nRECOVERY_CODES_REGENERATED: recovery_codes_regenerated\nTWO_STEP_RESET: two_step_reset', enum_type=AuditType, max_length=32),
         ),
+        ops.AddField(
+            model_name='LoginThrottle',
+            name='code_failures',
+            field=fields.IntField(default=0, db_default=0),
+        ),
         ops.AlterField(
             model_name='OutboxMail',
             name='kind',
-            field=fields.CharEnumField(description='REGISTRATION: registration\nREGISTRATION_EXISTING: registration_existing\nPASSWORD_REGISTERED: password_registered\nPASSWORD_RESET: password_reset\nPASSWORD_CHANGED: password_changed\nEMAIL_CHANGED: email_changed\nEMAIL_CHANGED_NOTICE: email_changed_notice\nPASSWORD_EXPIRING: password_expiring\nACCOUNT_LOCKED: account_locked\nCREDENTIALS_REISSUED: credentials_reissued\nTWO_STEP_ENABLED: two_step_enabled\nTWO_STEP_DISABLED: two_step_disabled\nRECOVERY_CODE_USED: recovery_code_used\nTWO_STEP_RESET: two_step_reset', enum_type=MailKind, max_length=32),
+            field=fields.CharEnumField(description='REGISTRATION: registration\nREGISTRATION_EXISTING: registration_existing\nPASSWORD_REGISTERED: password_registered\nPASSWORD_RESET: password_reset\nPASSWORD_CHANGED: password_changed\nEMAIL_CHANGED: email_changed\nEMAIL_CHANGED_NOTICE: email_changed_notice\nPASSWORD_EXPIRING: password_expiring\nACCOUNT_LOCKED: account_locked\nCREDENTIALS_REISSUED: credentials_reissued\nTWO_STEP_ENABLED: two_step_enabled\nTWO_STEP_DISABLED: two_step_disabled\nRECOVERY_CODE_USED: recovery_code_used\nTWO_STEP_RESET: two_step_reset\nRECOVERY_CODES_REGENERATED: recovery_codes_regenerated', enum_type=MailKind, max_length=32),
         ),
         ops.AddField(
             model_name='User',
