@@ -66,7 +66,11 @@ class LoginChallenge(Model):
     password_check = fields.CharField(max_length=64)
     created_at = fields.DatetimeField()
     expires_at = fields.DatetimeField()
+    # Used up or voided: for good.
     used_at = fields.DatetimeField(null=True)
+    # Held by a request while it checks a code (a second request on the same
+    # challenge is refused meanwhile); given back after a wrong code.
+    claimed_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "login_challenges"
@@ -75,16 +79,26 @@ class LoginChallenge(Model):
         return self.used_at is None and now < self.expires_at
 
     @classmethod
-    async def use(cls, challenge_id: int, *, now: datetime) -> bool:
-        """Use the challenge up if nobody did (one statement)."""
-        used = await cls.filter(id=challenge_id, used_at=None).update(used_at=now)
-        return used == 1
+    async def claim(cls, challenge_id: int, *, now: datetime) -> bool:
+        """Hold the challenge while a code is checked, if it is neither used
+        nor held (one statement: of two requests, one gets it)."""
+        held = await cls.filter(id=challenge_id, used_at=None, claimed_at=None).update(
+            claimed_at=now
+        )
+        return held == 1
 
     @classmethod
     async def release(cls, challenge_id: int) -> None:
-        """Give a claimed challenge back after a wrong code: it stays usable
-        for another try (until it expires)."""
-        await cls.filter(id=challenge_id).update(used_at=None)
+        """Give a held challenge back after a wrong code: unless it was voided
+        meanwhile, it stays usable for another try (until it expires)."""
+        await cls.filter(id=challenge_id).update(claimed_at=None)
+
+    @classmethod
+    async def use(cls, challenge_id: int, *, now: datetime) -> bool:
+        """Use the challenge up (or void it) for good, if that did not happen
+        already (one statement)."""
+        used = await cls.filter(id=challenge_id, used_at=None).update(used_at=now)
+        return used == 1
 
     @classmethod
     async def void_all(

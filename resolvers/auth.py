@@ -217,6 +217,26 @@ async def refusal(
     return None
 
 
+async def password_and_code_answer(
+    info: Info, user: User, check: FactorCheck, *, label: FieldLabel, field: str
+) -> (
+    User
+    | AccountLockedError
+    | TooManyRequestsError
+    | CurrentPasswordWrongError
+    | OneTimeCodeWrongError
+):
+    """A password checked with a code (reauthenticate, disableTotp): the user
+    when both were right, else the answer for the first wrong one."""
+    if refused := await refusal(info, user, check):
+        return refused
+    if check.outcome is not Outcome.ACCEPTED or check.user is None:
+        if check.wrong_code:
+            return wrong_code(info, check)
+        return CurrentPasswordWrongError.build(info.context.lang, label, field=field)
+    return check.user
+
+
 def wrong_code(info: Info, check: FactorCheck) -> OneTimeCodeWrongError:
     return OneTimeCodeWrongError.build(
         info.context.lang, FieldLabel.ONE_TIME_CODE, field=check.failed or "code"
@@ -268,14 +288,11 @@ async def reauthenticate(
     check = await check_factors(
         info, auth.user, factors, purpose="reauthenticate", field="password"
     )
-    if refused := await refusal(info, auth.user, check):
-        return refused
-    if check.outcome is not Outcome.ACCEPTED or check.user is None:
-        if check.wrong_code:
-            return wrong_code(info, check)
-        return CurrentPasswordWrongError.build(
-            lang, FieldLabel.PASSWORD, field="password"
-        )
+    checked = await password_and_code_answer(
+        info, auth.user, check, label=FieldLabel.PASSWORD, field="password"
+    )
+    if not isinstance(checked, User):
+        return checked
     services = info.context.services
     now = services.clock.now()
     if not await UserSession.mark_authenticated(

@@ -11,8 +11,8 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from mailer.outbox import enqueue
+from mailer.render import Mail, TwoStepDisabled, TwoStepEnabled
 from mailer.render import RecoveryCodesRegenerated as RecoveryCodesRegeneratedMail
-from mailer.render import TwoStepDisabled, TwoStepEnabled
 from models import (
     AuditEvent,
     AuditType,
@@ -22,7 +22,12 @@ from models import (
     User,
     remove_two_step,
 )
-from resolvers.auth import check_own_password, refusal, wrong_code
+from resolvers.auth import (
+    check_own_password,
+    password_and_code_answer,
+    refusal,
+    wrong_code,
+)
 from resolvers.context import Info, Services
 from resolvers.factors import (
     FactorCheck,
@@ -44,7 +49,6 @@ from resolvers.session import (
 from schema.auth import LoginSuccess
 from schema.errors import (
     AccountLockedError,
-    CurrentPasswordWrongError,
     InputProblem,
     InvalidFieldError,
     OneTimeCodeWrongError,
@@ -206,13 +210,13 @@ async def confirm_totp_enrollment(
         if not updated:
             return StepExpiredError.build(lang, field="code")
         await _store_codes(services, checked.id, codes, now, conn)
-        await _record(info, AuditType.TWO_STEP_ENABLED, checked, now, conn)
-        await enqueue(
-            services.composer,
-            TwoStepEnabled(to=checked.email, name=checked.name, changed_at=now),
-            now=now,
-            using_db=conn,
-            user_id=checked.id,
+        await _record(
+            info,
+            AuditType.TWO_STEP_ENABLED,
+            checked,
+            now,
+            conn,
+            mail=TwoStepEnabled(to=checked.email, name=checked.name, changed_at=now),
         )
     logger.info("two-step login on: user_id=%s", checked.id)
     return TotpEnabled(recovery_codes=codes)
@@ -255,25 +259,25 @@ async def disable_totp(
         or_recovery=True,
     )
     check = await check_factors(info, auth.user, factors, purpose="disableTotp")
-    if refused := await refusal(info, auth.user, check):
-        return refused
-    if check.outcome is not Outcome.ACCEPTED or check.user is None:
-        if check.wrong_code:
-            return wrong_code(info, check)
-        return CurrentPasswordWrongError.build(
-            lang, FieldLabel.CURRENT_PASSWORD, field="currentPassword"
-        )
-    checked = check.user
+    checked = await password_and_code_answer(
+        info,
+        auth.user,
+        check,
+        label=FieldLabel.CURRENT_PASSWORD,
+        field="currentPassword",
+    )
+    if not isinstance(checked, User):
+        return checked
     now = services.clock.now()
     async with in_transaction() as conn:
         await remove_two_step(checked.id, now=now, using_db=conn)
-        await _record(info, AuditType.TWO_STEP_DISABLED, checked, now, conn)
-        await enqueue(
-            services.composer,
-            TwoStepDisabled(to=checked.email, name=checked.name, changed_at=now),
-            now=now,
-            using_db=conn,
-            user_id=checked.id,
+        await _record(
+            info,
+            AuditType.TWO_STEP_DISABLED,
+            checked,
+            now,
+            conn,
+            mail=TwoStepDisabled(to=checked.email, name=checked.name, changed_at=now),
         )
     logger.info("two-step login off: user_id=%s", checked.id)
     return TotpDisabled(disabled_at=now)
@@ -321,15 +325,15 @@ async def regenerate_recovery_codes(
     codes = new_recovery_codes()
     async with in_transaction() as conn:
         await _store_codes(services, checked.id, codes, now, conn)
-        await _record(info, AuditType.RECOVERY_CODES_REGENERATED, checked, now, conn)
-        await enqueue(
-            services.composer,
-            RecoveryCodesRegeneratedMail(
+        await _record(
+            info,
+            AuditType.RECOVERY_CODES_REGENERATED,
+            checked,
+            now,
+            conn,
+            mail=RecoveryCodesRegeneratedMail(
                 to=checked.email, name=checked.name, changed_at=now
             ),
-            now=now,
-            using_db=conn,
-            user_id=checked.id,
         )
     return RecoveryCodesRegenerated(recovery_codes=codes)
 
@@ -400,9 +404,9 @@ async def verify_totp(
     # checked (and counted, or a recovery code used up).
     if refused_step := await _still_valid(info, challenge, user):
         return refused_step
-    # Claimed while the code is checked: a second request on the challenge
-    # (a double submit) cannot use up a second code.
-    if not await LoginChallenge.use(challenge.id, now=now):
+    # Held while the code is checked: a second request on the challenge (a
+    # double submit) cannot use up a second code.
+    if not await LoginChallenge.claim(challenge.id, now=now):
         return StepExpiredError.build(lang, field="challengeToken")
     factors = Factors(
         code=code[:MAX_INPUT] if code else None,
@@ -413,7 +417,8 @@ async def verify_totp(
         info, user, factors, purpose="verifyTotp", code_field=field
     )
     if check.outcome is Outcome.LOCKED:
-        return AccountLockedError.build(lang)  # the challenge stays used
+        await LoginChallenge.use(challenge.id, now=services.clock.now())  # void
+        return AccountLockedError.build(lang)
     if check.outcome is not Outcome.ACCEPTED or check.user is None:
         await LoginChallenge.release(challenge.id)
         if check.outcome is Outcome.BUSY:
@@ -468,6 +473,10 @@ async def _finish_login(
     # Changed while the code was checked (the account as read for the check).
     if refused := await _still_valid(info, challenge, user):
         return refused
+    # Used up before the session starts (which voids the user's open ones);
+    # voided meanwhile (a lock, staff, a newer login), it is expired.
+    if not await LoginChallenge.use(challenge.id, now=now):
+        return expired
     kind = (
         SessionKind.CHANGE_TICKET if user.password_expired(now) else SessionKind.SESSION
     )
@@ -519,8 +528,24 @@ async def _store_codes(
 
 
 async def _record(
-    info: Info, event: AuditType, user: User, now: datetime, conn: BaseDBAsyncClient
+    info: Info,
+    event: AuditType,
+    user: User,
+    now: datetime,
+    conn: BaseDBAsyncClient,
+    *,
+    mail: Mail | None = None,
 ) -> None:
+    """The event in the audit trail, and the mail that tells the user, in the
+    change's transaction."""
     await AuditEvent.record(
         event, at=now, origin=info.context.origin, user_id=user.id, using_db=conn
     )
+    if mail is not None:
+        await enqueue(
+            info.context.services.composer,
+            mail,
+            now=now,
+            using_db=conn,
+            user_id=user.id,
+        )
