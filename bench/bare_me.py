@@ -1,8 +1,9 @@
 """The floor under `me`: a bare Starlette route doing the same database work.
 
 POST /graphql with a Bearer token: the session looked up by the token's
-SHA-256 with its user (one query, as the service does), the idle time touched
-(the same conditional UPDATE), and the user's auth ID and name answered as
+SHA-256 with its user (the service's own query), the idle time touched when
+the service would (the same conditional UPDATE, at most every TOUCH_EVERY),
+and the user's auth ID and name answered as
 JSON. No GraphQL, no middleware, no audit: what is left of a request when the
 framework costs nothing. bench/harness.py serves it with uvicorn (uvloop and
 httptools, one process) on the service's database and compares `me` with it.
@@ -23,6 +24,7 @@ from starlette.routing import Route
 
 from app.database import connected
 from models import UserSession
+from resolvers.session import TOUCH_EVERY
 from security.tokens import token_hash
 
 DENIED = {"data": {"me": {"__typename": "NotAuthenticatedError"}}}
@@ -35,7 +37,10 @@ async def me(request: Request) -> JSONResponse:
     ).select_related("user")
     if session is None or session.revoked_at is not None:
         return JSONResponse(DENIED)
-    if not await UserSession.touch(session.id, now=datetime.now(UTC)):
+    now = datetime.now(UTC)
+    if now - session.last_seen_at >= TOUCH_EVERY and not await UserSession.touch(
+        session.id, now=now
+    ):
         return JSONResponse(DENIED)
     user = session.user
     return JSONResponse(

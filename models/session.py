@@ -2,6 +2,7 @@
 
 from datetime import datetime
 from enum import StrEnum
+from functools import cache
 from typing import TYPE_CHECKING
 
 from tortoise import fields
@@ -127,6 +128,27 @@ class UserSession(Model):
         return ended == 1
 
     @classmethod
+    async def with_user(cls, token_hash: str) -> "UserSession | None":
+        """The session of ``token_hash`` with its user loaded, in one plain
+        query. Every authenticated call starts here, and building the ORM's
+        ``select_related`` query was about half of `me`'s time (py-spy under
+        bench/run)."""
+        from models.user import User
+
+        conn = cls._meta.db
+        sql, session_columns, user_columns = _with_user_sql(
+            conn.capabilities.dialect == "postgres"
+        )
+        rows = await conn.execute_query_dict(sql, [token_hash])
+        if not rows:
+            return None
+        row = rows[0]
+        session = cls._init_from_db(**{c: row[f"s_{c}"] for c in session_columns})
+        user = User._init_from_db(**{c: row[f"u_{c}"] for c in user_columns})
+        object.__setattr__(session, "_user", user)
+        return session
+
+    @classmethod
     async def touch(cls, session_id: int, *, now: datetime) -> bool:
         """Record a call on an active session (for the idle limit); False when
         the session had ended meanwhile."""
@@ -200,3 +222,24 @@ _EVENTS = {
     RevokeReason.IDLE_TIMEOUT: AuditType.SESSION_TIMED_OUT,
     RevokeReason.LIFETIME: AuditType.SESSION_TIMED_OUT,
 }
+
+
+@cache
+def _with_user_sql(postgres: bool) -> tuple[str, list[str], list[str]]:
+    """UserSession.with_user's query, and the columns it reads of each table."""
+    from models.user import User
+
+    session_columns = sorted(UserSession._meta.db_fields)
+    user_columns = sorted(User._meta.db_fields)
+    selected = ", ".join(
+        [f's."{c}" AS "s_{c}"' for c in session_columns]
+        + [f'u."{c}" AS "u_{c}"' for c in user_columns]
+    )
+    placeholder = "$1" if postgres else "?"
+    # Only the models' own column names go into the text; the token hash is a
+    # parameter.
+    sql = (
+        f"SELECT {selected} FROM user_sessions s JOIN users u "  # noqa: S608
+        f"ON u.id = s.user_id WHERE s.token_hash = {placeholder}"
+    )
+    return sql, session_columns, user_columns

@@ -111,6 +111,29 @@ async def test_each_request_restarts_the_idle_timer(
     assert session.last_seen_at == clock.now()
 
 
+async def test_calls_within_seconds_of_the_last_write_do_not_write_again(
+    execute: Caller, user: User, clock: SettableClock
+) -> None:
+    """The last call is written at most every TOUCH_EVERY (5 s): the idle limit
+    may end a session that much early, never late."""
+    token = await log_in(execute, user.auth_id)
+    written = (await UserSession.get(user_id=user.id)).last_seen_at
+    clock.advance(timedelta(seconds=4))
+    assert (await execute(ME, token=token))["me"]["__typename"] == "User"
+    assert (await UserSession.get(user_id=user.id)).last_seen_at == written
+    clock.advance(timedelta(minutes=30) - timedelta(seconds=4))
+    assert (await execute(ME, token=token))["me"]["code"] == "RASX001E"
+
+
+async def test_a_call_after_the_touch_interval_is_written(
+    execute: Caller, user: User, clock: SettableClock
+) -> None:
+    token = await log_in(execute, user.auth_id)
+    clock.advance(timedelta(seconds=5))
+    assert (await execute(ME, token=token))["me"]["__typename"] == "User"
+    assert (await UserSession.get(user_id=user.id)).last_seen_at == clock.now()
+
+
 async def test_idle_timeout_is_a_setting(
     user: User, clock: SettableClock, with_policy: WithPolicy
 ) -> None:
