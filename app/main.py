@@ -17,6 +17,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from tortoise import connections
 
+from addresses.index import MunicipalityIndex
 from addresses.load import DATA_SET, load_addresses
 from app.audit import audit_sealing
 from app.database import connected, migrate
@@ -92,6 +93,9 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         composer=composer,
         answers=answers,
         secrets=settings.secret_box(),
+        municipalities=MunicipalityIndex(
+            lifetime=timedelta(seconds=settings.answer_cache_seconds)
+        ),
     )
 
 

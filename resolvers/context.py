@@ -5,6 +5,7 @@ from typing import Any
 
 import strawberry
 
+from addresses.index import MunicipalityIndex
 from mailer.render import Composer
 from models import Lang, Origin
 from schema.answer_cache import AnswerCache
@@ -28,6 +29,8 @@ class Services:
     # Secrets at rest (applicants' TOTP secrets, recovery-code hashes); a
     # random key unless built from settings (RAS_SECRET_KEY).
     secrets: SecretBox = field(default_factory=SecretBox.ephemeral)
+    # The municipality search, in memory (read again after its lifetime).
+    municipalities: MunicipalityIndex = field(default_factory=MunicipalityIndex)
 
 
 @dataclass

@@ -5,7 +5,6 @@ account flows use for a municipality code. No login needed: the data is public
 from typing import Annotated
 
 import strawberry
-from tortoise.expressions import Q
 
 from addresses.codes import (
     CodeProblem,
@@ -13,7 +12,7 @@ from addresses.codes import (
     parse_postal_code,
     parse_prefecture_code,
 )
-from addresses.names import Query, QueryKind, QueryProblem, parse_query
+from addresses.names import Query, QueryProblem, parse_query
 from models import Lang
 from models import Municipality as MunicipalityModel
 from models import PostalCode as PostalCodeModel
@@ -67,27 +66,6 @@ async def prefectures() -> list[Prefecture]:
     return [Prefecture.from_model(row) for row in rows]
 
 
-def _matching(query: Query) -> Q:
-    # A name matches anywhere in the municipality's own name, or from the start
-    # of prefecture + municipality (東京都新宿); not anywhere in the prefecture's
-    # name, so 京都 does not list every ward of 東京都.
-    if query.kind is QueryKind.CODE:
-        return Q(code__startswith=query.key)
-    column = {
-        QueryKind.ROMAJI: "romaji_key",
-        QueryKind.KANA: "kana_key",
-        QueryKind.NAME: "name_key",
-    }[query.kind]
-    keys = [query.key] if query.alternative is None else [query.key, query.alternative]
-    return Q(
-        *(
-            Q(**{f"{column}__contains": key}) | Q(**{f"full_{column}__startswith": key})
-            for key in keys
-        ),
-        join_type=Q.OR,
-    )
-
-
 async def municipalities(
     info: Info,
     prefecture_code: Annotated[
@@ -126,28 +104,27 @@ async def municipalities(
     - InvalidFieldError (005E) naming the argument: prefecture code not 01-47;
       query empty, over 64 characters or with characters no name has; ``first``
       outside 1-100; ``after`` not a cursor of this connection.
-    - Otherwise the page (possibly empty). Keyset pagination on the code, so a
-      page costs the same however far on it is.
+    - Otherwise the page (possibly empty), in code order, from the in-memory
+      index (addresses.index), which stops reading as soon as the page is full.
     """
     lang = info.context.lang
-    filters = MunicipalityModel.all()
+    prefecture: str | None = None
     if prefecture_code is not None:
-        prefecture = parse_prefecture_code(prefecture_code)
-        if isinstance(prefecture, CodeProblem):
+        parsed_prefecture = parse_prefecture_code(prefecture_code)
+        if isinstance(parsed_prefecture, CodeProblem):
             return _invalid(
                 lang,
                 "prefectureCode",
                 FieldLabel.PREFECTURE_CODE,
                 InputProblem.MALFORMED,
             )
-        filters = filters.filter(prefecture_id=prefecture)
+        prefecture = parsed_prefecture
+    parsed_query: Query | None = None
     if query is not None:
-        parsed_query = parse_query(query)
-        if isinstance(parsed_query, QueryProblem):
-            return _invalid(
-                lang, "query", FieldLabel.SEARCH_TEXT, _PROBLEMS[parsed_query]
-            )
-        filters = filters.filter(_matching(parsed_query))
+        parsed = parse_query(query)
+        if isinstance(parsed, QueryProblem):
+            return _invalid(lang, "query", FieldLabel.SEARCH_TEXT, _PROBLEMS[parsed])
+        parsed_query = parsed
     size = PAGE_SIZE_DEFAULT if first is None else first
     if not 1 <= size <= PAGE_SIZE_MAX:
         return _invalid(lang, "first", FieldLabel.PAGE_SIZE, InputProblem.OUT_OF_RANGE)
@@ -155,8 +132,14 @@ async def municipalities(
         cursor = parse_municipality_code(after)
         if isinstance(cursor, CodeProblem) or cursor != after:
             return _invalid(lang, "after", FieldLabel.CURSOR, InputProblem.MALFORMED)
-        filters = filters.filter(code__gt=cursor)
-    rows = await filters.order_by("code").limit(size + 1).select_related("prefecture")
+    services = info.context.services
+    rows = await services.municipalities.search(
+        now=services.clock.now(),
+        query=parsed_query,
+        prefecture=prefecture,
+        after=after,
+        limit=size + 1,
+    )
     page = rows[:size]
     edges = [
         MunicipalityEdge(cursor=row.code, node=Municipality.from_model(row))
