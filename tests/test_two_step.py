@@ -511,7 +511,7 @@ async def test_a_suspension_meanwhile_is_answered_at_the_code_step(
     assert await UserSession.filter(user_id=user.id).count() == sessions
 
 
-async def test_a_password_reset_meanwhile_voids_the_challenge(
+async def test_a_password_changed_meanwhile_voids_the_challenge(
     execute: Caller, user: User, clock: SettableClock, enrolled: tuple[str, list[str]]
 ) -> None:
     secret, _ = enrolled
