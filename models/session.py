@@ -139,7 +139,13 @@ class UserSession(Model):
         sql, session_columns, user_columns = _with_user_sql(
             conn.capabilities.dialect == "postgres"
         )
-        rows = await conn.execute_query_dict(sql, [token_hash])
+        # SQLite's client (app.sqlite) reads this at once on a connection of
+        # its own when it can; inside a transaction the wrapper has no such
+        # method, and the read sees the transaction's own writes.
+        read_now = getattr(conn, "read_now", None)
+        rows = read_now(sql, [token_hash]) if read_now is not None else None
+        if rows is None:
+            rows = await conn.execute_query_dict(sql, [token_hash])
         if not rows:
             return None
         row = rows[0]
