@@ -72,6 +72,7 @@ end
 function init(args)
   math.randomseed(seed * 7919)
 end
+%(delay)s
 function request()
   local body = bodies[math.random(#bodies)]
   return wrk.format("POST", "/graphql", {
@@ -143,14 +144,21 @@ class Loader:
         connections: int,
         seconds: float,
         headers: dict[str, str] | None = None,
+        pause_ms: float = 0,
     ) -> subprocess.Popen[str]:
+        """``pause_ms``: each connection waits this long between its
+        requests (a probe that must not itself take the CPU)."""
         path = self.workdir / f"bodies-{uuid.uuid4().hex[:8]}.jsonl"
         path.write_text("".join(body + "\n" for body in bodies), encoding="utf-8")
         headers = headers or {}
         if self.wrk:
             script = path.with_suffix(".lua")
             extra = "".join(f'\n    ["{k}"] = "{v}",' for k, v in headers.items())
-            script.write_text(LUA % {"path": path, "headers": extra}, encoding="utf-8")
+            delay = f"function delay() return {pause_ms:g} end" if pause_ms else ""
+            script.write_text(
+                LUA % {"path": path, "headers": extra, "delay": delay},
+                encoding="utf-8",
+            )
             command = [
                 self.wrk,
                 f"-t{min(2, connections)}",
@@ -173,6 +181,8 @@ class Loader:
                 str(connections),
                 "--seconds",
                 str(seconds),
+                "--pause-ms",
+                str(pause_ms),
                 *(f"--header={k}: {v}" for k, v in headers.items()),
             ]
         return subprocess.Popen(  # noqa: S603
@@ -372,7 +382,13 @@ def measure(
         print(f"  bare route: {floor.rate:.0f}/s, p99 {floor.p99:.2f} ms")
         flooding = loader.start(port, logins, 16, seconds)
         time.sleep(min(1.0, seconds / 4))  # the flood is on before `me` starts
-        during = loader.run(port, me, 2, seconds - min(1.0, seconds / 4), auth)
+        # A probe of 2 connections pausing 10 ms between requests: it must
+        # not itself take the CPU from the logins it is measured under.
+        during = loader.result(
+            loader.start(
+                port, me, 2, seconds - min(1.0, seconds / 4), auth, pause_ms=10
+            )
+        )
         flooded = loader.result(flooding)
         figures["flood_me_p99"] = during.p99
         print(

@@ -8,6 +8,7 @@ percentiles in ms, and answers that were not 200. Runs in its own process
 
     .venv/bin/python bench/load.py --port 8000 --bodies bodies.jsonl
         [--connections 16] [--seconds 10] [--header "Authorization: Bearer …"]
+        [--pause-ms 0]
 """
 
 import argparse
@@ -25,6 +26,7 @@ async def _connection(
     deadline: float,
     latencies: list[float],
     failures: list[int],
+    pause: float,
 ) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     draw = random.Random()
@@ -43,12 +45,19 @@ async def _connection(
             latencies.append(time.perf_counter() - start)
             if not status.startswith(b"HTTP/1.1 200"):
                 failures.append(1)
+            if pause:
+                await asyncio.sleep(pause)
     finally:
         writer.close()
 
 
 async def run(
-    port: int, bodies: list[str], headers: list[str], connections: int, seconds: float
+    port: int,
+    bodies: list[str],
+    headers: list[str],
+    connections: int,
+    seconds: float,
+    pause: float = 0.0,
 ) -> dict[str, float]:
     extra = "".join(f"{header}\r\n" for header in headers)
     requests = [
@@ -66,7 +75,7 @@ async def run(
     deadline = start + seconds
     await asyncio.gather(
         *(
-            _connection(port, requests, deadline, latencies, failures)
+            _connection(port, requests, deadline, latencies, failures, pause)
             for _ in range(connections)
         )
     )
@@ -90,6 +99,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--header", action="append", default=[])
+    parser.add_argument("--pause-ms", type=float, default=0.0)
     args = parser.parse_args()
     bodies = args.bodies.read_text(encoding="utf-8").splitlines()
     try:
@@ -99,7 +109,14 @@ def main() -> None:
     except ImportError:
         pass
     result = asyncio.run(
-        run(args.port, bodies, args.header, args.connections, args.seconds)
+        run(
+            args.port,
+            bodies,
+            args.header,
+            args.connections,
+            args.seconds,
+            args.pause_ms / 1000,
+        )
     )
     print(json.dumps(result))
 
