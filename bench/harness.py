@@ -267,12 +267,17 @@ def stop(server: subprocess.Popen[bytes]) -> None:
         server.kill()
 
 
-def post(port: int, query: str, variables: dict[str, str]) -> dict[str, object]:
+def post(
+    port: int,
+    query: str,
+    variables: dict[str, str],
+    headers: dict[str, str] | None = None,
+) -> dict[str, object]:
     body = json.dumps({"query": query, "variables": variables}).encode()
     request = urllib.request.Request(
         f"http://127.0.0.1:{port}/graphql",
         data=body,
-        headers={"Content-Type": "application/json"},
+        headers={"Content-Type": "application/json", **(headers or {})},
     )
     with urllib.request.urlopen(request) as answer:  # noqa: S310
         data: dict[str, object] = json.load(answer)["data"]
@@ -370,6 +375,11 @@ def measure(
             f"p50 {login.p50:.1f} ms, p99 {login.p99:.1f} ms"
         )
         answer = loader.run(port, me, 16, seconds, auth)
+        # The load tools see statuses only: the answers must be what is meant
+        # to be measured (a typed error is a 200 too).
+        probe = post(port, ME, {}, auth)["me"]
+        if not isinstance(probe, dict) or probe.get("__typename") != "User":
+            raise SystemExit(f"`me` answered {probe} after its load")
         figures["me_rate"] = answer.rate
         print(f"  me: {answer.rate:.0f}/s, p99 {answer.p99:.2f} ms")
         bare, bare_port = serve_bare(database_url)
@@ -396,6 +406,9 @@ def measure(
             f"{during.p99:.2f} ms (logins {flooded.rate:.1f}/s)"
         )
         found = loader.run(port, search, 16, seconds)
+        probe = post(port, SEARCH, {"q": "新宿"})["municipalities"]
+        if not isinstance(probe, dict) or not probe.get("edges"):
+            raise SystemExit(f"the search answered {probe} after its load")
         figures["search_p99"] = found.p99
         print(f"  search: {found.rate:.0f}/s, p99 {found.p99:.2f} ms")
         mixed = logins[:1] + me * 8 + search[:400]
@@ -558,7 +571,7 @@ def table(
             "—" if not measured else ("yes" if all(map(figure.met, measured)) else "NO")
         )
         label = figure.label
-        if figure.key == "million" and million != 1_000_000:
+        if figure.key == "million" and million not in (0, 1_000_000):
             label = label.replace("1M", f"{million:,}")
         lines.append(
             f"| {label} | "
