@@ -265,7 +265,7 @@ class LoginThrottle(Model):
         does to its counter: clear it, unless wrong codes are part of the
         current run or of the lock in force. Whoever holds the mailbox can make
         resets; each must not buy a code guesser another run. Such a lock
-        lifts with time, a staff unlock or resetTotp. True when cleared."""
+        lifts with time or a staff unlock. True when cleared."""
         row = await cls.select_for_update().using_db(using_db).get_or_none(key=key)
         if row is None:
             return True
