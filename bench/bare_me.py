@@ -32,9 +32,7 @@ DENIED = {"data": {"me": {"__typename": "NotAuthenticatedError"}}}
 
 async def me(request: Request) -> JSONResponse:
     token = request.headers.get("authorization", "").removeprefix("Bearer ")
-    session = await UserSession.get_or_none(
-        token_hash=token_hash(token)
-    ).select_related("user")
+    session = await UserSession.with_user(token_hash(token))
     if session is None or session.revoked_at is not None:
         return JSONResponse(DENIED)
     now = datetime.now(UTC)
