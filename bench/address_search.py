@@ -55,11 +55,26 @@ end
 function init(args)
   math.randomseed(seed * 7919)
 end
+%(delay)s
 function request()
   local body = bodies[math.random(#bodies)]
-  return wrk.format("POST", "/graphql", {["Content-Type"] = "application/json"}, body)
+  return wrk.format("POST", "/graphql", {
+    ["Content-Type"] = "application/json",%(headers)s
+  }, body)
 end
 """
+
+
+def wrk_script(
+    bodies: Path, headers: dict[str, str] | None = None, pause_ms: float = 0
+) -> str:
+    """A wrk script posting a random line of ``bodies`` to /graphql, with
+    ``headers``; each connection waits ``pause_ms`` between its requests."""
+    extra = "".join(f'\n    ["{k}"] = "{v}",' for k, v in (headers or {}).items())
+    delay = f"function delay() return {pause_ms:g} end" if pause_ms else ""
+    return LUA % {"path": bodies, "headers": extra, "delay": delay}
+
+
 LATENCY = re.compile(r"^\s+(50|90|99)%\s+([\d.]+)(us|ms|s)\s*$", re.MULTILINE)
 SCALE = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
@@ -192,7 +207,7 @@ def main() -> None:
         encoding="utf-8",
     )
     script = workdir / "search.lua"
-    script.write_text(LUA % {"path": bodies}, encoding="utf-8")
+    script.write_text(wrk_script(bodies), encoding="utf-8")
     print(
         f"database: {url.split('://')[0]}, web processes: {args.workers}, "
         f"connections: {args.connections}, distinct queries: {len(texts)}, "

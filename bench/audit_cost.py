@@ -37,7 +37,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from address_search import free_port, healthy, run_wrk, summary
+from address_search import free_port, healthy, run_wrk, summary, wrk_script
 from argon2 import PasswordHasher, Type
 
 from app.database import connected, migrate
@@ -51,22 +51,6 @@ LOGIN = (
     "mutation($a: String!, $p: String!) { login(input: {authId: $a, password: $p}) "
     "{ __typename ... on Error { code } } }"
 )
-LUA = """
-local bodies = {}
-for line in io.lines("%(path)s") do bodies[#bodies + 1] = line end
-local counter = 0
-function setup(thread)
-  counter = counter + 1
-  thread:set("seed", counter)
-end
-function init(args)
-  math.randomseed(seed * 7919)
-end
-function request()
-  local body = bodies[math.random(#bodies)]
-  return wrk.format("POST", "/graphql", {["Content-Type"] = "application/json"}, body)
-end
-"""
 # Loaded by every process started with this folder on PYTHONPATH.
 NO_AUDIT = '''
 """Bench only: the audit write does nothing (bench/audit_cost.py)."""
@@ -81,16 +65,21 @@ AuditEvent.record = classmethod(_nothing)
 '''
 
 
-def hashing_ceiling(seconds: float) -> float:
-    """argon2id verifications per second with every core busy (the production
-    parameters of Settings), nothing else running."""
+def production_hasher() -> PasswordHasher:
+    """argon2id with the production parameters of Settings."""
     settings = Settings()
-    hasher = PasswordHasher(
+    return PasswordHasher(
         time_cost=settings.argon2_time_cost,
         memory_cost=settings.argon2_memory_kib,
         parallelism=settings.argon2_parallelism,
         type=Type.ID,
     )
+
+
+def hashing_ceiling(seconds: float) -> float:
+    """argon2id verifications per second with every core busy (the production
+    parameters of Settings), nothing else running."""
+    hasher = production_hasher()
     encoded = hasher.hash(PASSWORD)
     done = [0] * (os.cpu_count() or 1)
     stop = time.monotonic() + seconds
@@ -232,7 +221,7 @@ def main() -> None:
         encoding="utf-8",
     )
     script = workdir / "login.lua"
-    script.write_text(LUA % {"path": bodies}, encoding="utf-8")
+    script.write_text(wrk_script(bodies), encoding="utf-8")
 
     ceiling = hashing_ceiling(args.seconds / 2)
     print(

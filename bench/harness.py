@@ -41,47 +41,30 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from address_search import SEARCH, free_port, healthy, queries
+from address_search import (
+    LATENCY,
+    SCALE,
+    SEARCH,
+    free_port,
+    healthy,
+    queries,
+    wrk_script,
+)
 from address_search import prepare as prepare_addresses
-from argon2 import PasswordHasher, Type
+from audit_cost import PASSWORD, production_hasher
+from audit_cost import prepare as prepare_accounts
 from tortoise import connections
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from app.database import connected
-from app.main import build_services
-from app.settings import Settings
-from models import User
-from resolvers.operator import create_user
 
 BENCH = Path(__file__).resolve().parent
-PASSWORD = "Sakura2026$"
 LOGIN = (
     "mutation($a: String!, $p: String!) { login(input: {authId: $a, password: $p}) "
     "{ __typename ... on LoginSuccess { token } ... on Error { code } } }"
 )
 ME = "{ me { __typename ... on User { authId name } } }"
 POSTGRES_ADMIN = "postgres://postgres@127.0.0.1:5432/postgres"
-LUA = """
-local bodies = {}
-for line in io.lines("%(path)s") do bodies[#bodies + 1] = line end
-local counter = 0
-function setup(thread)
-  counter = counter + 1
-  thread:set("seed", counter)
-end
-function init(args)
-  math.randomseed(seed * 7919)
-end
-%(delay)s
-function request()
-  local body = bodies[math.random(#bodies)]
-  return wrk.format("POST", "/graphql", {
-    ["Content-Type"] = "application/json",%(headers)s
-  }, body)
-end
-"""
-LATENCY = re.compile(r"^\s+(50|90|99)%\s+([\d.]+)(us|ms|s)\s*$", re.MULTILINE)
-SCALE = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
 @dataclass(frozen=True)
@@ -153,12 +136,7 @@ class Loader:
         headers = headers or {}
         if self.wrk:
             script = path.with_suffix(".lua")
-            extra = "".join(f'\n    ["{k}"] = "{v}",' for k, v in headers.items())
-            delay = f"function delay() return {pause_ms:g} end" if pause_ms else ""
-            script.write_text(
-                LUA % {"path": path, "headers": extra, "delay": delay},
-                encoding="utf-8",
-            )
+            script.write_text(wrk_script(path, headers, pause_ms), encoding="utf-8")
             command = [
                 self.wrk,
                 f"-t{min(2, connections)}",
@@ -302,13 +280,7 @@ def rss_mb(pid: int) -> float:
 def hashing_ceiling(samples: int) -> float:
     """Logins per second the cores could verify: cores ÷ the median time of
     one argon2id verification (the production parameters), measured now."""
-    settings = Settings()
-    hasher = PasswordHasher(
-        time_cost=settings.argon2_time_cost,
-        memory_cost=settings.argon2_memory_kib,
-        parallelism=settings.argon2_parallelism,
-        type=Type.ID,
-    )
+    hasher = production_hasher()
     encoded = hasher.hash(PASSWORD)
     times = []
     for _ in range(samples):
@@ -327,19 +299,7 @@ async def accounts(database_url: str, count: int) -> list[str]:
     # SQLite's must not serve PostgreSQL when the run moves on.
     EXECUTOR_CACHE.clear()
     await prepare_addresses(database_url)
-    services = build_services(Settings(database_url=database_url))
-    made = []
-    async with connected(database_url):
-        for n in range(count):
-            created = await create_user(
-                services,
-                email=f"bench{n}@example.com",
-                name="Bench User",
-                password=PASSWORD,
-            )
-            assert isinstance(created, User), created
-            made.append(created.auth_id)
-    return made
+    return await prepare_accounts(database_url, count, "")
 
 
 def login_bodies(auth_ids: list[str]) -> list[str]:
@@ -446,13 +406,7 @@ def million(
     database_url: str, args: argparse.Namespace, loader: Loader, workdir: Path
 ) -> float:
     """Login p50 with ``args.million`` accounts ÷ with 1,000 (2 clients)."""
-    settings = Settings()
-    encoded = PasswordHasher(
-        time_cost=settings.argon2_time_cost,
-        memory_cost=settings.argon2_memory_kib,
-        parallelism=settings.argon2_parallelism,
-        type=Type.ID,
-    ).hash(PASSWORD)
+    encoded = production_hasher().hash(PASSWORD)
     p50 = {}
     for count, first in ((1000, 1), (args.million, 1001)):
         started = time.monotonic()
