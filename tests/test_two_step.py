@@ -499,28 +499,35 @@ async def test_an_expired_password_gets_its_change_ticket_after_the_code(
     assert answer["changeTicket"]
 
 
-async def test_a_suspension_meanwhile_is_answered_at_the_code_step(
-    execute: Caller, user: User, clock: SettableClock, enrolled: tuple[str, list[str]]
+@pytest.mark.parametrize(
+    ("change", "answered"),
+    [
+        ({"status": "suspended"}, "WZBAM155E"),
+        ({"password_hash": "$argon2id$v=19$changed"}, "RASX012E"),
+    ],
+)
+async def test_what_changed_meanwhile_is_answered_before_any_code_counts(
+    execute: Caller,
+    user: User,
+    clock: SettableClock,
+    enrolled: tuple[str, list[str]],
+    change: dict[str, str],
+    answered: str,
 ) -> None:
+    """A suspension, or a password changed since the challenge: answered at the
+    code step without checking (or counting) the code, and the challenge is
+    void; no session is made."""
     secret, _ = enrolled
     token = await challenge(execute, user)
-    await User.filter(id=user.id).update(status="suspended")
+    await User.filter(id=user.id).update(**change)
     sessions = await UserSession.filter(user_id=user.id).count()
+    last_step = (await User.get(id=user.id)).totp_last_step
     answer = await call(execute, VERIFY, t=token, c=at(secret, clock.now()))
-    assert answer["code"] == "WZBAM155E"
+    assert answer["code"] == answered
     assert await UserSession.filter(user_id=user.id).count() == sessions
-
-
-async def test_a_password_changed_meanwhile_voids_the_challenge(
-    execute: Caller, user: User, clock: SettableClock, enrolled: tuple[str, list[str]]
-) -> None:
-    secret, _ = enrolled
-    token = await challenge(execute, user)
-    await User.filter(id=user.id).update(password_hash="$argon2id$v=19$changed")
-    sessions = await UserSession.filter(user_id=user.id).count()
-    answer = await call(execute, VERIFY, t=token, c=at(secret, clock.now()))
-    assert answer["code"] == "RASX012E"
-    assert await UserSession.filter(user_id=user.id).count() == sessions
+    assert await failures(user) == 0
+    assert (await User.get(id=user.id)).totp_last_step == last_step  # not used
+    assert (await LoginChallenge.get(user_id=user.id)).used_at is not None
 
 
 # --- enumeration ---------------------------------------------------------------
