@@ -1,11 +1,11 @@
 """CPU cost of the work a request pays before execution, for hostile documents.
 
 Every document goes through the path of a real request up to execution:
-`schema.root.checked_parse` (parse within MAX_SOURCE_CHARS and MAX_TOKENS, then
-the linear bounds of schema.document_limits), then, if nothing refused it,
-`schema.root.validate_document` (as the service validates: at most
+`schema.pipeline.checked_parse` (parse within MAX_SOURCE_CHARS and MAX_TOKENS,
+then the linear bounds of schema.document_limits), then, if nothing refused it,
+`schema.pipeline.validate_document` (as the service validates: at most
 MAX_VALIDATION_ERRORS errors, no suggestions) with graphql-core's specified
-rules and schema.root.VALIDATION_RULES. The CPU time of
+rules, Strawberry's two and schema.rules.VALIDATION_RULES. The CPU time of
 that path (time.thread_time) is measured --repeat times per document.
 
 Documents come in families, each built to cost as much CPU as possible for its
@@ -55,7 +55,6 @@ from graphql import (
     TokenKind,
     get_introspection_query,
     parse,
-    specified_rules,
     visit,
 )
 from graphql.execution.values import get_variable_values
@@ -69,11 +68,10 @@ from schema.document_limits import (
     DocumentLimits,
     document_problem,
 )
-from schema.extensions import checked_parse, validate_document
+from schema.pipeline import checked_parse, validate_document
 from schema.root import schema
-from schema.rules import MAX_ALIASES, MAX_DEPTH, VALIDATION_RULES
+from schema.rules import MAX_ALIASES, MAX_DEPTH
 
-RULES = tuple(specified_rules) + tuple(VALIDATION_RULES)
 BODY_BYTES = 64 * 1024  # app.settings.Settings.max_body_bytes
 LARGEST_N = 1 << 17
 Build = Callable[[int], tuple[str, str | None]]
@@ -618,7 +616,7 @@ def run_once(gate: Gate, doc: Doc, cap_ms: float) -> tuple[float, bool, str, boo
             outcome = f"refused: {problem.message[:60]}"
         else:
             accepted = True
-            errors = validate_document(schema.graphql_schema, document, RULES)
+            errors = validate_document(schema.graphql_schema, document)
             if not errors and doc.variables is not None:
                 # As execution coerces them (graphql-core keeps up to 50 errors).
                 [operation] = [

@@ -5,15 +5,11 @@ checks (parse and validation limits, masking of unexpected errors)."""
 from typing import Any
 
 import strawberry
-from strawberry.extensions import AddValidationRules
 
 from resolvers import admin, admin_actions, notices, staff
 from schema.admin import MailRetryProblem
 from schema.errors import FieldError, RequiredFieldError
-from schema.extensions import CheckedParse, CheckedValidation
-from schema.masking import IncidentMasking
-from schema.root import RasSchema
-from schema.rules import VALIDATION_RULES
+from schema.pipeline import RasSchema
 
 _STAFF = "Staff session (Bearer token), any role."
 _OPERATOR = (
@@ -145,12 +141,6 @@ def build_admin_schema(**kwargs: Any) -> RasSchema:
         query=AdminQuery,
         mutation=AdminMutation,
         types=[FieldError, RequiredFieldError, MailRetryProblem],
-        extensions=[
-            IncidentMasking,
-            lambda: AddValidationRules(VALIDATION_RULES),
-            CheckedParse,
-            CheckedValidation,
-        ],
         **kwargs,
     )
 

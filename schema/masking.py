@@ -2,10 +2,8 @@
 
 import logging
 import uuid
-from collections.abc import Iterator
 
 from graphql import GraphQLError
-from strawberry.extensions import SchemaExtension
 
 from models import Lang
 from schema.messages import ErrorCode, texts
@@ -46,20 +44,3 @@ def incident_error(error: GraphQLError, lang: Lang) -> GraphQLError:
             "incidentId": incident,
         },
     )
-
-
-class IncidentMasking(SchemaExtension):
-    """Replaces every unexpected error of an operation by WZBAM098E."""
-
-    def on_operation(self) -> Iterator[None]:
-        yield
-        result = self.execution_context.result
-        errors = getattr(result, "errors", None)
-        if not errors:
-            return
-        context = self.execution_context.context
-        lang = getattr(context, "lang", Lang.JA)
-        result.errors = [  # type: ignore[union-attr]
-            incident_error(error, lang) if is_unexpected(error) else error
-            for error in errors
-        ]

@@ -1,13 +1,9 @@
-"""The root Schema: every operation wired to its resolver, with the extensions
-that bound and cache the work around it."""
+"""The root Schema: every operation wired to its resolver, run by the
+pipeline that bounds and caches the work around it (schema.pipeline)."""
 
-import logging
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError, GraphQLSchema
-from strawberry.extensions import AddValidationRules
-from strawberry.types import ExecutionContext
 
 from resolvers import (
     account,
@@ -22,11 +18,7 @@ from resolvers import (
 )
 from resolvers import menu as menu_screen
 from schema.errors import FieldError, RequiredFieldError, StreetRequiredError
-from schema.extensions import CachedAnswers, CheckedParse, CheckedValidation
-from schema.masking import IncidentMasking, is_unexpected
-from schema.rules import VALIDATION_RULES
-
-logger = logging.getLogger("ras_identity.graphql")
+from schema.pipeline import RasSchema
 
 
 @strawberry.type(description="Read operations.")
@@ -186,40 +178,14 @@ class Mutation:
     )
 
 
-class RasSchema(strawberry.Schema):
-    """Logs client mistakes quietly; unexpected errors are logged by
-    IncidentMasking with their incident ID, so they are not logged here a
-    second time."""
-
-    @property
-    def graphql_schema(self) -> GraphQLSchema:
-        """The graphql-core schema Strawberry built (for validation)."""
-        return self._schema
-
-    def process_errors(
-        self,
-        errors: list[GraphQLError],
-        execution_context: ExecutionContext | None = None,
-    ) -> None:
-        for error in errors:
-            if not is_unexpected(error):
-                logger.debug("client error: %s", error.message)
-
-
 def build_schema(**kwargs: Any) -> RasSchema:
-    """The service's schema with its protective extensions."""
+    """The service's public schema, answering public lookups from the cache."""
     return RasSchema(
         query=Query,
         mutation=Mutation,
         # Reachable only through interfaces (AddressIncompleteError.fieldErrors).
         types=[FieldError, RequiredFieldError, StreetRequiredError],
-        extensions=[
-            IncidentMasking,
-            lambda: AddValidationRules(VALIDATION_RULES),
-            CheckedParse,
-            CheckedValidation,
-            CachedAnswers,
-        ],
+        cache_answers=True,
         **kwargs,
     )
 

@@ -12,7 +12,7 @@ from graphql import get_introspection_query
 
 from schema.answer_cache import public_lookup_only
 from schema.document_limits import LIMITS, MAX_LINE_BREAKS, MAX_SOURCE_CHARS
-from schema.extensions import MAX_VALIDATION_ERRORS
+from schema.pipeline import MAX_VALIDATION_ERRORS
 from schema.root import schema
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"

@@ -1,0 +1,321 @@
+"""The request pipeline every operation goes through, as plain steps.
+
+Parse within the limits, refuse what is too large before any validation rule
+runs (schema.document_limits), validate (once for a short document), check
+the operation type, answer public lookups from the answer cache, execute with
+graphql-core, and replace every unexpected error by WZBAM098E with an incident
+ID (schema.masking).
+
+These steps were Strawberry schema extensions. Strawberry builds each
+extension and an async context manager per hook for every request: about a
+third of an authenticated `me` call's CPU went to that machinery (cProfile and
+py-spy under bench/run, 2026-11-30). RasSchema runs the same steps directly,
+in the same order and with the same answers, for `execute` (the HTTP views
+and the tests) and `execute_sync`.
+"""
+
+import functools
+import inspect
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import strawberry
+from graphql import (
+    ASTValidationRule,
+    DocumentNode,
+    GraphQLError,
+    GraphQLSchema,
+    OperationDefinitionNode,
+    execute,
+    specified_rules,
+)
+from graphql import validate as graphql_validate
+from strawberry.exceptions import MissingQueryError
+from strawberry.execution import optimized_is_awaitable
+from strawberry.schema.exceptions import (
+    CannotGetOperationTypeError,
+    InvalidOperationTypeError,
+)
+from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
+from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
+from strawberry.types import ExecutionContext, ExecutionResult
+from strawberry.types.graphql import OperationType
+
+from models import Lang
+from resolvers.context import Context
+from schema.document_limits import document_problem, parse_bounded
+from schema.masking import incident_error, is_unexpected
+from schema.rules import VALIDATION_RULES
+
+logger = logging.getLogger("ras_identity.graphql")
+
+# Validation stops at this many errors, and says no "Did you mean …?": each
+# suggestion compares a name with every name of the schema, and a hundred
+# errors cost more than a whole valid document.
+MAX_VALIDATION_ERRORS = 20
+
+# Checked documents are kept for reuse only up to this length: a long document
+# parses to a large syntax tree, and a cache of such trees, filled with
+# distinct documents (even ones that fail validation), held hundreds of MB.
+# Portals send short documents; long ones are checked anew.
+CACHED_DOCUMENT_CHARS = 4000
+CACHED_DOCUMENTS = 128
+
+# graphql-core's rules, Strawberry's two and the service's own.
+RULES: tuple[type[ASTValidationRule], ...] = (
+    *specified_rules,
+    *VALIDATION_RULES,
+    MaybeNullValidationRule,
+    OneOfInputValidationRule,
+)
+
+ALL_OPERATIONS = frozenset({OperationType.QUERY, OperationType.MUTATION})
+
+
+def checked_parse(
+    query: str, operation_name: str | None
+) -> tuple[DocumentNode, GraphQLError | None]:
+    """The parsed document (within the parse limits, else the syntax error is
+    raised) and why it is refused before validation, if it is (see
+    schema.document_limits)."""
+    document = parse_bounded(query)
+    return document, document_problem(document, operation_name)
+
+
+def validate_document(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    rules: tuple[type[ASTValidationRule], ...] = RULES,
+) -> list[GraphQLError]:
+    """graphql-core's validation with ``rules``, stopping at
+    MAX_VALIDATION_ERRORS and without suggestions."""
+    return graphql_validate(
+        schema,
+        document,
+        rules,
+        max_errors=MAX_VALIDATION_ERRORS,
+        hide_suggestions=True,
+    )
+
+
+def _operation_type(
+    document: DocumentNode, operation_name: str | None
+) -> OperationType | None:
+    """The type of the operation that runs (the named one, else the first), or
+    None when the document has no such operation."""
+    for definition in document.definitions:
+        if not isinstance(definition, OperationDefinitionNode):
+            continue
+        if operation_name is None or (
+            definition.name is not None and definition.name.value == operation_name
+        ):
+            return OperationType(definition.operation.value)
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """A request's document after every check that depends only on its text
+    and operation name; ``errors`` (a syntax error, a limit, validation) make
+    it a request error, answered without execution."""
+
+    document: DocumentNode | None
+    errors: list[GraphQLError]
+    operation_type: OperationType | None
+    # Refused before validation: answered before the operation type is looked
+    # at (as a syntax error is).
+    refused_early: bool
+
+
+def check(schema: GraphQLSchema, query: str, operation_name: str | None) -> Checked:
+    """Parse, bound and validate ``query``."""
+    try:
+        document, problem = checked_parse(query, operation_name)
+    except GraphQLError as error:
+        return Checked(None, [error], None, refused_early=True)
+    if problem is not None:
+        return Checked(None, [problem], None, refused_early=True)
+    operation_type = _operation_type(document, operation_name)
+    errors = validate_document(schema, document) if operation_type else []
+    return Checked(document, errors, operation_type, refused_early=False)
+
+
+class RasSchema(strawberry.Schema):
+    """The service's schema, run by the pipeline above. ``cache_answers``
+    answers public lookups from the services' AnswerCache (the public schema
+    only). Client mistakes are logged quietly; unexpected errors are logged
+    once, with their incident ID, where they are masked."""
+
+    def __init__(self, *args: Any, cache_answers: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.cache_answers = cache_answers
+        # Per schema: the key is the request's text, never a syntax tree
+        # (hashing a tree walked every node of it on every request).
+        self.checked = functools.lru_cache(maxsize=CACHED_DOCUMENTS)(self._check)
+
+    @property
+    def graphql_schema(self) -> GraphQLSchema:
+        """The graphql-core schema Strawberry built (for validation)."""
+        return self._schema
+
+    def _check(self, query: str, operation_name: str | None) -> Checked:
+        return check(self._schema, query, operation_name)
+
+    def check_document(self, query: str, operation_name: str | None) -> Checked:
+        """``check`` of ``query``, from the cache when it is short."""
+        if len(query) <= CACHED_DOCUMENT_CHARS:
+            return self.checked(query, operation_name)
+        return self._check(query, operation_name)
+
+    def process_errors(
+        self,
+        errors: list[GraphQLError],
+        execution_context: ExecutionContext | None = None,
+    ) -> None:
+        for error in errors:
+            if not is_unexpected(error):
+                logger.debug("client error: %s", error.message)
+
+    def _prepared(
+        self,
+        query: str | None,
+        operation_name: str | None,
+        allowed: Iterable[OperationType] | None,
+    ) -> Checked:
+        """The checked document; raises what Strawberry's views answer as
+        HTTP errors (no query, no such operation, a type not allowed)."""
+        if not query:
+            raise MissingQueryError
+        checked = self.check_document(query, operation_name)
+        if checked.refused_early:
+            return checked
+        if checked.operation_type is None:
+            raise CannotGetOperationTypeError(operation_name)
+        if checked.operation_type not in (allowed or ALL_OPERATIONS):
+            raise InvalidOperationTypeError(checked.operation_type)
+        return checked
+
+    def _run(
+        self,
+        document: DocumentNode,
+        variable_values: dict[str, Any] | None,
+        context_value: Any,
+        root_value: Any,
+        operation_name: str | None,
+        operation_extensions: dict[str, Any] | None,
+    ) -> Any:
+        """graphql-core's execution of a checked document (a result, or an
+        awaitable of one)."""
+        return execute(
+            self._schema,
+            document,
+            root_value=root_value,
+            variable_values=variable_values,
+            operation_name=operation_name,
+            context_value=context_value,
+            is_awaitable=optimized_is_awaitable,  # type: ignore[arg-type]  # a bool
+            executor_class=self.execution_context_class,
+            operation_extensions=operation_extensions,
+        )
+
+    def _finished(self, result: Any, context_value: Any) -> ExecutionResult:
+        """Strawberry's result of ``result`` (anything with data and errors),
+        every unexpected error masked."""
+        data = getattr(result, "data", None)
+        errors = result.errors
+        if errors:
+            self.process_errors(errors)
+            lang = getattr(context_value, "lang", Lang.JA)
+            errors = [
+                incident_error(error, lang) if is_unexpected(error) else error
+                for error in errors
+            ]
+        return ExecutionResult(data=data, errors=errors or None)
+
+    @staticmethod
+    def _failed(exc: Exception) -> ExecutionResult:
+        return ExecutionResult(
+            data=None, errors=[GraphQLError(str(exc), original_error=exc)]
+        )
+
+    async def execute(
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        allowed_operation_types: Iterable[OperationType] | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+    ) -> ExecutionResult:
+        checked = self._prepared(query, operation_name, allowed_operation_types)
+        document = checked.document
+        if checked.errors or document is None:
+            return self._finished(checked, context_value)
+        answers, key, now = None, None, None
+        if (
+            self.cache_answers
+            and isinstance(context_value, Context)
+            and not operation_extensions
+        ):
+            answers = context_value.services.answers
+            key = answers.key(
+                query, variable_values, operation_name, context_value.lang
+            )
+            if key is not None:
+                now = context_value.services.clock.now()
+                cached = answers.get(key, now)
+                if cached is not None:
+                    return cached
+        try:
+            result = self._run(
+                document,
+                variable_values,
+                context_value,
+                root_value,
+                operation_name,
+                operation_extensions,
+            )
+            if optimized_is_awaitable(result):
+                result = await result
+        except Exception as exc:
+            result = self._failed(exc)
+        if answers is not None and key is not None and now is not None:
+            answers.put(key, result, now)
+        return self._finished(result, context_value)
+
+    def execute_sync(
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        allowed_operation_types: Iterable[OperationType] | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+    ) -> ExecutionResult:
+        """As ``execute``, for documents whose resolvers are all synchronous
+        (introspection, the catalogue); never from the answer cache."""
+        checked = self._prepared(query, operation_name, allowed_operation_types)
+        document = checked.document
+        if checked.errors or document is None:
+            return self._finished(checked, context_value)
+        try:
+            result = self._run(
+                document,
+                variable_values,
+                context_value,
+                root_value,
+                operation_name,
+                operation_extensions,
+            )
+            if inspect.isawaitable(result):
+                close = getattr(result, "close", None)
+                if close is not None:
+                    close()
+                raise RuntimeError("execution did not complete synchronously")
+        except Exception as exc:
+            result = self._failed(exc)
+        return self._finished(result, context_value)
