@@ -24,7 +24,8 @@ def test_a_cached_document_keeps_its_errors() -> None:
     document = "{ noSuchField }"
     first = schema.execute_sync(document)
     second = schema.execute_sync(document)
-    assert first.data is None and second.data is None
+    assert first.data is None
+    assert second.data is None
     assert [e.message for e in first.errors or []] == [
         e.message for e in second.errors or []
     ]
