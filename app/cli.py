@@ -220,7 +220,10 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     }
     if args.workers == 1:
         app = create_app(
-            settings, migrate_on_start=not args.no_migrate, mail_worker=mail_worker
+            settings,
+            migrate_on_start=not args.no_migrate,
+            mail_worker=mail_worker,
+            freeze_heap=True,
         )
         uvicorn.run(app, **options)
         return 0
@@ -273,7 +276,7 @@ def web_process_app() -> "Starlette":
 
     settings = load_settings()
     _configure_logging(settings)
-    return create_app(settings, migrate_on_start=False)
+    return create_app(settings, migrate_on_start=False, freeze_heap=True)
 
 
 async def _create_user(settings: Settings, args: argparse.Namespace) -> int:

@@ -3,6 +3,7 @@
 import asyncio
 import contextlib
 import dataclasses
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -154,6 +155,17 @@ async def _address_data(*, load: bool, now: datetime) -> None:
         )
 
 
+def freeze_startup_heap() -> None:
+    """Keep what start-up built (the schema, the ORM, the address index:
+    hundreds of thousands of objects that live as long as the process) out of
+    the garbage collector's full passes. Each full pass walked all of them and
+    paused every request in flight: `me` p99 34 ms against 14 ms with the
+    collector off (wrk under bench/run). Only the serving process does it: a
+    test process that builds many apps would keep each one's garbage."""
+    gc.collect()
+    gc.freeze()
+
+
 def create_app(
     settings: Settings,
     *,
@@ -161,12 +173,14 @@ def create_app(
     manage_database: bool = True,
     migrate_on_start: bool = True,
     mail_worker: bool | None = None,
+    freeze_heap: bool = False,
 ) -> Starlette:
     """The ASGI app. With ``manage_database`` its lifespan opens the ORM (after
     applying migrations, unless ``migrate_on_start`` is off because a release step
     does it) and runs the mail worker (unless ``mail_worker``, by default
     RAS_MAIL_WORKER, is off because separate worker processes deliver); tests
-    that hold their own database pass False."""
+    that hold their own database pass False. ``freeze_heap`` (the serving
+    process's) keeps what start-up built out of the collector's full passes."""
     services = services or build_services(settings)
     run_worker = settings.mail_worker if mail_worker is None else mail_worker
 
@@ -188,6 +202,8 @@ def create_app(
                     audit_sealing(services, settings.audit_seal_seconds)
                 )
             task = asyncio.create_task(housekeeping(services))
+            if freeze_heap:
+                freeze_startup_heap()
             try:
                 yield
             finally:
