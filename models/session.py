@@ -232,7 +232,6 @@ _EVENTS = {
 
 
 @cache
-@cache
 def _time_columns() -> tuple[frozenset[str], frozenset[str]]:
     """with_user's columns (as named in its query) that hold a datetime, and
     those that hold a date."""

@@ -3,7 +3,7 @@ SQLite it is read at once on a connection of its own (app.sqlite's read_now),
 and must see exactly what is committed — and, inside a transaction, what the
 transaction wrote."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from tortoise import connections
 from tortoise.transactions import in_transaction
@@ -68,3 +68,37 @@ def test_an_in_memory_database_is_never_read_aside() -> None:
 
     client = ImmediateSqliteClient(":memory:", connection_name="aside")
     assert client.read_now("SELECT 1", []) is None
+
+
+async def test_every_field_reads_as_the_orm_reads_it(
+    user: User, clock: SettableClock
+) -> None:
+    # with_user parses SQLite's time texts itself (the standard library's
+    # parser): every value, times and dates included, must equal the ORM's.
+    user.date_of_birth = date(1990, 4, 1)
+    user.password_changed_at = clock.now() - timedelta(days=3, microseconds=7)
+    await user.save()
+    digest = token_hash("read-every-field")
+    created = await UserSession.create(
+        user_id=user.id,
+        token_hash=digest,
+        kind=SessionKind.SESSION,
+        created_at=clock.now(),
+        last_seen_at=clock.now(),
+        expires_at=clock.now() + timedelta(hours=1),
+        authenticated_at=clock.now(),
+    )
+
+    found = await UserSession.with_user(digest)
+
+    assert found is not None
+    by_orm = await UserSession.get(id=created.id)
+    user_by_orm = await User.get(id=user.id)
+    for name in UserSession._meta.db_fields:
+        assert getattr(found, name) == getattr(by_orm, name), name
+    for name in User._meta.fields_map:
+        if name in User._meta.db_fields:
+            assert getattr(found.user, name) == getattr(user_by_orm, name), name
+    assert found.user.date_of_birth == date(1990, 4, 1)
+    assert found.created_at.tzinfo is not None
+    assert found.user.password_changed_at == user.password_changed_at
