@@ -3,7 +3,7 @@ SQLite it is read at once on a connection of its own (app.sqlite's read_now),
 and must see exactly what is committed — and, inside a transaction, what the
 transaction wrote."""
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from tortoise import connections
 from tortoise.transactions import in_transaction
@@ -12,6 +12,24 @@ from models import SessionKind, User, UserSession
 from security.clock import SettableClock
 from security.tokens import token_hash
 from tests.support import Caller, log_in
+
+
+async def _session(
+    user: User,
+    clock: SettableClock,
+    digest: str,
+    authenticated_at: datetime | None = None,
+) -> UserSession:
+    """A session of ``user`` for an hour from now, stored under ``digest``."""
+    return await UserSession.create(
+        user_id=user.id,
+        token_hash=digest,
+        kind=SessionKind.SESSION,
+        created_at=clock.now(),
+        last_seen_at=clock.now(),
+        expires_at=clock.now() + timedelta(hours=1),
+        authenticated_at=authenticated_at,
+    )
 
 
 async def test_a_committed_logout_is_seen_by_the_next_read(
@@ -33,14 +51,7 @@ async def test_inside_a_transaction_the_read_sees_its_own_writes(
 ) -> None:
     digest = token_hash("not-yet-committed-token")
     async with in_transaction():
-        await UserSession.create(
-            user_id=user.id,
-            token_hash=digest,
-            kind=SessionKind.SESSION,
-            created_at=clock.now(),
-            last_seen_at=clock.now(),
-            expires_at=clock.now() + timedelta(hours=1),
-        )
+        await _session(user, clock, digest)
         inside = await UserSession.with_user(digest)
         assert inside is not None
         assert inside.user.id == user.id
@@ -79,15 +90,7 @@ async def test_every_field_reads_as_the_orm_reads_it(
     user.password_changed_at = clock.now() - timedelta(days=3, microseconds=7)
     await user.save()
     digest = token_hash("read-every-field")
-    created = await UserSession.create(
-        user_id=user.id,
-        token_hash=digest,
-        kind=SessionKind.SESSION,
-        created_at=clock.now(),
-        last_seen_at=clock.now(),
-        expires_at=clock.now() + timedelta(hours=1),
-        authenticated_at=clock.now(),
-    )
+    created = await _session(user, clock, digest, authenticated_at=clock.now())
 
     found = await UserSession.with_user(digest)
 
