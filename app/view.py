@@ -55,13 +55,14 @@ def request_language(request: Request | WebSocket) -> Lang:
     )
     if explicit in {"ja", "en"}:
         return Lang(explicit)
-    return _accepted_language(request.headers.get("accept-language", ""))
+    header = request.headers.get("accept-language", "")
+    if len(header) > KEPT_HEADER_CHARS:
+        return accepted_language(header)
+    return _kept_language(header)
 
 
-@functools.lru_cache(maxsize=256)
-def _accepted_language(accept_language: str) -> Lang:
-    """The best of ja/en in an Accept-Language header; else Japanese. Kept per
-    header text: a client sends the same one on every call."""
+def accepted_language(accept_language: str) -> Lang:
+    """The best of ja/en in an Accept-Language header; else Japanese."""
     best: tuple[float, Lang] | None = None
     for entry in accept_language.split(","):
         tag, *params = entry.split(";")
@@ -72,6 +73,13 @@ def _accepted_language(accept_language: str) -> Lang:
         if best is None or quality > best[0]:
             best = (quality, Lang(primary))
     return best[1] if best and best[0] > 0 else Lang.JA
+
+
+# A client sends the same Accept-Language on every call: the choice is kept per
+# header text, for headers of browser size only (a client could otherwise fill
+# memory with distinct long headers).
+KEPT_HEADER_CHARS = 256
+_kept_language = functools.lru_cache(maxsize=256)(accepted_language)
 
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
@@ -122,17 +130,20 @@ def error_response(
 def request_client(request: Request | WebSocket, proxies: tuple[Network, ...]) -> str:
     """The counter key of the client that sent ``request`` (see security.clients)."""
     peer = request.client.host if request.client else None
-    forwarded = tuple(request.headers.getlist("x-forwarded-for"))
-    return _client(peer, forwarded, proxies)
+    # X-Forwarded-For counts only from a trusted proxy, and only then is it
+    # part of the key kept below (and only when short).
+    forwarded = tuple(request.headers.getlist("x-forwarded-for")) if proxies else ()
+    if sum(map(len, forwarded)) > KEPT_HEADER_CHARS:
+        return client_key(client_address(peer, forwarded, proxies))
+    return _kept_client(peer, forwarded, proxies)
 
 
 @functools.lru_cache(maxsize=4096)
-def _client(
+def _kept_client(
     peer: str | None, forwarded: tuple[str, ...], proxies: tuple[Network, ...]
 ) -> str:
-    """client_key of client_address, kept for the peers (and forwarding
-    headers) of the last few thousand requests: parsing addresses was a tenth
-    of the view's own time."""
+    """client_key of client_address, kept for the peers of the last few
+    thousand requests: parsing addresses was a tenth of the view's own time."""
     return client_key(client_address(peer, forwarded, proxies))
 
 
@@ -268,13 +279,19 @@ class GraphQLApp(GraphQL[Context, None]):
         answers (``run``). The same steps as that view, without its request
         adapter and layers, which cost as much CPU as executing `me` (py-spy
         under bench/run)."""
+        # Strawberry's view compares the media type case-sensitively (any
+        # other spelling is its 400), so this does too.
         if request.method != "POST" or (
-            request.headers.get("content-type", "").partition(";")[0].strip().lower()
+            request.headers.get("content-type", "").partition(";")[0].strip()
             != "application/json"
         ):
             return None
         if self._get_stream_transport_from_headers(request.headers) is not None:
             return None
+        # The context first, as Strawberry's view makes it: a body refused
+        # below is answered with the request's X-Request-ID too.
+        sub_response = await self.get_sub_response(request)
+        context = await self.get_context(request, sub_response)
         data = self.decode_json(await request.body())  # Starlette keeps the body
         if not isinstance(data, dict):
             return None
@@ -286,8 +303,6 @@ class GraphQLApp(GraphQL[Context, None]):
             or data.get("extensions") is not None
         ):
             return None
-        sub_response = await self.get_sub_response(request)
-        context = await self.get_context(request, sub_response)
         try:
             result = await self.schema.execute(
                 query,

@@ -38,6 +38,7 @@ from strawberry.schema.exceptions import (
     CannotGetOperationTypeError,
     InvalidOperationTypeError,
 )
+from strawberry.schema.schema import DEFAULT_ALLOWED_OPERATION_TYPES
 from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 from strawberry.types import ExecutionContext, ExecutionResult
@@ -70,8 +71,6 @@ RULES: tuple[type[ASTValidationRule], ...] = (
     MaybeNullValidationRule,
     OneOfInputValidationRule,
 )
-
-ALL_OPERATIONS = frozenset({OperationType.QUERY, OperationType.MUTATION})
 
 
 def checked_parse(
@@ -193,7 +192,9 @@ class RasSchema(strawberry.Schema):
             return checked
         if checked.operation_type is None:
             raise CannotGetOperationTypeError(operation_name)
-        if checked.operation_type not in (allowed or ALL_OPERATIONS):
+        if checked.operation_type not in (
+            DEFAULT_ALLOWED_OPERATION_TYPES if allowed is None else allowed
+        ):
             raise InvalidOperationTypeError(checked.operation_type)
         return checked
 

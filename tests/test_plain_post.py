@@ -1,5 +1,6 @@
 """The view's own path for plain POSTs (app.view.GraphQLApp.plain_post) answers
-exactly as Strawberry's view does, and is the path plain POSTs take."""
+exactly as Strawberry's view does, and is the path plain POSTs take; what the
+view keeps per header text stays small."""
 
 import json
 import re
@@ -7,9 +8,17 @@ from typing import Any
 
 import httpx
 import pytest
+from starlette.requests import Request
 
-from app.view import GraphQLApp
-from models import User
+from app.view import (
+    GraphQLApp,
+    _kept_client,
+    _kept_language,
+    request_client,
+    request_language,
+)
+from models import Lang, User
+from security.clients import parse_networks
 from tests.support import LOGIN, PASSWORD
 
 ME = "query { me { __typename ... on Error { code message } ... on User { authId } } }"
@@ -50,14 +59,21 @@ REQUESTS: list[tuple[Any, dict[str, str]]] = [
     ("just a string", {}),
     ({"query": "{ errorCatalog { code } }"}, {"Accept": "application/json"}),
     ({"query": "mutation { logout { __typename } }"}, {}),
+    # Bodies that are not requests, as bytes: refused with the request's ID.
+    (b"{", {}),
+    (b'{"query": "{ __typename }", "x": "\\ud800"}', {}),
+    # Only the exact media type is plain; Strawberry refuses other spellings.
+    ({"query": "{ __typename }"}, {"Content-Type": "APPLICATION/JSON"}),
+    ({"query": "{ __typename }"}, {"Content-Type": "application/json; charset=utf-8"}),
+    ({"query": "{ __typename }"}, {"Accept": "text/event-stream"}),
 ]
 
 
 def _comparable(response: httpx.Response) -> tuple[int, dict[str, str], Any]:
     headers = {
-        name: value
+        name: "-" if name == "x-request-id" else value
         for name, value in response.headers.items()
-        if name not in {"x-request-id", "date", "content-length"}
+        if name not in {"date", "content-length"}
     }
     text = re.sub(r'"incidentId":"[0-9a-f]+"', '"incidentId":"-"', response.text)
     return response.status_code, headers, json.loads(text)
@@ -68,7 +84,7 @@ async def _post(
 ) -> httpx.Response:
     return await http.post(
         "/graphql",
-        content=json.dumps(body),
+        content=body if isinstance(body, bytes) else json.dumps(body),
         headers={"Content-Type": "application/json", **headers},
     )
 
@@ -114,3 +130,49 @@ async def test_a_logged_in_call_takes_the_plain_path(
     assert by_get.json() == {"data": {"__typename": "Query"}}
     assert batch.status_code == 400
     assert through_strawberry == ["GET", "POST"]
+
+
+def _request(headers: list[tuple[bytes, bytes]]) -> Request:
+    return Request(
+        {
+            "type": "http",
+            "method": "POST",
+            "path": "/graphql",
+            "query_string": b"",
+            "headers": headers,
+            "client": ("203.0.113.9", 5000),
+        }
+    )
+
+
+def test_long_headers_are_answered_but_never_kept() -> None:
+    # The language choice and the client key are kept per header text; a
+    # client sending distinct long headers must not fill memory with them.
+    languages = _kept_language.cache_info().currsize
+    clients = _kept_client.cache_info().currsize
+    proxies = parse_networks("203.0.113.0/24")
+    for n in range(20):
+        long_language = "en;q=0.9, " + f"x-{n}, " * 100
+        long_forwarded = ", ".join(f"198.51.100.{n}" for _ in range(40))
+        request = _request(
+            [
+                (b"accept-language", long_language.encode()),
+                (b"x-forwarded-for", long_forwarded.encode()),
+            ]
+        )
+        assert request_language(request) is Lang.EN
+        assert request_client(request, proxies) == f"198.51.100.{n}"
+    assert _kept_language.cache_info().currsize == languages
+    assert _kept_client.cache_info().currsize == clients
+
+
+def test_forwarded_for_from_an_untrusted_peer_is_not_part_of_the_key() -> None:
+    # Without trusted proxies the header counts for nothing, so distinct values
+    # of it are one kept entry (the peer's), not one each.
+    before = _kept_client.cache_info()
+    for n in range(20):
+        request = _request([(b"x-forwarded-for", f"198.51.100.{n}".encode())])
+        assert request_client(request, ()) == "203.0.113.9"
+    after = _kept_client.cache_info()
+    assert after.currsize <= before.currsize + 1
+    assert after.hits >= before.hits + 19
