@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -166,6 +167,30 @@ def freeze_startup_heap() -> None:
     gc.freeze()
 
 
+def _cors(origins: tuple[str, ...]) -> list[Middleware]:
+    """CORS for RAS_CORS_ORIGINS, or nothing (closed) when it is empty: pages
+    of those origins may call the API with a Bearer token; no credentials
+    (the session cookie is SameSite=Strict and for the service's own pages)."""
+    if not origins:
+        return []
+    return [
+        Middleware(
+            CORSMiddleware,
+            allow_origins=list(origins),
+            allow_methods=["GET", "POST"],
+            allow_headers=[
+                "authorization",
+                "content-type",
+                "accept",
+                "accept-language",
+            ],
+            expose_headers=["retry-after", "x-request-id"],
+            allow_credentials=False,
+            max_age=600,
+        )
+    ]
+
+
 def create_app(
     settings: Settings,
     *,
@@ -215,6 +240,9 @@ def create_app(
         services,
         graphiql=settings.is_development,
         trusted_proxies=settings.trusted_networks,
+        public_origin=settings.public_origin,
+        secure_cookies=settings.secure_cookies,
+        session_cookies=True,
     )
     # The admin API: its own schema, staff sessions only (introspection on, for
     # staff tooling; GraphiQL in development as on /graphql).
@@ -233,6 +261,7 @@ def create_app(
         lifespan=lifespan,
         exception_handlers={Exception: _internal_error, HTTPException: _not_found},
         middleware=[
+            *_cors(settings.cors_origin_list),
             Middleware(
                 SecurityHeaders,
                 hsts=urlsplit(settings.public_url).scheme == "https",

@@ -57,6 +57,30 @@ PRODUCTION_MAX_LOCKOUT_THRESHOLD = 10
 PRODUCTION_MAX_IDLE_SECONDS = 1800.0
 
 
+def parse_origins(value: str) -> tuple[str, ...]:
+    """Comma-separated exact origins (``https://portal.example.jp``, a port
+    allowed, no path, no wildcard), lower-cased; ValueError names a bad one."""
+    origins = []
+    for part in value.split(","):
+        if not (part := part.strip()):
+            continue
+        parts = urlsplit(part)
+        if (
+            parts.scheme not in {"http", "https"}
+            or not parts.hostname
+            or "*" in part
+            or parts.path not in {"", "/"}
+            or parts.query
+            or parts.fragment
+            or parts.username is not None
+        ):
+            raise ValueError(
+                f"{part!r} is not an origin such as https://portal.example.jp"
+            )
+        origins.append(f"{parts.scheme}://{parts.netloc}".lower())
+    return tuple(origins)
+
+
 class Settings(BaseSettings):
     """All tunables of the service; each field is the variable ``RAS_<NAME>``."""
 
@@ -126,6 +150,9 @@ class Settings(BaseSettings):
     client_window_seconds: float = Field(default=3600.0, gt=0, le=7 * 86400)
     link_attempt_limit: int = Field(default=10, ge=1, le=1000)
     trusted_proxies: str = ""
+    # Origins (scheme://host[:port], comma-separated) whose pages may call the
+    # API from the browser with a Bearer token (CORS). Empty: none.
+    cors_origins: str = ""
     # registerUser and requestPasswordReset are answered no sooner than this after
     # their input checks (hides whether an account exists; see the README).
     answer_floor_ms: float = Field(default=100.0, ge=0, le=5000)
@@ -247,6 +274,32 @@ class Settings(BaseSettings):
     def _check_trusted_proxies(cls, value: str) -> str:
         parse_networks(value)  # ValueError names the bad entry
         return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _check_cors_origins(cls, value: str) -> str:
+        parse_origins(value)  # ValueError names the bad entry
+        return value
+
+    @property
+    def cors_origin_list(self) -> tuple[str, ...]:
+        """RAS_CORS_ORIGINS as exact origins."""
+        return parse_origins(self.cors_origins)
+
+    @property
+    def public_origin(self) -> str:
+        """The origin of RAS_PUBLIC_URL (where the portal is served)."""
+        parts = urlsplit(self.public_url)
+        return f"{parts.scheme}://{parts.netloc}".lower()
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Whether the session cookie is Secure: always, except in development
+        when RAS_PUBLIC_URL is http on a loopback address (a browser would not
+        send a Secure cookie back over plain http)."""
+        parts = urlsplit(self.public_url)
+        loopback = parts.hostname in {"localhost", "127.0.0.1", "::1"}
+        return not (self.is_development and parts.scheme == "http" and loopback)
 
     @property
     def trusted_networks(self) -> tuple[Network, ...]:

@@ -31,6 +31,32 @@ logger = logging.getLogger("ras_identity.http")
 
 POST_OPERATIONS = OperationType.from_http("POST")
 
+# Cookie mode: a same-origin browser page (the portal) asks for it with this
+# header on every POST; the session token then lives in SESSION_COOKIE
+# (HttpOnly, SameSite=Strict), never in JavaScript's reach.
+COOKIE_MODE_HEADER = "x-ras-session"
+SESSION_COOKIE = "ras_session"
+
+
+def same_origin(request: Request | WebSocket, public_origin: str) -> bool:
+    """Whether a browser says this request comes from the service's own pages.
+
+    A cross-site form cannot send COOKIE_MODE_HEADER (only a script can, and a
+    script on another origin needs a CORS preflight, which never allows it);
+    the browser's own Sec-Fetch-Site and Origin headers, when sent, must agree
+    as well: the origin of RAS_PUBLIC_URL, or the request's own host."""
+    site = request.headers.get("sec-fetch-site")
+    if site is not None and site not in {"same-origin", "none"}:
+        return False
+    origin = request.headers.get("origin")
+    if origin is None:
+        return True
+    origin = origin.lower()
+    if origin == public_origin:
+        return True
+    host = request.headers.get("host", "").lower()
+    return bool(host) and origin.partition("://")[2] == host
+
 
 def _quality(params: list[str]) -> float | None:
     """The q-value of one Accept or Accept-Language entry (1 when absent), None if
@@ -199,10 +225,17 @@ class GraphQLApp(GraphQL[Context, None]):
         graphiql: bool,
         trusted_proxies: tuple[Network, ...] = (),
         schema: BaseSchema = schema,
+        public_origin: str = "http://127.0.0.1:8000",
+        secure_cookies: bool = True,
+        session_cookies: bool = False,
     ) -> None:
         super().__init__(schema, graphql_ide="graphiql" if graphiql else None)
         self.services = services
         self.trusted_proxies = trusted_proxies
+        self.public_origin = public_origin
+        self.secure_cookies = secure_cookies
+        # Cookie mode is for applicants' browsers (the public API) only.
+        self.session_cookies = session_cookies
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -216,6 +249,14 @@ class GraphQLApp(GraphQL[Context, None]):
             request_id=uuid.uuid4().hex,
         )
         request.state.context = context
+        if self.session_cookies and request.headers.get(COOKIE_MODE_HEADER) == "cookie":
+            if request.scope["method"] != "POST":
+                raise ViewHTTPException(400, "cookie mode is for POST requests only")
+            if not same_origin(request, self.public_origin):
+                raise ViewHTTPException(403, "cross-site request refused")
+            context.cookie_mode = True
+            if context.bearer is None:
+                context.bearer = request.cookies.get(SESSION_COOKIE) or None
         return context
 
     async def get_sub_response(self, request: Request | WebSocket) -> Response:
@@ -234,11 +275,33 @@ class GraphQLApp(GraphQL[Context, None]):
         retry_after = request.state.context.retry_after
         if retry_after is not None:  # a limit answered (RASX004E)
             sub_response.headers["retry-after"] = str(retry_after)
+        self._session_cookie(request.state.context, sub_response)
         if sub_response.graphql_response_json and is_request_error(result):
             # Under the GraphQL media type a request error is 400 with no data entry.
             data.pop("data", None)
             sub_response.status_code = 400
         return data
+
+    def _session_cookie(self, context: Context, sub_response: Response) -> None:
+        """Set the token this request issued as the session cookie, or clear
+        the cookie after a logout (cookie mode only)."""
+        if context.issued_token is not None:
+            sub_response.set_cookie(
+                SESSION_COOKIE,
+                context.issued_token,
+                path="/",
+                secure=self.secure_cookies,
+                httponly=True,
+                samesite="strict",
+            )
+        elif context.cookie_ended:
+            sub_response.delete_cookie(
+                SESSION_COOKIE,
+                path="/",
+                secure=self.secure_cookies,
+                httponly=True,
+                samesite="strict",
+            )
 
     def create_response(
         self,

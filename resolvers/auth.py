@@ -367,10 +367,12 @@ async def _checked_login(info: Info, auth_id: str, password: str) -> LoginResult
         return InvalidCredentialsError.build(lang, FieldLabel.CREDENTIALS)
     if kind is SessionKind.CHANGE_TICKET:
         logger.info("login with expired password: user_id=%s", user.id)
-        return PasswordExpiredError.build(lang, change_ticket=token)
+        return PasswordExpiredError.build(
+            lang, change_ticket=info.context.hand_over(token)
+        )
     logger.info("login: user_id=%s", user.id)
     return LoginSuccess(
-        token=token,
+        token=info.context.hand_over(token),
         idle_timeout_seconds=int(services.policy.session_idle.total_seconds()),
         user=UserType.from_model(user),
     )
@@ -425,4 +427,5 @@ async def logout(info: Info) -> LogoutResult:
         now=info.context.services.clock.now(),
         origin=info.context.origin,
     )
+    info.context.cookie_ended = info.context.cookie_mode
     return LogoutSuccess(ok=True)

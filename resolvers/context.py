@@ -49,6 +49,20 @@ class Context:
     request_id: str | None = None
     cache: dict[str, Any] = field(default_factory=dict)
     retry_after: int | None = None
+    # Cookie mode (a same-origin browser, app.view): the session token travels
+    # in an HttpOnly cookie, never in an answer JavaScript can read. A token
+    # issued by this request is set as the cookie; a logout clears it.
+    cookie_mode: bool = False
+    issued_token: str | None = None
+    cookie_ended: bool = False
+
+    def hand_over(self, token: str) -> str:
+        """The session token as the answer carries it: itself, or in cookie
+        mode an empty string (the view sets the token as the cookie)."""
+        if not self.cookie_mode:
+            return token
+        self.issued_token = token
+        return ""
 
     @property
     def origin(self) -> Origin:

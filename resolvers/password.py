@@ -244,11 +244,14 @@ async def change_password(
             user_id=user.id,
         )
     logger.info("password changed: user_id=%s", user.id)
+    # In cookie mode the new token replaces the cookie; a used-up change
+    # ticket's cookie is cleared.
+    info.context.cookie_ended = info.context.cookie_mode and token is None
     return ChangePasswordSuccess(
         password_expires_at=now + services.policy.password_max_age,
         user=UserType.from_model(fresh),
         session_ended=token is None,
-        token=token,
+        token=None if token is None else info.context.hand_over(token),
     )
 
 

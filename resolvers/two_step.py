@@ -484,10 +484,12 @@ async def _finish_login(
     if token is None:
         return expired
     if kind is SessionKind.CHANGE_TICKET:
-        return PasswordExpiredError.build(lang, change_ticket=token)
+        return PasswordExpiredError.build(
+            lang, change_ticket=info.context.hand_over(token)
+        )
     logger.info("login with two steps: user_id=%s", user.id)
     return LoginSuccess(
-        token=token,
+        token=info.context.hand_over(token),
         idle_timeout_seconds=int(services.policy.session_idle.total_seconds()),
         user=UserType.from_model(user),
     )

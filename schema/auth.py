@@ -37,7 +37,9 @@ class LoginInput:
 class LoginSuccess:
     token: str = strawberry.field(
         description="The session token: send it as `Authorization: Bearer <token>`. "
-        "It is shown only this once and stored by the service only as a hash."
+        "It is shown only this once and stored by the service only as a hash. In "
+        "cookie mode (a same-origin browser page sending `X-RAS-Session: cookie`) "
+        "an empty string: the token is set as the HttpOnly session cookie instead."
     )
     idle_timeout_seconds: int = strawberry.field(
         description="The session ends after this many seconds without a request "

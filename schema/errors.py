@@ -277,7 +277,8 @@ class PasswordExpiredError(Error):
     change_ticket: str | None = strawberry.field(
         default=None,
         description="Only in the answer to `login`: a short-lived token that, sent "
-        "as the Bearer token, allows `changePassword` and nothing else.",
+        "as the Bearer token, allows `changePassword` and nothing else. In cookie "
+        "mode an empty string: the ticket is set as the session cookie.",
     )
 
 

@@ -50,7 +50,8 @@ class ChangePasswordSuccess:
     token: str | None = strawberry.field(
         description="The session's new token: the one this call was made with "
         "no longer works (RASX002E); send this one from now on. Null when "
-        "`sessionEnded`."
+        "`sessionEnded`. In cookie mode (header `X-RAS-Session: cookie`) an empty "
+        "string: the new token is set as the HttpOnly session cookie."
     )
 
 
