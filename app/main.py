@@ -19,6 +19,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from tortoise import connections
 
+import portal
 from addresses.index import MunicipalityIndex
 from addresses.load import DATA_SET, load_addresses
 from app.audit import audit_sealing
@@ -257,6 +258,7 @@ def create_app(
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/admin/graphql", admin_graphql, methods=["GET", "POST"]),
             Route("/healthz", health, methods=["GET"]),
+            *portal.routes(),
         ],
         lifespan=lifespan,
         exception_handlers={Exception: _internal_error, HTTPException: _not_found},
