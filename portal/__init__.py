@@ -27,6 +27,9 @@ SCREENS = (
     "/password/reset",
     "/password/change",
     "/email/revert",
+    "/user",
+    "/two-step",
+    "/activity",
 )
 
 # The page runs only its own script and style, sends requests only to this

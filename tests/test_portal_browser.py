@@ -7,8 +7,11 @@ fails here, it is never skipped."""
 import re
 import shutil
 from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
 from urllib.parse import urlsplit
 
+import pyotp
 import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 
@@ -16,7 +19,8 @@ from app.main import create_app
 from app.settings import Settings
 from models import User
 from resolvers.context import Services
-from tests.support import Mailbox, link_token, serve
+from security.clock import SettableClock
+from tests.support import PASSWORD, Mailbox, link_token, serve
 
 NEW_PASSWORD = "Fuji-San-3776m"
 RESET_TO = "Kyoto-Nara-794"
@@ -45,8 +49,11 @@ async def portal(db: str, services: Services) -> AsyncIterator[str]:
         yield url
 
 
-async def _page(browser: Browser) -> Page:
-    context = await browser.new_context()
+async def _page(browser: Browser, *, bypass_csp: bool = False) -> Page:
+    """A page of a fresh browser profile that records script errors.
+    ``bypass_csp``: for axe-core, which the test adds to the page (the
+    portal's own policy runs nothing but its own script)."""
+    context = await browser.new_context(bypass_csp=bypass_csp)
     page = await context.new_page()
     problems: list[str] = []
     page.on("pageerror", lambda error: problems.append(str(error)))
@@ -183,3 +190,156 @@ async def test_every_screen_path_serves_the_portal_with_its_policy(
     await expect(page.get_by_text("リンクが正しくありません")).to_be_visible()
     assert urlsplit(page.url).path == "/password/setup"
     assert page.problems == []  # type: ignore[attr-defined]
+
+
+async def test_a_user_changes_the_address_and_email_undoes_it_and_enrols_two_step(
+    browser: Browser, portal: str, user: User, mailbox: Mailbox, clock: SettableClock
+) -> None:
+    page = await _page(browser)
+    await page.goto(portal + "/")
+    await page.get_by_role("button", name="English").click()
+    await _log_in(page, portal, user.auth_id, PASSWORD)
+    await page.get_by_role("link", name="Update user information").click()
+
+    # 2.4.3: the municipality from the search, then the street and phone.
+    await page.get_by_label("Search a municipality").fill("新宿")
+    await page.get_by_role("button", name="Search", exact=True).click()
+    await page.get_by_role("button", name=re.compile("Choose: 東京都 新宿区")).click()
+    await expect(page.locator("#chosen-municipality")).to_have_text("東京都 新宿区")
+    await page.get_by_label("Town, block number and building").fill("西新宿2-8-1")
+    await page.get_by_label("New phone number").fill("0353211111")
+    await page.get_by_label("New email address", exact=True).fill("new@example.com")
+    await page.get_by_label("New email address (confirmation)").fill("new@example.com")
+    await page.get_by_role("button", name="Change").click()
+    await expect(page.get_by_role("status")).to_contain_text("has been updated")
+    stored = await User.get(id=user.id)
+    assert stored.municipality_name == "新宿区"
+    assert stored.street == "西新宿２−８−１"  # stored full-width, as the manual asks
+    assert stored.email == "new@example.com"
+
+    # The old address's notice undoes it (the link opens the portal).
+    delivered = await mailbox.deliver()
+    (notice,) = [
+        m
+        for m in delivered
+        if m["To"] == user.email and "/email/revert?token=" in m.get_content()
+    ]
+    await page.goto(f"{portal}/email/revert?token={link_token(notice)}")
+    await page.get_by_role("button", name="Undo the change").click()
+    await expect(page.get_by_role("status")).to_contain_text(user.email)
+    assert (await User.get(id=user.id)).email == user.email
+
+    # The undo ended every session and removed the password: reset, log in.
+    delivered = await mailbox.deliver()
+    (reset,) = [
+        m
+        for m in delivered
+        if m["To"] == user.email and "/password/reset?token=" in m.get_content()
+    ]
+    await page.goto(f"{portal}/password/reset?token={link_token(reset)}")
+    await page.get_by_label("New password", exact=True).fill(RESET_TO)
+    await page.get_by_label("New password (confirmation)").fill(RESET_TO)
+    await page.get_by_role("button", name="Send").click()
+    await _log_in(page, portal, user.auth_id, RESET_TO)
+
+    # Two-step login: the QR code's secret, a code from it, recovery codes.
+    await page.get_by_role("link", name="Two-step login").click()
+    await page.get_by_label("Current password").fill(RESET_TO)
+    await page.get_by_role("button", name="Set it up").click()
+    secret = await page.locator("#totp-secret").inner_text()
+    await expect(page.get_by_role("img")).to_be_visible()
+    code = pyotp.TOTP(secret).at(clock.now())
+    await page.get_by_label("One-time code").fill(code)
+    await page.get_by_role("button", name="Confirm").click()
+    await expect(page.locator("#recovery-codes li")).to_have_count(10)
+
+    # Security activity lists what just happened.
+    await page.goto(portal + "/activity")
+    await expect(page.locator("tbody tr").first).to_be_visible()
+    assert await page.locator("tbody tr").count() >= 5
+
+    # The next login asks for the code.
+    await page.goto(portal + "/menu")
+    await page.get_by_role("link", name="Two-step login").click()
+    await expect(page.get_by_role("status")).to_have_text("Two-step login is on.")
+    assert page.problems == []  # type: ignore[attr-defined]
+
+
+async def test_an_idle_session_and_a_lockout_lead_back_to_login_with_the_message(
+    browser: Browser, portal: str, user: User, clock: SettableClock
+) -> None:
+    page = await _page(browser)
+    await page.goto(portal + "/")
+    await page.get_by_role("button", name="English").click()
+    await _log_in(page, portal, user.auth_id, PASSWORD)
+    await expect(page.get_by_role("heading", name="Menu")).to_be_visible()
+
+    clock.advance(timedelta(minutes=31))
+    await page.goto(portal + "/menu")
+
+    await expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+    await expect(page.get_by_role("alert")).to_contain_text("RASX001E")
+
+    for _ in range(5):
+        await page.get_by_label("Auth ID").fill(user.auth_id)
+        await page.get_by_label("Password").fill("wrong-password-1")
+        await page.get_by_role("button", name="Log in").click()
+        await expect(page.get_by_role("alert")).to_be_visible()
+    await expect(page.get_by_role("alert")).to_contain_text("WZBAM153E")
+
+
+AXE = Path(__file__).with_name("browser") / "node_modules" / "axe-core" / "axe.min.js"
+SCREENS_DIR = Path(__file__).resolve().parents[1] / "docs" / "screens"
+
+
+async def _axe_problems(page: Page) -> list[str]:
+    """axe-core's serious and critical violations on the page as it is now."""
+    await page.add_script_tag(path=str(AXE))
+    found = await page.evaluate(
+        "async () => (await axe.run(document)).violations"
+        ".filter(v => v.impact === 'serious' || v.impact === 'critical')"
+        ".map(v => `${v.id}: ${v.nodes.map(n => n.target.join(' ')).join(', ')}`)"
+    )
+    return [str(item) for item in found]
+
+
+async def test_every_screen_passes_axe_in_both_languages(
+    browser: Browser, portal: str, user: User, db: str
+) -> None:
+    # scripts/test installs axe-core (npm ci in tests/browser).
+    assert AXE.is_file(), "axe-core is missing: run scripts/test (npm ci)"
+    page = await _page(browser, bypass_csp=True)
+    public = ["/", "/login", "/register", "/password/forgot", "/password/setup"]
+    private = ["/menu", "/user", "/password/change", "/two-step", "/activity"]
+    problems: dict[str, list[str]] = {}
+    for language in ("日本語", "English"):
+        await page.goto(portal + "/")
+        await page.get_by_role("button", name=language).click()
+        await _log_in_either(page, portal, user.auth_id)
+        for path in public + private:
+            await page.goto(portal + path)
+            await expect(page.get_by_role("heading", level=1)).to_be_visible()
+            await page.wait_for_load_state("networkidle")
+            found = await _axe_problems(page)
+            if found:
+                problems[f"{language} {path}"] = found
+            if language == "English" and db.startswith("sqlite"):
+                SCREENS_DIR.mkdir(parents=True, exist_ok=True)
+                name = path.strip("/").replace("/", "-") or "top"
+                # The auth ID differs every run: masked, so the files change
+                # only when the screens do.
+                await page.screenshot(
+                    path=str(SCREENS_DIR / f"{name}.png"),
+                    full_page=True,
+                    mask=[page.locator(".auth-id")],
+                )
+    assert problems == {}
+
+
+async def _log_in_either(page: Page, portal: str, auth_id: str) -> None:
+    """Log in on the login screen in whichever language it shows."""
+    await page.goto(portal + "/login")
+    await page.locator("#field-authId").fill(auth_id)
+    await page.locator("#field-password").fill(PASSWORD)
+    await page.locator("button[type=submit]").click()
+    await expect(page.locator("dl.info")).to_be_visible()

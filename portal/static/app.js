@@ -60,6 +60,36 @@ const TEXT = {
     unavailable: "（利用できません）",
     lastLogin: "前回ログイン日時",
     back: "メニューへ戻る",
+    userInfoChange: "利用者情報変更",
+    address: "住居地",
+    municipality: "市区町村",
+    municipalitySearch: "市区町村の検索（漢字・かな・ローマ字）",
+    search: "検索",
+    choose: "選択",
+    chosen: "選択中:",
+    postalCode: "郵便番号（7桁）",
+    lookUp: "住所を検索",
+    street: "町名・番地・建物名",
+    newPhone: "新しい連絡先（電話番号）",
+    newEmail: "新しいメールアドレス",
+    newEmailConfirm: "新しいメールアドレス（確認）",
+    update: "変更する",
+    updated: "利用者情報を更新しました。",
+    mailSent: "メールアドレス変更の通知を新旧のメールアドレスに送信しました。",
+    reauth: "本人確認のため、パスワードを再度入力してください。",
+    noResults: "該当する市区町村はありません。",
+    twoStep: "2段階認証の設定",
+    twoStepOn: "2段階認証は有効です。",
+    twoStepOff: "2段階認証は無効です。認証アプリ（Google Authenticator など）で次のQRコードを読み取るか、シークレットを入力し、表示された6桁のコードを入力してください。",
+    begin: "設定を始める",
+    secret: "シークレット",
+    confirmCode: "確認",
+    recoveryCodes: "リカバリーコード（一度だけ表示されます。安全な場所に控えてください）",
+    activity: "セキュリティ履歴",
+    when: "日時",
+    what: "内容",
+    from: "接続元",
+    more: "さらに表示",
   },
   en: {
     system: "Online Residence Application System",
@@ -115,6 +145,36 @@ const TEXT = {
     unavailable: "(not available)",
     lastLogin: "Previous login",
     back: "Back to the menu",
+    userInfoChange: "Change user information",
+    address: "Address",
+    municipality: "Municipality",
+    municipalitySearch: "Search a municipality (kanji, kana or romaji)",
+    search: "Search",
+    choose: "Choose",
+    chosen: "Chosen:",
+    postalCode: "Postal code (7 digits)",
+    lookUp: "Look up the address",
+    street: "Town, block number and building",
+    newPhone: "New phone number",
+    newEmail: "New email address",
+    newEmailConfirm: "New email address (confirmation)",
+    update: "Change",
+    updated: "Your user information has been updated.",
+    mailSent: "A notice of the email change has been sent to the new and the old address.",
+    reauth: "To confirm it is you, enter your password again.",
+    noResults: "No municipality matches.",
+    twoStep: "Two-step login",
+    twoStepOn: "Two-step login is on.",
+    twoStepOff: "Two-step login is off. Scan the QR code below with an authenticator app (Google Authenticator, for example) or type in the secret, then enter the 6-digit code it shows.",
+    begin: "Set it up",
+    secret: "Secret",
+    confirmCode: "Confirm",
+    recoveryCodes: "Recovery codes (shown only this once: keep them somewhere safe)",
+    activity: "Security activity",
+    when: "When",
+    what: "What",
+    from: "From",
+    more: "Show more",
   },
 };
 
@@ -126,7 +186,8 @@ const SESSION_CODES = new Set([
 const ERROR = "__typename ... on Error { code message remedy }";
 // For results whose union holds field errors (GraphQL refuses the fragment on
 // a union that cannot hold them).
-const ERROR_FIELDS = `${ERROR} ... on FieldError { field } ... on RequiredFieldError { fields }`;
+const FIELD = `${ERROR} ... on FieldError { field }`;
+const ERROR_FIELDS = `${FIELD} ... on RequiredFieldError { fields }`;
 
 let lang = localStorage.getItem("ras-lang") === "en" ? "en" : "ja";
 let flash = null; // a problem or message carried to the next screen
@@ -190,6 +251,8 @@ function link(path, label, secondary = false) {
 
 // --- problems: red at the top, 「！」 on the fields ---------------------------
 
+const INPUTS = "input:not([type=hidden]), select";
+
 function clearProblems() {
   const box = document.getElementById("problems");
   box.hidden = true;
@@ -197,7 +260,7 @@ function clearProblems() {
   for (const item of document.querySelectorAll(".field.invalid")) {
     item.classList.remove("invalid");
     item.querySelector(".mark").hidden = true;
-    item.querySelector("input, select").removeAttribute("aria-invalid");
+    item.querySelector(INPUTS).removeAttribute("aria-invalid");
   }
 }
 
@@ -215,7 +278,7 @@ function showProblems(problems) {
       if (!item) continue;
       item.classList.add("invalid");
       item.querySelector(".mark").hidden = false;
-      const input = item.querySelector("input, select");
+      const input = item.querySelector(INPUTS);
       input.setAttribute("aria-invalid", "true");
       input.setAttribute("aria-describedby", "problems");
     }
@@ -358,18 +421,33 @@ async function menuPage() {
   const me = data.me;
   const items = data.menu.items.map((item) => h("li", {},
     item.available && item.key === "UPDATE_USER_INFO"
-      ? link("/password/change", t("change"))
+      ? link("/user", item.label)
       : h("span", { class: "unavailable", "aria-disabled": "true" }, item.label, " ", item.available ? "" : t("unavailable"))));
+  items.push(
+    h("li", {}, link("/password/change", t("change"), true)),
+    h("li", {}, link("/two-step", t("twoStep"), true)),
+    h("li", {}, link("/activity", t("activity"), true)));
   show(t("menu"),
     h("ul", { class: "menu" }, ...items),
     h("h2", {}, t("userInfo")),
     h("dl", { class: "info" },
-      h("dt", {}, t("authId")), h("dd", {}, me.authId),
+      h("dt", {}, t("authId")), h("dd", { class: "auth-id" }, me.authId),
       h("dt", {}, t("name")), h("dd", {}, me.name),
       h("dt", {}, t("email")), h("dd", {}, me.email),
       h("dt", {}, t("phone")), h("dd", {}, me.phone || "—"),
       h("dt", {}, t("lastLogin")), h("dd", {}, me.previousLoginAt ? new Date(me.previousLoginAt).toLocaleString(lang) : "—")),
-    h("p", {}, h("button", { type: "button", class: "secondary", onclick: logout }, t("logout"))));
+    h("p", {}, h("button", { type: "button", class: "secondary", onclick: guarded(logout) }, t("logout"))));
+}
+
+// A click handler whose failure (network, a request error) is shown, not lost.
+function guarded(run) {
+  return async (event) => {
+    try {
+      await run(event);
+    } catch (error) {
+      showProblems([{ message: error.message, code: error.code, remedy: error.remedy }]);
+    }
+  };
 }
 
 async function logout() {
@@ -487,6 +565,165 @@ function revertPage() {
   }));
 }
 
+
+// 2.4.2–2.4.4: the user's information, and changing address, phone or email.
+async function userPage() {
+  const data = await gql(`{ me { ${ERROR} ... on User { authId name email phone
+    address { municipalityCode prefectureName municipalityName street } } } }`);
+  if (failed(data.me)) return;
+  const me = data.me;
+  const address = me.address || {};
+  const chosen = h("span", { id: "chosen-municipality" },
+    [address.prefectureName, address.municipalityName].filter(Boolean).join(" ") || "—");
+  const code = h("input", { type: "hidden", name: "municipalityCode", value: address.municipalityCode || "" });
+  const results = h("ul", { class: "menu", "aria-live": "polite", id: "municipality-results" });
+  const street = field("newAddress.street", t("street"), { required: false, value: address.street || "" });
+
+  function choose(municipality, town) {
+    code.value = municipality.code;
+    chosen.textContent = `${municipality.prefecture.name} ${municipality.name}`;
+    if (town) street.querySelector("input").value = town;
+    results.replaceChildren();
+  }
+  function offer(municipalities, towns = []) {
+    results.replaceChildren(...(municipalities.length ? municipalities.map((m, i) => h("li", {},
+      h("button", { type: "button", class: "secondary", onclick: () => choose(m, towns[i]) },
+        `${t("choose")}: ${m.prefecture.name} ${m.name}${towns[i] ? ` ${towns[i]}` : ""} (${lang === "ja" ? m.kana : m.romaji})`)))
+      : [h("li", {}, t("noResults"))]));
+  }
+  const searchText = h("input", { id: "municipality-search", type: "search", autocomplete: "off" });
+  const searchButton = h("button", { type: "button", class: "secondary", onclick: guarded(async () => {
+    clearProblems();
+    const found = await gql(`query($q: String) { municipalities(query: $q, first: 20) { ${FIELD}
+      ... on MunicipalityConnection { edges { node { code name kana romaji prefecture { name } } } } } }`, { q: searchText.value });
+    if (failed(found.municipalities)) return;
+    offer(found.municipalities.edges.map((e) => e.node));
+  }) }, t("search"));
+  const postal = h("input", { id: "postal-code", inputmode: "numeric", autocomplete: "postal-code" });
+  const postalButton = h("button", { type: "button", class: "secondary", onclick: guarded(async () => {
+    clearProblems();
+    const found = await gql(`query($c: String!) { postalCode(code: $c) { ${ERROR_FIELDS}
+      ... on PostalCode { places { town municipality { code name kana romaji prefecture { name } } } } } }`, { c: postal.value });
+    if (failed(found.postalCode)) return;
+    offer(found.postalCode.places.map((p) => p.municipality), found.postalCode.places.map((p) => p.town || ""));
+  }) }, t("lookUp"));
+
+  let input = null;
+  const change = form([
+    h("fieldset", { class: "field", "data-field": "newAddress.municipalityCode" },
+      h("legend", {}, MARK(), t("address")),
+      h("p", {}, `${t("chosen")} `, chosen), code,
+      h("label", { for: "municipality-search" }, t("municipalitySearch")), searchText, searchButton,
+      h("label", { for: "postal-code" }, t("postalCode")), postal, postalButton, results),
+    street,
+    field("newPhone", t("newPhone"), { type: "tel", autocomplete: "tel", required: false, value: me.phone || "" }),
+    field("newEmail", t("newEmail"), { type: "email", autocomplete: "email", required: false }),
+    field("newEmailConfirm", t("newEmailConfirm"), { type: "email", required: false }),
+  ], t("update"), async (values) => {
+    input = {};
+    const streetValue = values["newAddress.street"];
+    if (values.municipalityCode !== (address.municipalityCode || "") || streetValue !== (address.street || "")) {
+      input.newAddress = { municipalityCode: values.municipalityCode || null, street: streetValue || null };
+    }
+    if (values.newPhone !== (me.phone || "")) input.newPhone = values.newPhone;
+    if (values.newEmail || values.newEmailConfirm) {
+      input.newEmail = values.newEmail;
+      input.newEmailConfirm = values.newEmailConfirm;
+    }
+    await sendUpdate(input);
+  });
+
+  async function sendUpdate(changes) {
+    const answered = await gql(`mutation($i: UpdateUserInfoInput!) { updateUserInfo(input: $i) { ${FIELD}
+      ... on AddressIncompleteError { fieldErrors { __typename code message remedy field } }
+      ... on UpdateUserInfoSuccess { mailSent } } }`, { i: changes });
+    const answer = answered.updateUserInfo;
+    if (answer.__typename === "UpdateUserInfoSuccess") {
+      return show(t("userInfoChange"), h("div", { class: "done", role: "status" },
+        h("p", {}, t("updated")), answer.mailSent ? h("p", {}, t("mailSent")) : null), link("/menu", t("back")));
+    }
+    if (answer.code === "RASX006E") return reauthenticate(() => sendUpdate(changes));
+    if (answer.__typename === "AddressIncompleteError") return showProblems([answer, ...answer.fieldErrors]);
+    failed(answer);
+  }
+
+  show(t("userInfoChange"),
+    h("dl", { class: "info" },
+      h("dt", {}, t("authId")), h("dd", { class: "auth-id" }, me.authId),
+      h("dt", {}, t("name")), h("dd", {}, me.name),
+      h("dt", {}, t("email")), h("dd", {}, me.email)),
+    change, h("p", {}, link("/menu", t("back"), true)));
+}
+
+// The password (and the code, with two-step login) again, then `then`.
+function reauthenticate(then) {
+  const box = h("section", { "aria-labelledby": "reauth-title" }, h("h2", { id: "reauth-title" }, t("reauth")),
+    form([
+      field("password", t("password"), { type: "password", autocomplete: "current-password" }),
+      field("code", t("code"), { required: false, autocomplete: "one-time-code" }),
+    ], t("send"), async (values) => {
+      const data = await gql(`mutation($p: String!, $c: String) { reauthenticate(input: {password: $p, code: $c}) {
+        ${ERROR_FIELDS} } }`, { p: values.password, c: values.code || null });
+      const answer = data.reauthenticate;
+      if (answer.__typename !== "ReauthenticateSuccess") return failed(answer);
+      box.remove();
+      await then();
+    }));
+  document.getElementById("screen").append(box);
+  box.querySelector("input").focus();
+}
+
+// Two-step login: enrol an authenticator app (QR code), see the recovery codes.
+async function twoStepPage() {
+  const data = await gql(`{ me { ${ERROR} ... on User { twoStepEnabled } } }`);
+  if (failed(data.me)) return;
+  if (data.me.twoStepEnabled) return show(t("twoStep"), h("p", { role: "status" }, t("twoStepOn")), link("/menu", t("back")));
+  show(t("twoStep"), h("p", {}, t("twoStepOff")), form([
+    field("currentPassword", t("currentPassword"), { type: "password", autocomplete: "current-password" }),
+  ], t("begin"), async (values) => {
+    const begun = await gql(`mutation($p: String!) { beginTotpEnrollment(input: {currentPassword: $p}) {
+      ${ERROR_FIELDS} ... on TotpEnrollment { secret qrSvg } } }`, { p: values.currentPassword });
+    const enrollment = begun.beginTotpEnrollment;
+    if (enrollment.__typename !== "TotpEnrollment") return failed(enrollment);
+    show(t("twoStep"),
+      h("img", { src: `data:image/svg+xml;charset=utf-8,${encodeURIComponent(enrollment.qrSvg)}`, alt: `QR: ${t("secret")} ${enrollment.secret}`, width: "200", height: "200" }),
+      h("p", {}, `${t("secret")}: `, h("code", { id: "totp-secret" }, enrollment.secret)),
+      form([field("code", t("code"), { autocomplete: "one-time-code", inputmode: "numeric" })], t("confirmCode"), async (entered) => {
+        const confirmed = await gql(`mutation($c: String!) { confirmTotpEnrollment(input: {code: $c}) {
+          ${ERROR_FIELDS} ... on TotpEnabled { recoveryCodes } } }`, { c: entered.code.trim() });
+        const answer = confirmed.confirmTotpEnrollment;
+        if (answer.__typename !== "TotpEnabled") return failed(answer);
+        show(t("twoStep"), h("p", { class: "done", role: "status" }, t("twoStepOn")),
+          h("h2", {}, t("recoveryCodes")), h("ul", { id: "recovery-codes" }, ...answer.recoveryCodes.map((c) => h("li", {}, h("code", {}, c)))),
+          link("/menu", t("back")));
+      }));
+  }), h("p", {}, link("/menu", t("back"), true)));
+}
+
+// What happened on the account, newest first (mySecurityActivity).
+async function activityPage() {
+  const rows = h("tbody");
+  const more = h("button", { type: "button", class: "secondary", hidden: true }, t("more"));
+  let after = null;
+  async function load() {
+    const data = await gql(`query($a: String) { mySecurityActivity(first: 20, after: $a) { ${ERROR}
+      ... on SecurityActivity { edges { node { at label outcome clientAddress } } pageInfo { hasNextPage endCursor } } } }`, { a: after });
+    const activity = data.mySecurityActivity;
+    if (failed(activity)) return;
+    for (const { node } of activity.edges) {
+      rows.append(h("tr", {}, h("td", {}, new Date(node.at).toLocaleString(lang)), h("td", {}, node.label),
+        h("td", {}, node.clientAddress || "—")));
+    }
+    after = activity.pageInfo.endCursor;
+    more.hidden = !activity.pageInfo.hasNextPage;
+  }
+  more.addEventListener("click", guarded(load));
+  show(t("activity"), h("table", {},
+    h("thead", {}, h("tr", {}, h("th", { scope: "col" }, t("when")), h("th", { scope: "col" }, t("what")), h("th", { scope: "col" }, t("from")))),
+    rows), more, h("p", {}, link("/menu", t("back"), true)));
+  await load();
+}
+
 const SCREENS = {
   "/": topPage,
   "/login": loginPage,
@@ -497,6 +734,9 @@ const SCREENS = {
   "/password/reset": resetPage,
   "/password/change": changePage,
   "/email/revert": revertPage,
+  "/user": userPage,
+  "/two-step": twoStepPage,
+  "/activity": activityPage,
 };
 
 // --- navigation and language ------------------------------------------------
