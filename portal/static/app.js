@@ -755,11 +755,14 @@ async function render() {
   }
   const carried = flash;
   flash = null;
+  delete document.documentElement.dataset.ready;
   try {
     await (SCREENS[location.pathname] || topPage)();
   } catch (error) {
     showProblems([{ message: error.message, code: error.code, remedy: error.remedy }]);
   }
+  // When the screen stood complete with its data (bench/portal_load.py).
+  document.documentElement.dataset.ready = String(Math.round(performance.now()));
   if (carried) {
     if (carried.done) {
       document.getElementById("screen").prepend(h("p", { class: "done", role: "status" }, carried.message));
