@@ -259,6 +259,11 @@ def create_app(
             Route("/admin/graphql", admin_graphql, methods=["GET", "POST"]),
             Route("/healthz", health, methods=["GET"]),
             *portal.routes(),
+            *(
+                [portal.mail_page(settings.mail_dir)]
+                if settings.is_development and settings.smtp_url is None
+                else []
+            ),
         ],
         lifespan=lifespan,
         exception_handlers={Exception: _internal_error, HTTPException: _not_found},

@@ -23,6 +23,7 @@ from security.clock import SettableClock
 from tests.support import PASSWORD, Mailbox, link_token, serve
 
 NEW_PASSWORD = "Fuji-San-3776m"
+CHANGED_TO = "Biwa-Lake-670km2"
 RESET_TO = "Kyoto-Nara-794"
 
 
@@ -125,6 +126,16 @@ async def test_a_newcomer_registers_logs_in_forgets_and_resets_in_the_browser(
     (session,) = [c for c in cookies if c["name"] == "ras_session"]
     assert session["httpOnly"]
     assert session["sameSite"] == "Strict"
+
+    await page.get_by_role("link", name="Change password").click()
+    await page.get_by_label("Current password").fill(NEW_PASSWORD)
+    await page.get_by_label("New password", exact=True).fill(CHANGED_TO)
+    await page.get_by_label("New password (confirmation)").fill(CHANGED_TO)
+    await page.get_by_role("button", name="Send").click()
+    await expect(page.get_by_role("status")).to_have_text(
+        "Your password has been changed."
+    )
+    await page.get_by_role("link", name="Back to the menu").click()
 
     await page.get_by_role("button", name="Log out").click()
     await expect(page.get_by_role("status")).to_have_text("You have logged out.")
@@ -343,3 +354,24 @@ async def _log_in_either(page: Page, portal: str, auth_id: str) -> None:
     await page.locator("#field-password").fill(PASSWORD)
     await page.locator("button[type=submit]").click()
     await expect(page.locator("dl.info")).to_be_visible()
+
+
+async def test_the_login_works_with_the_keyboard_alone(
+    browser: Browser, portal: str, user: User
+) -> None:
+    page = await _page(browser)
+    await page.goto(portal + "/login")
+
+    # Tab order: the language buttons, then the form's fields and button.
+    for _ in range(10):
+        await page.keyboard.press("Tab")
+        if await page.evaluate("document.activeElement.id") == "field-authId":
+            break
+    await page.keyboard.type(user.auth_id)
+    await page.keyboard.press("Tab")
+    await page.keyboard.type(PASSWORD)
+    await page.keyboard.press("Enter")
+
+    await expect(page.get_by_role("heading", name="メニュー")).to_be_visible()
+    focused = await page.evaluate("document.activeElement.id")
+    assert focused == "screen"  # the new screen takes the focus, for readers
