@@ -102,7 +102,9 @@ def mail_page(mail_dir: Path) -> Route:
     hold one-time links."""
 
     async def serve(request: Request) -> Response:
-        if request.client is None or request.client.host not in LOOPBACK:
+        proxied = "x-forwarded-for" in request.headers or "forwarded" in request.headers
+        if proxied or request.client is None or request.client.host not in LOOPBACK:
+            # A proxy on this machine would make every client look local.
             raise HTTPException(404)  # as for any unknown path
         articles = [
             "<article class='notice'>"

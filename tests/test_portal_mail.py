@@ -73,7 +73,18 @@ async def test_no_mail_page_outside_development_with_the_sink(
     assert "abc123" not in page.text
 
 
-async def test_only_clients_on_this_machine_see_the_mail(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("client", "headers"),
+    [
+        ("192.0.2.10", []),
+        # Through a proxy on this machine every client would look local.
+        ("127.0.0.1", [(b"x-forwarded-for", b"192.0.2.10")]),
+        ("127.0.0.1", [(b"forwarded", b"for=192.0.2.10")]),
+    ],
+)
+async def test_only_clients_on_this_machine_see_the_mail(
+    tmp_path: Path, client: str, headers: list[tuple[bytes, bytes]]
+) -> None:
     _store(tmp_path)
     route = portal.mail_page(tmp_path)
     request = Request(
@@ -82,8 +93,8 @@ async def test_only_clients_on_this_machine_see_the_mail(tmp_path: Path) -> None
             "method": "GET",
             "path": "/dev/mail",
             "query_string": b"",
-            "headers": [],
-            "client": ("192.0.2.10", 50000),
+            "headers": headers,
+            "client": (client, 50000),
         }
     )
 

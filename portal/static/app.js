@@ -354,15 +354,16 @@ function form(fields, label, run) {
   return element;
 }
 
-// A token from a mailed link, taken out of the address bar (and history).
+// A token from a mailed link, taken out of the address bar (and history) and
+// kept in this page's memory only: a reload asks for the link again.
+const linkTokens = new Map();
 function linkToken() {
-  const params = new URLSearchParams(location.search);
-  const token = params.get("token");
+  const token = new URLSearchParams(location.search).get("token");
   if (token) {
-    sessionStorage.setItem(`token:${location.pathname}`, token);
+    linkTokens.set(location.pathname, token);
     history.replaceState(null, "", location.pathname);
   }
-  return token || sessionStorage.getItem(`token:${location.pathname}`);
+  return linkTokens.get(location.pathname) || null;
 }
 
 // --- screens ----------------------------------------------------------------
@@ -506,7 +507,7 @@ function setupPage() {
     { i: { token, password: values.password, passwordConfirm: values.passwordConfirm } });
     const answer = data.registerPassword;
     if (answer.__typename !== "RegisterPasswordSuccess") return failed(answer);
-    sessionStorage.removeItem(`token:${location.pathname}`);
+    linkTokens.delete(location.pathname);
     show(t("setup"), h("div", { class: "done", role: "status" }, h("p", {}, t("setupDone")),
       h("p", {}, `${t("authId")}: `, h("strong", { id: "new-auth-id" }, answer.authId))), link("/login", t("toLogin")));
   }));
@@ -533,7 +534,7 @@ function resetPage() {
       { i: { token, newPassword: values.newPassword, newPasswordConfirm: values.newPasswordConfirm } });
     const answer = data.resetPassword;
     if (answer.__typename !== "ResetPasswordSuccess") return failed(answer);
-    sessionStorage.removeItem(`token:${location.pathname}`);
+    linkTokens.delete(location.pathname);
     show(t("reset"), h("p", { class: "done", role: "status" }, t("resetDone")), link("/login", t("toLogin")));
   }));
 }
@@ -560,7 +561,7 @@ function revertPage() {
       ${ERROR_FIELDS} ... on RevertEmailChangeSuccess { email } } }`, { t: token });
     const answer = data.revertEmailChange;
     if (answer.__typename !== "RevertEmailChangeSuccess") return failed(answer);
-    sessionStorage.removeItem(`token:${location.pathname}`);
+    linkTokens.delete(location.pathname);
     show(t("revert"), h("p", { class: "done", role: "status" }, t("revertDone"), " ", answer.email), link("/", t("top"), true));
   }));
 }
