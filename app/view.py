@@ -32,10 +32,29 @@ logger = logging.getLogger("ras_identity.http")
 POST_OPERATIONS = OperationType.from_http("POST")
 
 # Cookie mode: a same-origin browser page (the portal) asks for it with this
-# header on every POST; the session token then lives in SESSION_COOKIE
-# (HttpOnly, SameSite=Strict), never in JavaScript's reach.
+# header on every POST; the session token then lives in the session cookie
+# (HttpOnly, SameSite=Strict), never in JavaScript's reach. Its name carries
+# the __Host- prefix whenever it is Secure: a browser then keeps it only as set
+# by this very host (no Domain, Path=/), so a sibling subdomain cannot plant
+# one of its own. (Plain http on loopback in development cannot use the prefix.)
 COOKIE_MODE_HEADER = "x-ras-session"
 SESSION_COOKIE = "ras_session"
+SECURE_SESSION_COOKIE = "__Host-ras_session"
+
+
+def only_cookie(request: Request | WebSocket, name: str) -> str | None:
+    """The value of cookie ``name`` when the request carries it exactly once.
+    Two of them (one planted for a parent domain, say) are refused rather than
+    one chosen: which one a server picks decides whose session it is."""
+    found = [
+        value.strip()
+        for name_value in request.headers.get("cookie", "").split(";")
+        for key, _, value in [name_value.partition("=")]
+        if key.strip() == name
+    ]
+    if len(found) != 1:
+        return None
+    return found[0] or None
 
 
 def same_origin(request: Request | WebSocket, public_origin: str) -> bool:
@@ -234,6 +253,7 @@ class GraphQLApp(GraphQL[Context, None]):
         self.trusted_proxies = trusted_proxies
         self.public_origin = public_origin
         self.secure_cookies = secure_cookies
+        self.cookie_name = SECURE_SESSION_COOKIE if secure_cookies else SESSION_COOKIE
         # Cookie mode is for applicants' browsers (the public API) only.
         self.session_cookies = session_cookies
 
@@ -256,7 +276,7 @@ class GraphQLApp(GraphQL[Context, None]):
                 raise ViewHTTPException(403, "cross-site request refused")
             context.cookie_mode = True
             if context.bearer is None:
-                context.bearer = request.cookies.get(SESSION_COOKIE) or None
+                context.bearer = only_cookie(request, self.cookie_name)
         return context
 
     async def get_sub_response(self, request: Request | WebSocket) -> Response:
@@ -287,7 +307,7 @@ class GraphQLApp(GraphQL[Context, None]):
         the cookie after a logout (cookie mode only)."""
         if context.issued_token is not None:
             sub_response.set_cookie(
-                SESSION_COOKIE,
+                self.cookie_name,
                 context.issued_token,
                 path="/",
                 secure=self.secure_cookies,
@@ -296,7 +316,7 @@ class GraphQLApp(GraphQL[Context, None]):
             )
         elif context.cookie_ended:
             sub_response.delete_cookie(
-                SESSION_COOKIE,
+                self.cookie_name,
                 path="/",
                 secure=self.secure_cookies,
                 httponly=True,

@@ -103,7 +103,16 @@ def mail_page(mail_dir: Path) -> Route:
 
     async def serve(request: Request) -> Response:
         proxied = "x-forwarded-for" in request.headers or "forwarded" in request.headers
-        if proxied or request.client is None or request.client.host not in LOOPBACK:
+        # The Host a browser sent must name this machine too: a page of any
+        # site could otherwise point its own name at 127.0.0.1 (DNS
+        # rebinding) and read this page as its own.
+        host = request.url.hostname or ""
+        if (
+            proxied
+            or host.strip("[]") not in LOOPBACK
+            or request.client is None
+            or request.client.host not in LOOPBACK
+        ):
             # A proxy on this machine would make every client look local.
             raise HTTPException(404)  # as for any unknown path
         articles = [

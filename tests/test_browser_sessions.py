@@ -222,8 +222,32 @@ async def test_https_portals_get_a_secure_cookie(
             {**COOKIE_MODE, "Origin": "https://portal.example.go.jp"},
         )
 
-    attributes = {p.strip().lower() for p in login.headers["set-cookie"].split(";")}
+    cookie = login.headers["set-cookie"]
+    attributes = {p.strip().lower() for p in cookie.split(";")}
     assert "secure" in attributes
+    # __Host-: the browser keeps it only as set by this host (no Domain).
+    assert cookie.startswith("__Host-ras_session=")
+    assert not any(a.startswith("domain=") for a in attributes)
+
+
+async def test_two_session_cookies_are_no_session(
+    browser: httpx.AsyncClient, user: User
+) -> None:
+    # A cookie planted for a parent domain travels with the service's own:
+    # the server must not pick one of them (whose session would it be?).
+    login = await _cookie_login(browser, user)
+    assert login.json()["data"]["login"]["token"] == ""
+    own = browser.cookies[SESSION_COOKIE]
+    browser.cookies.clear()
+    planted = f"{SESSION_COOKIE}=planted-by-a-sibling; {SESSION_COOKIE}={own}"
+
+    both = await _post(browser, ME, headers={**COOKIE_MODE, "Cookie": planted})
+    alone = await _post(
+        browser, ME, headers={**COOKIE_MODE, "Cookie": f"{SESSION_COOKIE}={own}"}
+    )
+
+    assert both.json()["data"]["me"]["code"] == "RASX002E"
+    assert alone.json()["data"]["me"]["__typename"] == "User"
 
 
 def test_secure_cookies_except_plain_http_on_loopback_in_development() -> None:

@@ -83,9 +83,9 @@ async def _register(page: Page, portal: str, email: str) -> None:
 
 async def _log_in(page: Page, portal: str, auth_id: str, password: str) -> None:
     await page.goto(portal + "/login")
-    await page.get_by_label("Auth ID").fill(auth_id)
-    await page.get_by_label("Password").fill(password)
-    await page.get_by_role("button", name="Log in").click()
+    await page.locator("#field-authId").fill(auth_id)
+    await page.locator("#field-password").fill(password)
+    await page.locator("button[type=submit]").click()
 
 
 async def test_a_newcomer_registers_logs_in_forgets_and_resets_in_the_browser(
@@ -205,8 +205,14 @@ async def test_every_screen_path_serves_the_portal_with_its_policy(
 
 @pytest.mark.postal_codes
 async def test_a_user_changes_the_address_and_email_undoes_it_and_enrols_two_step(
-    browser: Browser, portal: str, user: User, mailbox: Mailbox, clock: SettableClock
+    browser: Browser,
+    portal: str,
+    user: User,
+    mailbox: Mailbox,
+    clock: SettableClock,
+    db: str,
 ) -> None:
+    portal_on_sqlite = db.startswith("sqlite")
     page = await _page(browser)
     await page.goto(portal + "/")
     await page.get_by_role("button", name="English").click()
@@ -288,6 +294,8 @@ async def test_a_user_changes_the_address_and_email_undoes_it_and_enrols_two_ste
     clock.advance(timedelta(seconds=30))
     await _log_in(page, portal, user.auth_id, RESET_TO)
     await expect(page.get_by_role("heading", name="Two-step login")).to_be_visible()
+    if portal_on_sqlite:
+        await screenshot(page, "login-code-step")
     await page.get_by_label("One-time code").fill(pyotp.TOTP(secret).at(clock.now()))
     await page.get_by_role("button", name="Verify").click()
     await expect(page.get_by_role("heading", name="Menu")).to_be_visible()
@@ -338,7 +346,15 @@ async def test_every_screen_passes_axe_in_both_languages(
     # scripts/test installs axe-core (npm ci in tests/browser).
     assert AXE.is_file(), "axe-core is missing: run scripts/test (npm ci)"
     page = await _page(browser, bypass_csp=True)
-    public = ["/", "/login", "/register", "/password/forgot", "/password/setup"]
+    public = [
+        "/",
+        "/login",
+        "/register",
+        "/password/forgot",
+        "/password/setup",
+        "/password/reset",
+        "/email/revert",
+    ]
     private = ["/menu", "/user", "/password/change", "/two-step", "/activity"]
     problems: dict[str, list[str]] = {}
     for language in ("日本語", "English"):
@@ -353,16 +369,19 @@ async def test_every_screen_passes_axe_in_both_languages(
             if found:
                 problems[f"{language} {path}"] = found
             if language == "English" and db.startswith("sqlite"):
-                SCREENS_DIR.mkdir(parents=True, exist_ok=True)
-                name = path.strip("/").replace("/", "-") or "top"
-                # The auth ID differs every run: masked, so the files change
-                # only when the screens do.
-                await page.screenshot(
-                    path=str(SCREENS_DIR / f"{name}.png"),
-                    full_page=True,
-                    mask=[page.locator(".auth-id")],
-                )
+                await screenshot(page, path.strip("/").replace("/", "-") or "top")
     assert problems == {}
+
+
+async def screenshot(page: Page, name: str) -> None:
+    """docs/screens/<name>.png. The auth ID differs every run: masked, so the
+    files change only when the screens do."""
+    SCREENS_DIR.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(
+        path=str(SCREENS_DIR / f"{name}.png"),
+        full_page=True,
+        mask=[page.locator(".auth-id")],
+    )
 
 
 async def _log_in_either(page: Page, portal: str, auth_id: str) -> None:
@@ -393,3 +412,19 @@ async def test_the_login_works_with_the_keyboard_alone(
     await expect(page.get_by_role("heading", name="メニュー")).to_be_visible()
     focused = await page.evaluate("document.activeElement.id")
     assert focused == "screen"  # the new screen takes the focus, for readers
+
+
+async def test_a_login_elsewhere_sends_the_first_browser_back_with_099e(
+    browser: Browser, portal: str, user: User
+) -> None:
+    first = await _page(browser)
+    second = await _page(browser)
+    await _log_in(first, portal, user.auth_id, PASSWORD)
+    await expect(first.get_by_role("heading", name="メニュー")).to_be_visible()
+
+    await _log_in(second, portal, user.auth_id, PASSWORD)
+    await expect(second.get_by_role("heading", name="メニュー")).to_be_visible()
+    await first.goto(portal + "/menu")
+
+    await expect(first.get_by_role("heading", name="ログイン")).to_be_visible()
+    await expect(first.get_by_role("alert")).to_contain_text("WZBAM099E")

@@ -76,10 +76,12 @@ async def test_no_mail_page_outside_development_with_the_sink(
 @pytest.mark.parametrize(
     ("client", "headers"),
     [
-        ("192.0.2.10", []),
+        ("192.0.2.10", [(b"host", b"127.0.0.1:8000")]),
+        # Another site's name pointed at 127.0.0.1 (DNS rebinding).
+        ("127.0.0.1", [(b"host", b"rebind.evil.example:8000")]),
         # Through a proxy on this machine every client would look local.
-        ("127.0.0.1", [(b"x-forwarded-for", b"192.0.2.10")]),
-        ("127.0.0.1", [(b"forwarded", b"for=192.0.2.10")]),
+        ("127.0.0.1", [(b"host", b"127.0.0.1"), (b"x-forwarded-for", b"192.0.2.10")]),
+        ("127.0.0.1", [(b"host", b"localhost"), (b"forwarded", b"for=192.0.2.10")]),
     ],
 )
 async def test_only_clients_on_this_machine_see_the_mail(
