@@ -319,6 +319,17 @@ async def reset_password(
 # --- HTTP --------------------------------------------------------------------
 
 
+async def post_graphql(
+    client: httpx.AsyncClient,
+    query: str,
+    variables: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
+) -> httpx.Response:
+    """POST ``query`` (with ``variables``) to /graphql as JSON."""
+    body = {"query": query, "variables": variables}
+    return await client.post("/graphql", json=body, headers=headers)
+
+
 @asynccontextmanager
 async def serve(app: Starlette) -> AsyncIterator[str]:
     """Run ``app`` under uvicorn on a free loopback port in this event loop;

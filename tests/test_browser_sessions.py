@@ -5,7 +5,6 @@ in an HttpOnly, SameSite=Strict cookie and never in an answer; a cross-site
 page, a form, a GET or another origin cannot use it. CORS is closed unless
 RAS_CORS_ORIGINS lists origins, and never allows credentials."""
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import httpx
@@ -18,6 +17,7 @@ from models import User
 from resolvers.context import Services
 from security.clock import SettableClock
 from tests.support import LOGIN, PASSWORD, serve
+from tests.support import post_graphql as _post
 
 ME = "query { me { __typename ... on Error { code } ... on User { authId } } }"
 LOGOUT = "mutation { logout { __typename } }"
@@ -35,28 +35,6 @@ mutation Change($current: String!, $new: String!) {
 """
 
 
-@pytest.fixture
-async def browser(db: str, services: Services) -> AsyncIterator[httpx.AsyncClient]:
-    """A client of the app on loopback (development: the cookie is not Secure)
-    that keeps cookies, as a browser does."""
-    app = create_app(
-        Settings(database_url=db), services=services, manage_database=False
-    )
-    async with serve(app) as url, httpx.AsyncClient(base_url=url, timeout=30) as client:
-        yield client
-
-
-async def _post(
-    client: httpx.AsyncClient,
-    query: str,
-    variables: dict[str, str] | None = None,
-    headers: dict[str, str] | None = None,
-) -> httpx.Response:
-    return await client.post(
-        "/graphql", json={"query": query, "variables": variables}, headers=headers
-    )
-
-
 async def _cookie_login(client: httpx.AsyncClient, user: User) -> httpx.Response:
     own = {**COOKIE_MODE, "Origin": str(client.base_url).rstrip("/")}
     return await _post(
@@ -65,9 +43,9 @@ async def _cookie_login(client: httpx.AsyncClient, user: User) -> httpx.Response
 
 
 async def test_a_cookie_login_sets_an_httponly_strict_cookie_and_no_token(
-    browser: httpx.AsyncClient, user: User
+    http: httpx.AsyncClient, user: User
 ) -> None:
-    login = await _cookie_login(browser, user)
+    login = await _cookie_login(http, user)
 
     answer = login.json()["data"]["login"]
     assert answer["__typename"] == "LoginSuccess"
@@ -77,19 +55,19 @@ async def test_a_cookie_login_sets_an_httponly_strict_cookie_and_no_token(
     attributes = {part.strip().lower() for part in cookie.split(";")[1:]}
     assert {"httponly", "path=/", "samesite=strict"} <= attributes
     assert "secure" not in attributes  # http on loopback, development
-    me = await _post(browser, ME, headers=COOKIE_MODE)
+    me = await _post(http, ME, headers=COOKIE_MODE)
     assert me.json()["data"]["me"] == {"__typename": "User", "authId": user.auth_id}
 
 
 async def test_the_cookie_counts_only_in_cookie_mode(
-    browser: httpx.AsyncClient, user: User
+    http: httpx.AsyncClient, user: User
 ) -> None:
-    await _cookie_login(browser, user)
+    await _cookie_login(http, user)
 
-    # The browser sends the cookie with any request to the service; without
+    # The http sends the cookie with any request to the service; without
     # the header (a form, a link, another site's request) it is not a session.
-    plain = await _post(browser, ME)
-    by_get = await browser.get("/graphql", params={"query": ME})
+    plain = await _post(http, ME)
+    by_get = await http.get("/graphql", params={"query": ME})
 
     assert plain.json()["data"]["me"]["code"] == "RASX002E"
     assert by_get.json()["data"]["me"]["code"] == "RASX002E"
@@ -105,65 +83,65 @@ async def test_the_cookie_counts_only_in_cookie_mode(
     ],
 )
 async def test_a_cross_site_request_is_refused_and_changes_nothing(
-    browser: httpx.AsyncClient, user: User, headers: dict[str, str]
+    http: httpx.AsyncClient, user: User, headers: dict[str, str]
 ) -> None:
-    await _cookie_login(browser, user)
+    await _cookie_login(http, user)
 
-    refused = await _post(browser, LOGOUT, headers={**COOKIE_MODE, **headers})
+    refused = await _post(http, LOGOUT, headers={**COOKIE_MODE, **headers})
 
     assert refused.status_code == 403
     assert "data" not in refused.json()
-    me = await _post(browser, ME, headers=COOKIE_MODE)
+    me = await _post(http, ME, headers=COOKIE_MODE)
     assert me.json()["data"]["me"]["__typename"] == "User"  # not logged out
 
 
 async def test_a_form_post_or_a_get_cannot_use_the_cookie(
-    browser: httpx.AsyncClient, user: User
+    http: httpx.AsyncClient, user: User
 ) -> None:
-    await _cookie_login(browser, user)
+    await _cookie_login(http, user)
 
-    form = await browser.post(
+    form = await http.post(
         "/graphql", data={"query": LOGOUT}, headers={"Origin": "https://evil.example"}
     )
-    get = await browser.get("/graphql", params={"query": ME}, headers=COOKIE_MODE)
+    get = await http.get("/graphql", params={"query": ME}, headers=COOKIE_MODE)
 
     assert form.status_code == 400
     assert get.status_code == 400
-    me = await _post(browser, ME, headers=COOKIE_MODE)
+    me = await _post(http, ME, headers=COOKIE_MODE)
     assert me.json()["data"]["me"]["__typename"] == "User"
 
 
 async def test_logout_ends_the_session_and_clears_the_cookie(
-    browser: httpx.AsyncClient, user: User
+    http: httpx.AsyncClient, user: User
 ) -> None:
-    await _cookie_login(browser, user)
-    token = browser.cookies[SESSION_COOKIE]
+    await _cookie_login(http, user)
+    token = http.cookies[SESSION_COOKIE]
 
-    logout = await _post(browser, LOGOUT, headers=COOKIE_MODE)
+    logout = await _post(http, LOGOUT, headers=COOKIE_MODE)
 
     assert logout.json()["data"]["logout"]["__typename"] == "LogoutSuccess"
     cleared = logout.headers["set-cookie"].lower()
     assert cleared.startswith(f'{SESSION_COOKIE}=""') or "max-age=0" in cleared
-    assert SESSION_COOKIE not in browser.cookies
+    assert SESSION_COOKIE not in http.cookies
     # The token itself is dead too, whoever kept a copy.
-    again = await _post(browser, ME, headers={"Authorization": f"Bearer {token}"})
+    again = await _post(http, ME, headers={"Authorization": f"Bearer {token}"})
     assert again.json()["data"]["me"]["__typename"] != "User"
 
 
 async def test_an_expired_password_changes_through_the_cookie_ticket(
-    browser: httpx.AsyncClient, user: User, clock: SettableClock
+    http: httpx.AsyncClient, user: User, clock: SettableClock
 ) -> None:
     await User.filter(id=user.id).update(
         password_expires_at=clock.now() - timedelta(minutes=1)
     )
-    login = await _cookie_login(browser, user)
+    login = await _cookie_login(http, user)
     expired = login.json()["data"]["login"]
     assert expired["code"] == "WZBAM158E"
-    ticket = browser.cookies[SESSION_COOKIE]
+    ticket = http.cookies[SESSION_COOKIE]
     assert ticket  # the ticket is in the cookie, not in the answer
 
     changed = await _post(
-        browser,
+        http,
         CHANGE,
         {"current": PASSWORD, "new": "Another-Passw0rd-2026"},
         COOKIE_MODE,
@@ -175,27 +153,27 @@ async def test_an_expired_password_changes_through_the_cookie_ticket(
         "token": None,
         "sessionEnded": True,
     }
-    assert SESSION_COOKIE not in browser.cookies  # the used-up ticket is cleared
+    assert SESSION_COOKIE not in http.cookies  # the used-up ticket is cleared
 
 
 async def test_bearer_tokens_keep_working_for_partners(
-    browser: httpx.AsyncClient, user: User
+    http: httpx.AsyncClient, user: User
 ) -> None:
-    login = await _post(browser, LOGIN, {"authId": user.auth_id, "password": PASSWORD})
+    login = await _post(http, LOGIN, {"authId": user.auth_id, "password": PASSWORD})
 
     token = login.json()["data"]["login"]["token"]
     assert token
     assert "set-cookie" not in login.headers
-    me = await _post(browser, ME, headers={"Authorization": f"Bearer {token}"})
+    me = await _post(http, ME, headers={"Authorization": f"Bearer {token}"})
     assert me.json()["data"]["me"]["__typename"] == "User"
 
 
 async def test_the_admin_api_never_takes_the_cookie(
-    browser: httpx.AsyncClient, user: User
+    http: httpx.AsyncClient, user: User
 ) -> None:
-    await _cookie_login(browser, user)
+    await _cookie_login(http, user)
 
-    answer = await browser.post(
+    answer = await http.post(
         "/admin/graphql",
         json={"query": "{ notices { __typename ... on Error { code } } }"},
         headers=COOKIE_MODE,
@@ -225,25 +203,25 @@ async def test_https_portals_get_a_secure_cookie(
     cookie = login.headers["set-cookie"]
     attributes = {p.strip().lower() for p in cookie.split(";")}
     assert "secure" in attributes
-    # __Host-: the browser keeps it only as set by this host (no Domain).
+    # __Host-: the http keeps it only as set by this host (no Domain).
     assert cookie.startswith("__Host-ras_session=")
     assert not any(a.startswith("domain=") for a in attributes)
 
 
 async def test_two_session_cookies_are_no_session(
-    browser: httpx.AsyncClient, user: User
+    http: httpx.AsyncClient, user: User
 ) -> None:
     # A cookie planted for a parent domain travels with the service's own:
     # the server must not pick one of them (whose session would it be?).
-    login = await _cookie_login(browser, user)
+    login = await _cookie_login(http, user)
     assert login.json()["data"]["login"]["token"] == ""
-    own = browser.cookies[SESSION_COOKIE]
-    browser.cookies.clear()
+    own = http.cookies[SESSION_COOKIE]
+    http.cookies.clear()
     planted = f"{SESSION_COOKIE}=planted-by-a-sibling; {SESSION_COOKIE}={own}"
 
-    both = await _post(browser, ME, headers={**COOKIE_MODE, "Cookie": planted})
+    both = await _post(http, ME, headers={**COOKIE_MODE, "Cookie": planted})
     alone = await _post(
-        browser, ME, headers={**COOKIE_MODE, "Cookie": f"{SESSION_COOKIE}={own}"}
+        http, ME, headers={**COOKIE_MODE, "Cookie": f"{SESSION_COOKIE}={own}"}
     )
 
     assert both.json()["data"]["me"]["code"] == "RASX002E"
@@ -274,12 +252,12 @@ def _preflight(
     }
 
 
-async def test_cors_is_closed_by_default(browser: httpx.AsyncClient) -> None:
-    preflight = await browser.options(
+async def test_cors_is_closed_by_default(http: httpx.AsyncClient) -> None:
+    preflight = await http.options(
         "/graphql", headers=_preflight("https://portal.example.jp")
     )
     answer = await _post(
-        browser, "{ __typename }", headers={"Origin": "https://portal.example.jp"}
+        http, "{ __typename }", headers={"Origin": "https://portal.example.jp"}
     )
 
     assert "access-control-allow-origin" not in preflight.headers

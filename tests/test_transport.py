@@ -15,18 +15,9 @@ from models import User
 from resolvers.context import Services
 from schema.document_limits import MAX_TOKENS
 from tests.support import LOGIN, PASSWORD, serve
+from tests.support import post_graphql as _post
 
 ME = "query { me { __typename ... on Error { code message } ... on User { authId } } }"
-
-
-async def _post(
-    client: httpx.AsyncClient,
-    query: str,
-    variables: dict[str, str] | None = None,
-    headers: dict[str, str] | None = None,
-) -> httpx.Response:
-    body = {"query": query, "variables": variables}
-    return await client.post("/graphql", json=body, headers=headers)
 
 
 async def test_login_then_me_with_a_bearer_token(
