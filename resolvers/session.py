@@ -142,6 +142,10 @@ def status_error(
     return None
 
 
+# The answers that say the token's session is over (or never was).
+_SESSION_GONE = (NotAuthenticatedError, SessionExpiredError, DuplicateLoginError)
+
+
 def _revoked_error(reason: RevokeReason | None, info: Info) -> AuthError:
     lang = info.context.lang
     if reason is RevokeReason.DISPLACED:
@@ -177,6 +181,9 @@ async def authenticate(
     if cached is None:
         cached = await _authenticate(info)
         info.context.cache[_CACHE_KEY] = cached
+        if isinstance(cached, _SESSION_GONE):
+            # A browser's cookie of a session that is over is cleared.
+            info.context.cookie_ended = info.context.cookie_mode
     if (
         isinstance(cached, Authenticated)
         and cached.session.kind is SessionKind.CHANGE_TICKET

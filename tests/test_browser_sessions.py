@@ -305,3 +305,23 @@ def test_cors_origins_are_read_as_lower_case_origins() -> None:
         "https://portal.example.jp",
         "http://127.0.0.1:5173",
     )
+
+
+async def test_a_cookie_of_a_session_that_is_over_is_cleared(
+    http: httpx.AsyncClient, user: User, clock: SettableClock
+) -> None:
+    await _cookie_login(http, user)
+    clock.advance(timedelta(minutes=31))
+
+    timed_out = await _post(http, ME, headers=COOKIE_MODE)
+    garbage = await _post(
+        http,
+        ME,
+        headers={**COOKIE_MODE, "Cookie": f"{SESSION_COOKIE}=never-issued"},
+    )
+
+    assert timed_out.json()["data"]["me"]["code"] == "RASX001E"
+    assert "max-age=0" in timed_out.headers["set-cookie"].lower()
+    assert SESSION_COOKIE not in http.cookies
+    assert garbage.json()["data"]["me"]["code"] == "RASX002E"
+    assert "max-age=0" in garbage.headers["set-cookie"].lower()

@@ -434,3 +434,31 @@ async def test_a_login_elsewhere_sends_the_first_browser_back_with_099e(
 
     await expect(first.get_by_role("heading", name="ログイン")).to_be_visible()
     await expect(first.get_by_role("alert")).to_contain_text("WZBAM099E")
+
+
+async def test_a_password_that_expires_in_a_session_is_changed_after_a_new_login(
+    browser: Browser, portal: str, user: User, clock: SettableClock
+) -> None:
+    page = await _page(browser)
+    await page.goto(portal + "/")
+    await page.get_by_role("button", name="English").click()
+    await _log_in(page, portal, user.auth_id, PASSWORD)
+    await expect(page.get_by_role("heading", name="Menu")).to_be_visible()
+    await User.filter(id=user.id).update(
+        password_expires_at=clock.now() - timedelta(minutes=1)
+    )
+
+    await page.goto(portal + "/menu")
+    await expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+    await expect(page.get_by_role("alert")).to_contain_text("WZBAM158E")
+    await _log_in(page, portal, user.auth_id, PASSWORD)  # the change ticket
+    await expect(page.get_by_role("heading", name="Change password")).to_be_visible()
+    await page.get_by_label("Current password").fill(PASSWORD)
+    await page.get_by_label("New password", exact=True).fill(CHANGED_TO)
+    await page.get_by_label("New password (confirmation)").fill(CHANGED_TO)
+    await page.get_by_role("button", name="Send").click()
+
+    await expect(page.get_by_role("status")).to_contain_text("Log in with the new")
+    await _log_in(page, portal, user.auth_id, CHANGED_TO)
+    await expect(page.get_by_role("heading", name="Menu")).to_be_visible()
+    assert page.problems == []  # type: ignore[attr-defined]

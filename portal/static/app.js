@@ -321,8 +321,10 @@ async function gql(query, variables = {}) {
 function failed(answer) {
   if (!answer || !answer.code) return false;
   if (answer.code === "WZBAM158E" && location.pathname !== "/login") {
-    flash = { message: t("expired") };
-    go("/password/change");
+    // The password expired during a session: logging in again gives the
+    // change ticket (the login screen then opens the password change).
+    flash = { ...answer, message: t("expired") };
+    go("/login");
     return true;
   }
   if (SESSION_CODES.has(answer.code) && location.pathname !== "/login") {
