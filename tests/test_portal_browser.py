@@ -68,6 +68,16 @@ async def _page(browser: Browser, *, bypass_csp: bool = False) -> Page:
     return page
 
 
+async def _english_menu(browser: Browser, portal: str, user: User) -> Page:
+    """A fresh page switched to English, logged in as ``user``, on the menu."""
+    page = await _page(browser)
+    await page.goto(portal + "/")
+    await page.get_by_role("button", name="English").click()
+    await _log_in(page, portal, user.auth_id, PASSWORD)
+    await expect(page.get_by_role("heading", name="Menu")).to_be_visible()
+    return page
+
+
 async def _register(page: Page, portal: str, email: str) -> None:
     await page.goto(portal + "/register")
     await page.get_by_label("Name").fill("NGUYEN VAN AN")
@@ -213,10 +223,7 @@ async def test_a_user_changes_the_address_and_email_undoes_it_and_enrols_two_ste
     db: str,
 ) -> None:
     portal_on_sqlite = db.startswith("sqlite")
-    page = await _page(browser)
-    await page.goto(portal + "/")
-    await page.get_by_role("button", name="English").click()
-    await _log_in(page, portal, user.auth_id, PASSWORD)
+    page = await _english_menu(browser, portal, user)
     await page.get_by_role("link", name="Update user information").click()
 
     # 2.4.3: the municipality from the search, then the street and phone.
@@ -311,11 +318,7 @@ async def test_a_user_changes_the_address_and_email_undoes_it_and_enrols_two_ste
 async def test_an_idle_session_and_a_lockout_lead_back_to_login_with_the_message(
     browser: Browser, portal: str, user: User, clock: SettableClock
 ) -> None:
-    page = await _page(browser)
-    await page.goto(portal + "/")
-    await page.get_by_role("button", name="English").click()
-    await _log_in(page, portal, user.auth_id, PASSWORD)
-    await expect(page.get_by_role("heading", name="Menu")).to_be_visible()
+    page = await _english_menu(browser, portal, user)
 
     clock.advance(timedelta(minutes=31))
     await page.goto(portal + "/menu")
@@ -439,11 +442,7 @@ async def test_a_login_elsewhere_sends_the_first_browser_back_with_099e(
 async def test_a_password_that_expires_in_a_session_is_changed_after_a_new_login(
     browser: Browser, portal: str, user: User, clock: SettableClock
 ) -> None:
-    page = await _page(browser)
-    await page.goto(portal + "/")
-    await page.get_by_role("button", name="English").click()
-    await _log_in(page, portal, user.auth_id, PASSWORD)
-    await expect(page.get_by_role("heading", name="Menu")).to_be_visible()
+    page = await _english_menu(browser, portal, user)
     await User.filter(id=user.id).update(
         password_expires_at=clock.now() - timedelta(minutes=1)
     )
