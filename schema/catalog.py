@@ -2,6 +2,8 @@
 
 import strawberry
 
+from schema.errors import ErrorKind
+
 
 @strawberry.type(
     description="One entry of the error list (別紙「エラーメッセージ一覧」)."
@@ -16,4 +18,8 @@ class ErrorCatalogEntry:
     extension: bool = strawberry.field(
         description="True for this service's own codes (RASX…), which the manual "
         "does not list."
+    )
+    kind: ErrorKind = strawberry.field(
+        resolver=lambda root: ErrorKind(root.code),
+        description="The code as an `ErrorKind` value (`Error.kind`).",
     )

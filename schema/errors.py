@@ -6,13 +6,49 @@ the request's language; field errors also name the input field.
 """
 
 from enum import Enum
-from typing import ClassVar, Self
+from typing import Any, ClassVar, Self, cast
 
 import strawberry
 
 from models import Lang
 from schema.enums import PasswordRule
 from schema.messages import ErrorCode, FieldLabel, render
+
+ADMIN_ONLY = frozenset(
+    {
+        ErrorCode.FORBIDDEN,
+        ErrorCode.NOT_FOUND,
+        ErrorCode.MAIL_NOT_RETRYABLE,
+        ErrorCode.LOGIN_ID_TAKEN,
+        ErrorCode.ACCOUNT_STATE,
+    }
+)
+
+
+def _kind_description(code: ErrorCode) -> str:
+    where = " Answered by the admin API only." if code in ADMIN_ONLY else ""
+    return f"{code.value}: {render(code, Lang.EN).message}{where}"
+
+
+# One value per message ID, named as in the registry (schema/messages.py), which
+# is append-only: a value is never renamed or removed.
+ErrorKind: Any = strawberry.enum(
+    cast(
+        type[Enum],
+        Enum(
+            "ErrorKind",
+            {
+                code.name: strawberry.enum_value(
+                    code.value, description=_kind_description(code)
+                )
+                for code in ErrorCode
+            },
+        ),
+    ),
+    description="The kind of an expected failure, one value per message ID "
+    "(`code`): a stable name to switch on exhaustively. New values may be added "
+    "(listed in the changelog); none is ever renamed or removed.",
+)
 
 
 @strawberry.interface(
@@ -27,6 +63,12 @@ class Error:
     message: str = strawberry.field(description="What went wrong, for the user.")
     remedy: str = strawberry.field(
         description="What the user should do (the 別紙's 対応方法)."
+    )
+
+    kind: ErrorKind = strawberry.field(
+        resolver=lambda root: ErrorKind(root.code),
+        description="The same as `code`, as an enum value: stable across "
+        "languages and releases.",
     )
 
     CODE: ClassVar[ErrorCode]
@@ -84,6 +126,15 @@ class InputProblem(Enum):
     UNKNOWN = strawberry.enum_value(
         "unknown",
         description="Well-formed, but no such code exists in the current data.",
+    )
+    # Removed in 43afee2 without deprecation, which broke clients generated
+    # before it; back, deprecated, so they compile again. Never answered.
+    UNAVAILABLE = strawberry.enum_value(
+        "unavailable",
+        description="Never answered since email addresses may be shared between "
+        "accounts (refusing one told anyone that it was registered).",
+        deprecation_reason="Never answered; an email address in use by another "
+        "account is accepted. Will be removed in a later release.",
     )
 
 

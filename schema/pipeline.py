@@ -49,6 +49,7 @@ from resolvers.context import Context
 from schema.document_limits import document_problem, parse_bounded
 from schema.masking import incident_error, is_unexpected
 from schema.rules import VALIDATION_RULES
+from schema.scalars import SCALARS
 
 logger = logging.getLogger("ras_identity.graphql")
 
@@ -148,6 +149,7 @@ class RasSchema(strawberry.Schema):
     once, with their incident ID, where they are masked."""
 
     def __init__(self, *args: Any, cache_answers: bool = False, **kwargs: Any) -> None:
+        kwargs.setdefault("scalar_overrides", SCALARS)
         super().__init__(*args, **kwargs)
         self.cache_answers = cache_answers
         # Per schema: the key is the request's text, never a syntax tree

@@ -243,6 +243,7 @@ def test_public_contract_names_exist() -> None:
     }
     assert {f["name"] for f in types["Error"]["fields"]} == {
         "code",
+        "kind",
         "message",
         "remedy",
     }
