@@ -153,6 +153,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     staff_reset.add_argument("login_id", metavar="LOGIN_ID")
 
+    backup = commands.add_parser(
+        "backup",
+        help="copy the SQLite database to DEST while the service runs (SQLite's "
+        "online backup, checked with PRAGMA integrity_check; mode 0600); for "
+        "PostgreSQL use pg_dump",
+    )
+    backup.add_argument(
+        "destination",
+        metavar="DEST",
+        help="the new file; an existing one is never overwritten",
+    )
+
     user = commands.add_parser("user", help="manage accounts")
     user_commands = user.add_subparsers(dest="user_command", required=True)
     create = user_commands.add_parser(
@@ -535,6 +547,41 @@ async def _outbox(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _backup(settings: Settings, args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from app.backup import (
+        BACKUP_MODE,
+        BackupError,
+        DestinationExistsError,
+        back_up_sqlite,
+        sqlite_file,
+    )
+
+    source = sqlite_file(settings.database_url)
+    if source is None:
+        print(
+            "ras-identity: backup copies a SQLite database; for PostgreSQL use "
+            "pg_dump (e.g. `pg_dump -Fc -f DEST DATABASE`, see the README)",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    try:
+        done = back_up_sqlite(source, Path(args.destination))
+    except DestinationExistsError as exc:
+        print(f"ras-identity: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except BackupError as exc:
+        print(f"ras-identity: no backup written: {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"backup written: {done.path} ({done.size} bytes, mode {BACKUP_MODE:04o}); "
+        f"integrity_check ok; accounts: {done.accounts}; migrations applied: "
+        f"{done.migrations} (latest {done.latest_migration or '-'})"
+    )
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -564,6 +611,8 @@ def _dispatch(settings: Settings, args: argparse.Namespace) -> int:
         asyncio.run(migrate(settings.database_url))
         print("migrations applied", file=sys.stderr)
         return asyncio.run(_load_municipalities(settings, force=False))
+    if args.command == "backup":
+        return _backup(settings, args)
     if args.command == "data":
         asyncio.run(migrate(settings.database_url))
         return asyncio.run(_load_municipalities(settings, force=args.force))
