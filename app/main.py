@@ -15,15 +15,15 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
-from tortoise import connections
 
 import portal
 from addresses.index import MunicipalityIndex
 from addresses.load import DATA_SET, load_addresses
 from app.audit import audit_sealing
 from app.database import connected, migrate
+from app.health import health_routes
 from app.mail import mail_delivery
 from app.middleware import AccessLog, BodyLimit, SecurityHeaders
 from app.settings import Settings
@@ -123,16 +123,6 @@ async def housekeeping(services: Services) -> None:
         except Exception:
             logger.exception("housekeeping failed; trying again later")
         await asyncio.sleep(HOUSEKEEPING_EVERY_SECONDS)
-
-
-async def health(request: Request) -> JSONResponse:
-    """For load balancers: 200 when the database answers, 503 when it does not."""
-    try:
-        await connections.get("default").execute_query("SELECT 1")
-    except Exception:
-        logger.exception("health check: database unreachable")
-        return JSONResponse({"status": "unavailable"}, status_code=503)
-    return JSONResponse({"status": "ok"})
 
 
 async def _internal_error(request: Request, exc: Exception) -> Response:
@@ -257,7 +247,7 @@ def create_app(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/admin/graphql", admin_graphql, methods=["GET", "POST"]),
-            Route("/healthz", health, methods=["GET"]),
+            *health_routes(settings, services.clock),
             *portal.routes(),
             *(
                 [portal.mail_page(settings.mail_dir)]

@@ -56,6 +56,11 @@ def default_database_url() -> str:
 PRODUCTION_MAX_LOCKOUT_THRESHOLD = 10
 PRODUCTION_MAX_IDLE_SECONDS = 1800.0
 
+# A worker renews its heartbeat every 10 s (models.heartbeat.BEAT_INTERVAL; a
+# test keeps the two together): a shorter limit would call a busy but healthy
+# worker dead after a beat or two came late.
+MIN_READY_WORKER_SECONDS = 30.0
+
 
 def parse_origins(value: str) -> tuple[str, ...]:
     """Comma-separated exact origins (``https://portal.example.jp``, a port
@@ -106,6 +111,13 @@ class Settings(BaseSettings):
     mail_max_attempts: int = Field(default=100, ge=1, le=10000)
     mail_claim_seconds: float = Field(default=300.0, gt=0, le=86400)
     mail_sweep_seconds: float = Field(default=300.0, gt=0, le=86400)
+
+    # /readyz: a mail worker is expected to have reported (its heartbeat, every
+    # 10 s) within this many seconds; 0 when no worker is expected (the check
+    # is skipped). Each database check of /readyz and /healthz gives up after
+    # ready_timeout_seconds.
+    ready_worker_seconds: float = Field(default=60.0, ge=0, le=86400)
+    ready_timeout_seconds: float = Field(default=2.0, gt=0, le=60)
 
     session_idle_seconds: float = Field(default=1800.0, gt=0)
     session_max_seconds: float = Field(default=8 * 3600.0, gt=0)
@@ -210,6 +222,16 @@ class Settings(BaseSettings):
             raise ValueError(
                 "must be a Tortoise URL such as sqlite:///abs/path.sqlite3 or "
                 "postgres://user@127.0.0.1:5432/db"
+            )
+        return value
+
+    @field_validator("ready_worker_seconds")
+    @classmethod
+    def _check_ready_worker_seconds(cls, value: float) -> float:
+        if 0 < value < MIN_READY_WORKER_SECONDS:
+            raise ValueError(
+                f"must be 0 (no mail worker expected) or at least "
+                f"{MIN_READY_WORKER_SECONDS:g} (three of the worker's 10 s heartbeats)"
             )
         return value
 

@@ -13,7 +13,7 @@ import random
 import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from mailer.notices import enqueue_expiry_reminders, enqueue_lock_notices
 from mailer.outbox import claim, defer, extend, mark_dead, mark_sent, release
@@ -25,7 +25,8 @@ from mailer.smtp import (
     SmtpTransport,
     describe_error,
 )
-from models import OutboxMail
+from models import OutboxMail, WorkerHeartbeat, WorkerIdentity
+from models.heartbeat import BEAT_INTERVAL
 from security.clock import Clock
 
 logger = logging.getLogger("ras_identity.mail")
@@ -44,6 +45,9 @@ class DeliveryPolicy:
     max_attempts: int = 100
     claim_lease: timedelta = timedelta(minutes=5)
     sweep_interval: timedelta = timedelta(minutes=5)
+    # How often the worker renews its WorkerHeartbeat row (readiness checks
+    # read it); on the worker's clock, checked once per pass and per message.
+    heartbeat_interval: timedelta = BEAT_INTERVAL
 
     def backoff(self, failures: int) -> timedelta:
         """Exponential from ``retry_base``, capped at ``retry_max``, with jitter
@@ -73,6 +77,9 @@ class DeliveryWorker:
         # and then, not one per row.
         self._session_failures = 0
         self._pause = timedelta(0)
+        self.identity = WorkerIdentity.of_this_process()
+        self._started_at: datetime | None = None
+        self._beat_at: datetime | None = None
 
     async def deliver_batch(self, stop: asyncio.Event | None = None) -> int:
         """Claim and send one batch; return how many rows the server was offered.
@@ -145,6 +152,7 @@ class DeliveryWorker:
                     # send them twice. What is still ours is handed back.
                     logger.warning("mail batch lost its claim (lease ran out)")
                     return
+            await self._beat()  # a slow server must not make the worker look dead
             row = batch.rows[batch.next]
             batch.next += 1
             batch.offered += 1
@@ -209,15 +217,54 @@ class DeliveryWorker:
             logger.info("sweep: %d notices enqueued", written)
         return written
 
+    async def _beat(self) -> None:
+        """Renew this worker's heartbeat row if ``heartbeat_interval`` has passed
+        since the last try (or the clock went back). A failure is logged and
+        tried again an interval later: it never stops delivery."""
+        if self._started_at is None:
+            return  # not running: deliver_batch called on its own
+        now = self.clock.now()
+        last = self._beat_at
+        if last is not None and last <= now < last + self.policy.heartbeat_interval:
+            return
+        self._beat_at = now
+        try:
+            await WorkerHeartbeat.beat(
+                self.identity, started_at=self._started_at, now=now
+            )
+        except Exception as exc:
+            logger.warning(
+                "mail worker heartbeat not recorded (%s); delivery goes on",
+                type(exc).__name__,
+            )
+
+    async def _wait(self, stop: asyncio.Event, pause: timedelta) -> None:
+        """Wait out ``pause`` or until ``stop``, beating on the way: a long
+        backoff must not make the worker look dead."""
+        loop = asyncio.get_running_loop()
+        until = loop.time() + pause.total_seconds()
+        step = self.policy.heartbeat_interval.total_seconds()
+        while not stop.is_set() and (left := until - loop.time()) > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), min(left, step))
+            if not stop.is_set():
+                await self._beat()
+
     async def run(self, stop: asyncio.Event) -> None:
         """Deliver until ``stop`` is set; the message in progress is finished,
-        the rest of its batch handed back for other workers."""
+        the rest of its batch handed back for other workers. The worker's
+        heartbeat row is written at start, renewed while it runs and deleted
+        when it stops here (a cancelled or killed worker's row goes stale)."""
         loop = asyncio.get_running_loop()
         next_sweep = loop.time()
+        self._started_at = self.clock.now()
+        self._beat_at = None
+        await self._beat()
         logger.info(
             "mail worker started, delivering to %s", self.transport.target.describe()
         )
         while not stop.is_set():
+            await self._beat()
             handled = 0
             try:
                 if loop.time() >= next_sweep:
@@ -242,8 +289,15 @@ class DeliveryWorker:
             if handled < self.policy.batch_size:
                 pause = max(pause, self.policy.poll_interval)
             if pause > timedelta(0):
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), pause.total_seconds())
+                await self._wait(stop, pause)
+        self._started_at = None
+        try:
+            await WorkerHeartbeat.stopped(self.identity)
+        except Exception as exc:
+            logger.warning(
+                "mail worker heartbeat not removed (%s); it goes stale",
+                type(exc).__name__,
+            )
         logger.info("mail worker stopped")
 
 

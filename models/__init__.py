@@ -11,6 +11,7 @@ from models.audit import (
     AuditType,
     Origin,
 )
+from models.heartbeat import WorkerHeartbeat, WorkerIdentity
 from models.link import LinkPurpose, LinkToken
 from models.outbox import MailKind, MailStatus, OutboxMail
 from models.session import RevokeReason, SessionKind, UserSession
@@ -74,5 +75,7 @@ __all__ = [
     "UserCategory",
     "UserSession",
     "Verdict",
+    "WorkerHeartbeat",
+    "WorkerIdentity",
     "remove_two_step",
 ]

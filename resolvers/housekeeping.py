@@ -14,8 +14,10 @@ from models import (
     RequestThrottle,
     StaffSession,
     UserSession,
+    WorkerHeartbeat,
 )
 from models.audit import purge_before as purge_audit
+from models.heartbeat import HEARTBEAT_RETENTION
 from resolvers.context import Services
 
 # Ended sessions are kept this long (for the help desk's questions), then deleted.
@@ -37,7 +39,7 @@ async def purge_stale(services: Services) -> Purged:
     """Delete failure counters idle for the lockout period (a run of failures that
     old no longer counts as consecutive), counted requests older than every
     window, and sessions, mailed links and login code steps that ended long
-    ago."""
+    ago, and the heartbeats of mail workers that did not stop cleanly."""
     now = services.clock.now()
     throttles = await LoginThrottle.purge(
         now=now, idle_for=services.policy.lockout_duration
@@ -60,6 +62,7 @@ async def purge_stale(services: Services) -> Purged:
     seals = await purge_audit(now=now, retention=policy.audit_retention)
     # A dead mail's body (kept for staff's retryMail) may hold a one-time link.
     await erase_dead_bodies(now=now)
+    await WorkerHeartbeat.purge(before=now - HEARTBEAT_RETENTION)
     return Purged(
         throttles=throttles,
         sessions=sessions,
