@@ -2,13 +2,16 @@
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 import os
+import shutil
 import signal
 import socket
 import sys
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +20,7 @@ from app.settings import Settings, SettingsError, load_settings
 from models.audit import AuditType
 from models.outbox import MailStatus
 from models.staff import StaffRole
+from telemetry import tracing
 
 EXIT_USAGE = 2
 
@@ -187,11 +191,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _configure_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level,
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-        stream=sys.stderr,
-    )
+    from telemetry.logs import configure
+
+    configure(settings.log_level, settings.log_format)
     # The ORM's DEBUG log prints query values: outbox bodies hold one-time links.
     for name in ("tortoise", "aiosqlite", "asyncpg"):
         logging.getLogger(name).setLevel(max(logging.INFO, logging.root.level))
@@ -209,8 +211,6 @@ def _refuse_unready(settings: Settings) -> int | None:
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
-    from uvicorn.config import STARTUP_FAILURE
-    from uvicorn.supervisors import Multiprocess
 
     from app.main import create_app
 
@@ -231,12 +231,14 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         "proxy_headers": False,
     }
     if args.workers == 1:
+        tracing.start_from_environment()
         app = create_app(
             settings,
             migrate_on_start=not args.no_migrate,
             mail_worker=mail_worker,
             freeze_heap=True,
         )
+        _metrics_port(settings)
         uvicorn.run(app, **options)
         return 0
     try:
@@ -250,13 +252,28 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         return 1
     if not args.no_migrate:
         asyncio.run(migrate(settings.database_url))
-        if asyncio.run(_load_municipalities(settings, force=False)) != 0:
+        if asyncio.run(_load_municipalities(settings, force=False, log=True)) != 0:
             return 1
     # The key for secrets at rest, before the processes start: a bad one is
     # reported here, once, and development's key file is made by one process.
     settings.secret_box()
     # Each process builds its app from the environment (see web_process_app).
     os.environ["RAS_MAIL_WORKER"] = "true" if mail_worker else "false"
+    with _shared_metrics():
+        return _supervise(settings, args, listening, options)
+
+
+def _supervise(
+    settings: Settings,
+    args: argparse.Namespace,
+    listening: socket.socket,
+    options: dict[str, Any],
+) -> int:
+    import uvicorn
+    from uvicorn.config import STARTUP_FAILURE
+    from uvicorn.supervisors import Multiprocess
+
+    _metrics_port(settings)
     config = uvicorn.Config(
         "app.cli:web_process_app", factory=True, workers=args.workers, **options
     )
@@ -267,6 +284,43 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     if any(process.exitcode == STARTUP_FAILURE for process in supervisor.processes):
         return STARTUP_FAILURE
     return 0
+
+
+@contextlib.contextmanager
+def _shared_metrics() -> Iterator[None]:
+    """Prometheus' multiprocess mode for the web processes: each writes its
+    values in a folder and a scrape sums them. An operator's
+    PROMETHEUS_MULTIPROC_DIR is used as it is (empty it before a start);
+    without one, a new private folder, removed at the end."""
+    from telemetry.metrics import MULTIPROCESS_ENV
+
+    if os.environ.get(MULTIPROCESS_ENV):
+        yield
+        return
+    folder = tempfile.mkdtemp(prefix="ras-metrics-")
+    os.environ[MULTIPROCESS_ENV] = folder
+    try:
+        yield
+    finally:
+        del os.environ[MULTIPROCESS_ENV]
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _metrics_port(settings: Settings) -> None:
+    """With RAS_METRICS_PORT, /metrics on that port (in a thread of this
+    process) instead of the public one."""
+    if settings.metrics_port is None:
+        return
+    from prometheus_client import start_http_server
+
+    from telemetry.metrics import registry
+
+    start_http_server(
+        settings.metrics_port, addr=settings.metrics_host, registry=registry()
+    )
+    logging.getLogger("ras_identity").info(
+        "metrics on http://%s:%d/metrics", settings.metrics_host, settings.metrics_port
+    )
 
 
 def _listening_socket(host: str, port: int) -> socket.socket:
@@ -288,6 +342,8 @@ def web_process_app() -> "Starlette":
 
     settings = load_settings()
     _configure_logging(settings)
+    tracing.start_from_environment()
+    # The supervisor serves RAS_METRICS_PORT; this process only writes values.
     return create_app(settings, migrate_on_start=False, freeze_heap=True)
 
 
@@ -361,8 +417,20 @@ async def _staff(settings: Settings, args: argparse.Namespace) -> int:
         return 0
 
 
-async def _load_municipalities(settings: Settings, *, force: bool) -> int:
+async def _load_municipalities(
+    settings: Settings, *, force: bool, log: bool = False
+) -> int:
+    """Load the address data; say what happened on standard error, or with
+    ``log`` as a log line (serve: in the format of RAS_LOG_FORMAT)."""
     from tortoise.exceptions import OperationalError
+
+    def say(text: str, *, failed: bool = False) -> None:
+        if log:
+            logging.getLogger("ras_identity").log(
+                logging.ERROR if failed else logging.INFO, "%s", text
+            )
+        else:
+            print(f"ras-identity: {text}" if failed else text, file=sys.stderr)
 
     from addresses.load import load_addresses
 
@@ -371,13 +439,12 @@ async def _load_municipalities(settings: Settings, *, force: bool) -> int:
             report = await load_addresses(now=datetime.now(UTC), force=force)
     except OperationalError as exc:
         # SQLite: another load (or a long write) held the lock past the timeout.
-        print(f"ras-identity: the address data was not loaded: {exc}", file=sys.stderr)
+        say(f"the address data was not loaded: {exc}", failed=True)
         return 1
     state = "loaded" if report.loaded else "already current"
-    print(
+    say(
         f"address data {state}: {report.version}: {report.prefectures} prefectures, "
-        f"{report.municipalities} municipalities, {report.postal_codes} postal codes",
-        file=sys.stderr,
+        f"{report.municipalities} municipalities, {report.postal_codes} postal codes"
     )
     return 0
 
@@ -392,6 +459,8 @@ async def _worker(settings: Settings) -> int:
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     services = build_services(settings)
+    # Its delivery times (ras_mail_delivery_seconds), on RAS_METRICS_PORT.
+    _metrics_port(settings)
     async with (
         connected(settings.database_url),
         mail_delivery(settings, services),

@@ -5,9 +5,10 @@ import contextlib
 import dataclasses
 import gc
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
@@ -25,7 +26,8 @@ from app.audit import audit_sealing
 from app.database import connected, migrate
 from app.health import health_routes
 from app.mail import mail_delivery
-from app.middleware import AccessLog, BodyLimit, SecurityHeaders
+from app.middleware import BodyLimit, SecurityHeaders
+from app.observe import Observe, refresh_outbox_metrics
 from app.settings import Settings
 from app.view import GraphQLApp, error_response, incident_response
 from mailer.render import Composer
@@ -37,6 +39,7 @@ from schema.answer_cache import AnswerCache
 from security.clock import Clock, SystemClock
 from security.passwords import Argon2idHasher, PasswordHasher
 from security.policy import Policy
+from telemetry import metrics
 
 logger = logging.getLogger("ras_identity.http")
 
@@ -147,6 +150,43 @@ async def _address_data(*, load: bool, now: datetime) -> None:
         )
 
 
+async def metrics_refresh(services: Services, every: float) -> None:
+    """Read the outbox's figures into the gauges now and then (a scrape of a
+    separate metrics port reads what the last refresh wrote)."""
+    while True:
+        try:
+            await refresh_outbox_metrics(services.clock.now())
+        except Exception:
+            logger.exception("metrics refresh failed; trying again later")
+        await asyncio.sleep(every)
+
+
+@contextlib.contextmanager
+def _running(work: Coroutine[Any, Any, None]) -> Iterator[None]:
+    """``work`` as a task for the life of the context, cancelled at its end."""
+    task = asyncio.create_task(work)
+    try:
+        yield
+    finally:
+        task.cancel()
+
+
+def metrics_page(services: Services) -> Callable[[Request], Awaitable[Response]]:
+    """/metrics on the public port: the outbox read for this scrape, then
+    every metric (summed over the web processes in multiprocess mode)."""
+
+    async def page(request: Request) -> Response:
+        try:
+            await refresh_outbox_metrics(services.clock.now())
+        except Exception:
+            # The request metrics still tell; the gauges keep the last reading.
+            logger.exception("metrics: the outbox could not be read")
+        body, media_type = metrics.exposition()
+        return Response(body, headers={"content-type": media_type})
+
+    return page
+
+
 def freeze_startup_heap() -> None:
     """Keep what start-up built (the schema, the ORM, the address index:
     hundreds of thousands of objects that live as long as the process) out of
@@ -218,6 +258,9 @@ def create_app(
                     audit_sealing(services, settings.audit_seal_seconds)
                 )
             task = asyncio.create_task(housekeeping(services))
+            stack.enter_context(
+                _running(metrics_refresh(services, settings.metrics_refresh_seconds))
+            )
             if freeze_heap:
                 freeze_startup_heap()
             try:
@@ -247,6 +290,12 @@ def create_app(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/admin/graphql", admin_graphql, methods=["GET", "POST"]),
+            # Off the public port when RAS_METRICS_PORT serves it (app.cli).
+            *(
+                [Route("/metrics", metrics_page(services), methods=["GET"])]
+                if settings.metrics_port is None
+                else []
+            ),
             *health_routes(settings, services.clock),
             *portal.routes(),
             *(
@@ -258,12 +307,12 @@ def create_app(
         lifespan=lifespan,
         exception_handlers={Exception: _internal_error, HTTPException: _not_found},
         middleware=[
+            Middleware(Observe, trusted_proxies=settings.trusted_networks),
             *_cors(settings.cors_origin_list),
             Middleware(
                 SecurityHeaders,
                 hsts=urlsplit(settings.public_url).scheme == "https",
             ),
-            Middleware(AccessLog),
             Middleware(BodyLimit, max_bytes=settings.max_body_bytes),
         ],
     )

@@ -1,14 +1,10 @@
-"""ASGI middleware: security headers, a request-body cap and an access log
-without query strings."""
+"""ASGI middleware: security headers and a request-body cap (the access log
+is app.observe's)."""
 
 import json
-import logging
-import time
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-logger = logging.getLogger("ras_identity.access")
 
 
 async def _json_error(send: Send, status: int, message: str) -> None:
@@ -114,37 +110,3 @@ class BodyLimit:
             return whole
 
         await self.app(scope, replay, send)
-
-
-class AccessLog:
-    """One line per request: method, path (never the query string, which could
-    carry a password in a GET), status and duration. The path is written with
-    escapes (%r), so a percent-encoded newline cannot forge a log line; the
-    status is "-" when the client left before any response."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = "-"
-
-        async def record(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = str(message["status"])
-            await send(message)
-
-        try:
-            await self.app(scope, receive, record)
-        finally:
-            logger.info(
-                "%s %r %s %.1fms",
-                scope["method"],
-                scope["path"],
-                status,
-                (time.perf_counter() - started) * 1000,
-            )

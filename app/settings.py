@@ -9,7 +9,7 @@ from email.utils import parseaddr
 from enum import StrEnum
 from ipaddress import ip_address
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -213,6 +213,15 @@ class Settings(BaseSettings):
     totp_challenge_seconds: float = Field(default=300.0, gt=0, le=900)
 
     log_level: str = "INFO"
+    # "text" (development's default) or "json": one JSON object a line, with
+    # the request id, client address, operation and outcome on access lines.
+    log_format: Literal["text", "json"] = "text"
+    # Serve /metrics on this port (of RAS_METRICS_HOST) instead of the public
+    # one; unset: /metrics is a route of the public port.
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    metrics_host: str = "127.0.0.1"
+    # How often each web process reads the outbox's figures into the gauges.
+    metrics_refresh_seconds: float = Field(default=15.0, gt=0, le=3600)
 
     @field_validator("database_url")
     @classmethod

@@ -266,7 +266,9 @@ class GraphQLApp(GraphQL[Context, None]):
             bearer=bearer_token(request),
             client=request_client(request, self.trusted_proxies),
             user_agent=request.headers.get("user-agent"),
-            request_id=uuid.uuid4().hex,
+            # app.observe gave the request its id (a trusted proxy's, or new).
+            request_id=request.scope.get("state", {}).get("request_id")
+            or uuid.uuid4().hex,
         )
         request.state.context = context
         if self.session_cookies and request.headers.get(COOKIE_MODE_HEADER) == "cookie":

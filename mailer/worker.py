@@ -28,6 +28,7 @@ from mailer.smtp import (
 from models import OutboxMail, WorkerHeartbeat, WorkerIdentity
 from models.heartbeat import BEAT_INTERVAL
 from security.clock import Clock
+from telemetry import metrics
 
 logger = logging.getLogger("ras_identity.mail")
 
@@ -312,6 +313,9 @@ class _SentMarker:
         self._task: asyncio.Task[None] | None = None
 
     def add(self, row: OutboxMail) -> None:
+        metrics.DELIVERY.observe(
+            max(0.0, (self._clock.now() - row.created_at).total_seconds())
+        )
         self._ids.append(row.id)
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._flush())

@@ -27,6 +27,8 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
+from telemetry import metrics
+
 # The hash before the first seal.
 GENESIS = "0" * 64
 # A user agent is kept to this many characters.
@@ -181,6 +183,7 @@ class AuditEvent(Model):
                     reason=reason,
                     using_db=conn,
                 )
+        metrics.audit_event(type.value)
         values = [
             at,
             type.value,

@@ -55,6 +55,13 @@ class Context:
     cookie_mode: bool = False
     issued_token: str | None = None
     cookie_ended: bool = False
+    # For the access log and the metrics (schema.pipeline sets them): the root
+    # field that ran ("multiple" for several), the operation name the client
+    # gave, and the outcome (the first root field's message ID, OK, CACHED or
+    # BAD_REQUEST).
+    operation: str | None = None
+    operation_name: str | None = None
+    outcome: str | None = None
 
     def hand_over(self, token: str) -> str:
         """The session token as the answer carries it: itself, or in cookie

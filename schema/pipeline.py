@@ -25,6 +25,7 @@ import strawberry
 from graphql import (
     ASTValidationRule,
     DocumentNode,
+    FieldNode,
     GraphQLError,
     GraphQLSchema,
     OperationDefinitionNode,
@@ -47,11 +48,18 @@ from strawberry.types.graphql import OperationType
 from models import Lang
 from resolvers.context import Context
 from schema.document_limits import document_problem, parse_bounded
+from schema.errors import Error
 from schema.masking import incident_error, is_unexpected
+from schema.messages import ErrorCode
 from schema.rules import VALIDATION_RULES
 from schema.scalars import SCALARS
 
 logger = logging.getLogger("ras_identity.graphql")
+
+# Outcomes other than a message ID (Context.outcome).
+OK = "OK"
+CACHED = "CACHED"
+BAD_REQUEST = "BAD_REQUEST"
 
 # Validation stops at this many errors, and says no "Did you mean …?": each
 # suggestion compares a name with every name of the schema, and a hundred
@@ -100,19 +108,35 @@ def validate_document(
     )
 
 
-def _operation_type(
+def _operation(
     document: DocumentNode, operation_name: str | None
-) -> OperationType | None:
-    """The type of the operation that runs (the named one, else the first), or
-    None when the document has no such operation."""
+) -> OperationDefinitionNode | None:
+    """The operation that runs (the named one, else the first), or None when
+    the document has no such operation."""
     for definition in document.definitions:
         if not isinstance(definition, OperationDefinitionNode):
             continue
         if operation_name is None or (
             definition.name is not None and definition.name.value == operation_name
         ):
-            return OperationType(definition.operation.value)
+            return definition
     return None
+
+
+def root_label(operation: OperationDefinitionNode) -> str:
+    """What the metrics and the access log call a valid operation: its one
+    root field (a name of the schema), "introspection", or "multiple"."""
+    names = set()
+    for selection in operation.selection_set.selections:
+        if not isinstance(selection, FieldNode):
+            return "multiple"
+        names.add(selection.name.value)
+    names.discard("__typename")
+    if any(name.startswith("__") for name in names):
+        return "introspection"
+    if len(names) == 1:
+        return names.pop()
+    return "multiple" if names else "__typename"
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +151,11 @@ class Checked:
     # Refused before validation: answered before the operation type is looked
     # at (as a syntax error is).
     refused_early: bool
+    # root_label of a valid operation, else None (an invalid document's names
+    # are the client's, never a metric label).
+    root: str | None = None
+    # The operation's name as the document gives it (for the access log only).
+    name: str | None = None
 
 
 def check(schema: GraphQLSchema, query: str, operation_name: str | None) -> Checked:
@@ -137,9 +166,54 @@ def check(schema: GraphQLSchema, query: str, operation_name: str | None) -> Chec
         return Checked(None, [error], None, refused_early=True)
     if problem is not None:
         return Checked(None, [problem], None, refused_early=True)
-    operation_type = _operation_type(document, operation_name)
-    errors = validate_document(schema, document) if operation_type else []
-    return Checked(document, errors, operation_type, refused_early=False)
+    operation = _operation(document, operation_name)
+    if operation is None:
+        return Checked(document, [], None, refused_early=False)
+    errors = validate_document(schema, document)
+    return Checked(
+        document,
+        errors,
+        OperationType(operation.operation.value),
+        refused_early=False,
+        root=None if errors else root_label(operation),
+        name=operation.name.value if operation.name else None,
+    )
+
+
+def _outcome(result: ExecutionResult, noted: str | None) -> str:
+    """WZBAM098E when an error was masked; BAD_REQUEST when nothing ran (say,
+    a variable of the wrong type); else the first root field's message ID
+    (``noted``), or OK."""
+    system_error = ErrorCode.SYSTEM_ERROR.value
+    if result.errors:
+        if any((e.extensions or {}).get("code") == system_error for e in result.errors):
+            return system_error
+        if result.data is None:
+            return BAD_REQUEST
+    return noted or OK
+
+
+def _note(context: Any, result: Any) -> Any:
+    if isinstance(result, Error) and getattr(context, "outcome", "") is None:
+        context.outcome = result.code
+    return result
+
+
+def _noting_outcome(resolve: Any) -> Any:
+    """``resolve`` of a root field, noting the first expected failure a root
+    field answered (its message ID) on the context, for the access log and the
+    metrics; only root fields are wrapped, so nested fields cost nothing."""
+
+    async def noted(awaitable: Any, context: Any) -> Any:
+        return _note(context, await awaitable)
+
+    def resolve_noting(source: Any, info: Any, **args: Any) -> Any:
+        result = resolve(source, info, **args)
+        if optimized_is_awaitable(result):
+            return noted(result, info.context)
+        return _note(info.context, result)
+
+    return resolve_noting
 
 
 class RasSchema(strawberry.Schema):
@@ -151,6 +225,9 @@ class RasSchema(strawberry.Schema):
     def __init__(self, *args: Any, cache_answers: bool = False, **kwargs: Any) -> None:
         kwargs.setdefault("scalar_overrides", SCALARS)
         super().__init__(*args, **kwargs)
+        for root in (self._schema.query_type, self._schema.mutation_type):
+            for field in root.fields.values() if root else ():
+                field.resolve = _noting_outcome(field.resolve)
         self.cache_answers = cache_answers
         # Per schema: the key is the request's text, never a syntax tree
         # (hashing a tree walked every node of it on every request).
@@ -255,7 +332,13 @@ class RasSchema(strawberry.Schema):
     ) -> ExecutionResult:
         checked = self._prepared(query, operation_name, allowed_operation_types)
         document = checked.document
+        observed = context_value if isinstance(context_value, Context) else None
+        if observed is not None:
+            observed.operation = checked.root
+            observed.operation_name = checked.name or operation_name
         if checked.errors or document is None:
+            if observed is not None:
+                observed.outcome = BAD_REQUEST
             return self._finished(checked, context_value)
         answers, key, now = None, None, None
         if (
@@ -271,6 +354,8 @@ class RasSchema(strawberry.Schema):
                 now = context_value.services.clock.now()
                 cached = answers.get(key, now)
                 if cached is not None:
+                    if observed is not None:
+                        observed.outcome = CACHED
                     return cached
         try:
             result = self._run(
@@ -287,7 +372,10 @@ class RasSchema(strawberry.Schema):
             result = self._failed(exc)
         if answers is not None and key is not None and now is not None:
             answers.put(key, result, now)
-        return self._finished(result, context_value)
+        finished = self._finished(result, context_value)
+        if observed is not None:
+            observed.outcome = _outcome(finished, observed.outcome)
+        return finished
 
     def execute_sync(
         self,

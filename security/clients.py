@@ -54,6 +54,13 @@ def _trusted(address: Address, proxies: Iterable[Network]) -> bool:
     return any(address in network for network in proxies)
 
 
+def from_trusted_proxy(peer: str | None, proxies: tuple[Network, ...]) -> bool:
+    """Whether the TCP peer is one of RAS_TRUSTED_PROXIES (whose headers, such
+    as X-Forwarded-For and X-Request-ID, are believed)."""
+    address = _address(peer) if peer and proxies else None
+    return address is not None and _trusted(address, proxies)
+
+
 def client_address(
     peer: str | None, forwarded_for: Iterable[str], proxies: tuple[Network, ...]
 ) -> Address | None:

@@ -5,11 +5,12 @@ import contextlib
 import os
 import secrets
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 
 from argon2 import PasswordHasher as Argon2Hasher
 from argon2 import Type
@@ -17,6 +18,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from security.common_passwords import is_common
 from security.policy import Policy
+from telemetry import metrics
+
+T = TypeVar("T")
 
 SYMBOLS = "$%&=@_#*+-?!"
 
@@ -85,14 +89,38 @@ class Argon2idHasher:
                 os.setpriority(os.PRIO_PROCESS, thread, min(19, current + self._nice))
 
     async def hash(self, password: str) -> str:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor(), self._hasher.hash, password)
+        return await self._pooled(self._hasher.hash, password)
 
     async def verify(self, encoded: str | None, password: str) -> bool:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(
-            self._executor(), self._verify_sync, encoded, password
-        )
+        return await self._pooled(self._verify_sync, encoded, password)
+
+    async def _pooled(self, work: Callable[..., T], *args: Any) -> T:
+        """``work(*args)`` on the pool, counted in the hashing queue's gauge
+        while it waits for a thread and timed when it runs."""
+        # Whoever pops first (the job starting, or a cancelled wait that kept
+        # it from starting) takes it off the gauge: exactly once either way.
+        waiting = [True]
+
+        def leave_queue() -> None:
+            with contextlib.suppress(IndexError):
+                waiting.pop()
+                metrics.HASH_QUEUE.dec()
+
+        def job() -> T:
+            leave_queue()
+            started = time.perf_counter()
+            try:
+                return work(*args)
+            finally:
+                metrics.HASH_SECONDS.observe(time.perf_counter() - started)
+
+        metrics.HASH_QUEUE.inc()
+        try:
+            return await asyncio.get_running_loop().run_in_executor(
+                self._executor(), job
+            )
+        finally:
+            leave_queue()
 
     def _verify_sync(self, encoded: str | None, password: str) -> bool:
         try:

@@ -386,6 +386,15 @@ class Served:
 
     url: str
     output: str = ""
+    log: IO[bytes] | None = None
+
+    def so_far(self) -> str:
+        """What the process has written until now (read without moving the
+        file offset the process writes at)."""
+        assert self.log is not None
+        descriptor = self.log.fileno()
+        written = os.pread(descriptor, os.fstat(descriptor).st_size, 0)
+        return written.decode("utf-8", errors="replace")
 
 
 @contextmanager
@@ -406,6 +415,7 @@ def serving(database_url: str, *args: str, **env: str) -> Iterator[Served]:
             stdout=log,
             stderr=subprocess.STDOUT,
         )
+        served.log = log
         try:
             _wait_until_healthy(process, served.url, log)
             yield served

@@ -1,0 +1,188 @@
+"""What operators see of each request: its id, one access log line, the
+request metrics and (when on) a trace span; and the outbox gauges."""
+
+import contextlib
+import logging
+import re
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from tortoise import connections
+
+from models import MailStatus, OutboxMail
+from security.clients import Network, client_address, from_trusted_proxy
+from telemetry import metrics, tracing
+from telemetry.logs import ACCESS, REQUEST_ID
+
+logger = logging.getLogger("ras_identity.access")
+
+# A proxy's X-Request-ID is kept when it is a plain token of this shape;
+# anything else (too long, spaces, control characters) is replaced, so a
+# header cannot forge a log line or grow the logs.
+REQUEST_ID_SHAPE = re.compile(r"[A-Za-z0-9._:+/=-]{1,128}")
+OPERATION_NAME_CHARS = 100
+
+APIS = {
+    "/graphql": "graphql",
+    "/admin/graphql": "admin",
+    "/livez": "health",
+    "/readyz": "health",
+    "/healthz": "health",
+    "/metrics": "metrics",
+}
+
+
+def request_id(
+    headers: list[tuple[bytes, bytes]], peer: str | None, proxies: tuple[Network, ...]
+) -> str:
+    """The proxy's X-Request-ID when the peer is a trusted proxy and the id is
+    well-formed, else a new one."""
+    if proxies and from_trusted_proxy(peer, proxies):
+        for name, value in headers:
+            if name == b"x-request-id":
+                text = value.decode("latin-1")
+                if REQUEST_ID_SHAPE.fullmatch(text):
+                    return text
+                break
+    return uuid.uuid4().hex
+
+
+def _client(scope: Scope, proxies: tuple[Network, ...]) -> str:
+    peer = scope["client"][0] if scope.get("client") else None
+    forwarded = (
+        [v.decode("latin-1") for n, v in scope["headers"] if n == b"x-forwarded-for"]
+        if proxies
+        else []
+    )
+    address = client_address(peer, forwarded, proxies)
+    return str(address) if address is not None else "-"
+
+
+class Observe:
+    """The outermost layer: gives the request its id (echoed as X-Request-ID,
+    recorded by its audit events and on every log line written for it),
+    then logs one access line (method, path without the query string, status,
+    duration, client address, GraphQL root field, operation name and outcome),
+    counts the request in the metrics and, with tracing on, wraps it in a
+    span."""
+
+    def __init__(self, app: ASGIApp, *, trusted_proxies: tuple[Network, ...]) -> None:
+        self.app = app
+        self.proxies = trusted_proxies
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        peer = scope["client"][0] if scope.get("client") else None
+        rid = request_id(scope["headers"], peer, self.proxies)
+        scope.setdefault("state", {})["request_id"] = rid
+        token = REQUEST_ID.set(rid)
+        status = 0
+
+        async def record(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                MutableHeaders(scope=message).setdefault("x-request-id", rid)
+            await send(message)
+
+        try:
+            with _span(scope, rid) as span:
+                try:
+                    await self.app(scope, receive, record)
+                finally:
+                    self._done(scope, status, time.perf_counter() - started, span)
+        finally:
+            REQUEST_ID.reset(token)
+
+    def _done(self, scope: Scope, status: int, seconds: float, span: Any) -> None:
+        path = scope["path"]
+        api = APIS.get(path) or ("other" if status in (0, 404) else "portal")
+        context = scope.get("state", {}).get("context")
+        operation = getattr(context, "operation", None) or "-"
+        outcome = getattr(context, "outcome", None)
+        if outcome is None:
+            outcome = "OK" if 0 < status < 400 else f"HTTP_{status or 'NONE'}"
+        name = getattr(context, "operation_name", None)
+        name = name[:OPERATION_NAME_CHARS] if isinstance(name, str) else None
+        client = _client(scope, self.proxies)
+        metrics.request_done(api, operation, outcome, seconds)
+        if span is not None:
+            span.set_attribute("http.response.status_code", status)
+            span.set_attribute("ras.outcome", outcome)
+            span.set_attribute("ras.operation", operation)
+            if name:
+                span.set_attribute("graphql.operation.name", name)
+        # The path with escapes (%r): a percent-encoded newline cannot forge a
+        # line; the query string is never written (a GET could carry a password).
+        logger.info(
+            "%s %r %s %.1fms client=%s op=%s name=%r outcome=%s",
+            scope["method"],
+            path,
+            status or "-",
+            seconds * 1000,
+            client,
+            operation,
+            name,
+            outcome,
+            extra={
+                ACCESS: {
+                    "method": scope["method"],
+                    "path": path,
+                    "status": status or None,
+                    "durationMs": round(seconds * 1000, 2),
+                    "client": client,
+                    "api": api,
+                    "operation": operation,
+                    "operationName": name,
+                    "outcome": outcome,
+                }
+            },
+        )
+
+
+@contextlib.contextmanager
+def _span(scope: Scope, rid: str) -> Iterator[Any]:
+    tracer = tracing.tracer()
+    if tracer is None:
+        yield None
+        return
+    from opentelemetry import propagate, trace
+
+    carrier = {n.decode("latin-1"): v.decode("latin-1") for n, v in scope["headers"]}
+    with tracer.start_as_current_span(
+        f"{scope['method']} {APIS.get(scope['path'], 'other')}",
+        context=propagate.extract(carrier),
+        kind=trace.SpanKind.SERVER,
+        attributes={
+            "http.request.method": scope["method"],
+            "url.path": scope["path"],
+            "ras.request_id": rid,
+        },
+    ) as span:
+        yield span
+
+
+async def refresh_outbox_metrics(now: datetime) -> None:
+    """Read the outbox's counts by status and its oldest pending mail into
+    the gauges (one grouped query, one indexed minimum)."""
+    rows = await connections.get("default").execute_query_dict(
+        f"SELECT status, COUNT(*) AS n FROM {OutboxMail._meta.db_table} "  # noqa: S608
+        "GROUP BY status"
+    )
+    counts = {str(row["status"]): int(row["n"]) for row in rows}
+    oldest = (
+        await OutboxMail.filter(status=MailStatus.PENDING)
+        .order_by("created_at")
+        .first()
+        .values_list("created_at", flat=True)
+    )
+    age = (now - oldest).total_seconds() if isinstance(oldest, datetime) else 0.0
+    metrics.outbox(counts, age)
