@@ -26,7 +26,12 @@ from resolvers.factors import (
     password_fingerprint,
 )
 from resolvers.inputs import MAX_INPUT, required
-from resolvers.limits import forgive_login_failure, reserve_login_failure, too_many
+from resolvers.limits import (
+    forgive_login_failure,
+    locked,
+    reserve_login_failure,
+    too_many,
+)
 from resolvers.lockout import BUSY_RETRY, Outcome, check_password
 from resolvers.session import (
     Authenticated,
@@ -209,7 +214,7 @@ async def refusal(
                 using_db=conn,
             )
         logger.warning("secret check refused, locked: user_id=%s", user.id)
-        return AccountLockedError.build(info.context.lang)
+        return await locked(info, user.auth_id)
     if check.outcome is Outcome.BUSY:
         return await too_many(info, BUSY_RETRY, "login-slots", user_id=user.id)
     if check.outcome is not Outcome.ACCEPTED:
@@ -318,7 +323,7 @@ async def _checked_login(info: Info, auth_id: str, password: str) -> LoginResult
     user = check.user
     if check.outcome is Outcome.LOCKED:
         logger.info("login refused, locked: auth_id=%s", loggable(auth_id))
-        return AccountLockedError.build(lang)
+        return await locked(info, auth_id)
     if check.outcome is Outcome.BUSY:
         logger.warning("login refused, slots busy: auth_id=%s", loggable(auth_id))
         return await too_many(

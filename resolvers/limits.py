@@ -3,12 +3,12 @@ client address (kept in the database, so every web process counts the same)."""
 
 import logging
 import math
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 
-from models import AuditEvent, AuditType, LinkToken, RequestThrottle
+from models import AuditEvent, AuditType, LinkToken, LoginThrottle, RequestThrottle
 from resolvers.context import Info
-from schema.errors import LinkInvalidError, TooManyRequestsError
+from schema.errors import AccountLockedError, LinkInvalidError, TooManyRequestsError
 from schema.messages import ErrorCode
 
 logger = logging.getLogger("ras_identity.limits")
@@ -22,6 +22,25 @@ class ClientLimit(StrEnum):
     # Mailed links that did not work (unknown, used, voided, expired): a working
     # link is never refused for its holder's neighbours' mistakes.
     LINK = "link"
+
+
+async def locked(info: Info, key: str) -> AccountLockedError:
+    """WZBAM153E for the lockout counter ``key`` (a submitted 認証ID, known
+    or not, or a staff login ID's key), with the seconds until the lock lifts
+    by itself (also the HTTP ``Retry-After``). Every submitted ID has its own
+    counter, so the wait tells nothing about whether an account exists."""
+    context = info.context
+    now = context.services.clock.now()
+    until = (
+        await LoginThrottle.filter(key=key)
+        .first()
+        .values_list("locked_until", flat=True)
+    )
+    seconds = 0
+    if isinstance(until, datetime) and until > now:
+        seconds = max(1, math.ceil((until - now).total_seconds()))
+        context.retry_after = max(context.retry_after or 0, seconds)
+    return AccountLockedError.build(context.lang, retry_after_seconds=seconds)
 
 
 async def too_many(

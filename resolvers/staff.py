@@ -25,7 +25,12 @@ from models.staff import (
 )
 from resolvers.context import Info, Services
 from resolvers.inputs import MAX_INPUT, required
-from resolvers.limits import forgive_login_failure, reserve_login_failure, too_many
+from resolvers.limits import (
+    forgive_login_failure,
+    locked,
+    reserve_login_failure,
+    too_many,
+)
 from resolvers.lockout import BUSY_RETRY, Outcome, check_secret
 from schema.admin import (
     ForbiddenError,
@@ -37,7 +42,6 @@ from schema.admin import (
     StaffMember,
 )
 from schema.errors import (
-    AccountLockedError,
     AccountSuspendedError,
     InvalidCredentialsError,
     NotAuthenticatedError,
@@ -171,7 +175,7 @@ async def staff_login(
     )
     if check.outcome is Outcome.LOCKED:
         logger.info("staff login refused, locked")
-        return AccountLockedError.build(lang)
+        return await locked(info, lockout_key(login_id))
     if check.outcome is Outcome.BUSY:
         return await too_many(info, BUSY_RETRY, "login-slots")
     staff = check.holder

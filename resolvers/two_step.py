@@ -37,7 +37,12 @@ from resolvers.factors import (
     password_fingerprint,
 )
 from resolvers.inputs import MAX_INPUT, required
-from resolvers.limits import forgive_login_failure, reserve_login_failure, too_many
+from resolvers.limits import (
+    forgive_login_failure,
+    locked,
+    reserve_login_failure,
+    too_many,
+)
 from resolvers.lockout import BUSY_RETRY, Outcome
 from resolvers.session import (
     Authenticated,
@@ -418,7 +423,7 @@ async def verify_totp(
     )
     if check.outcome is Outcome.LOCKED:
         await LoginChallenge.use(challenge.id, now=services.clock.now())  # void
-        return AccountLockedError.build(lang)
+        return await locked(info, user.auth_id)
     if check.outcome is not Outcome.ACCEPTED or check.user is None:
         await LoginChallenge.release(challenge.id)
         if check.outcome is Outcome.BUSY:

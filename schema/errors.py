@@ -297,6 +297,13 @@ class InvalidCredentialsError(Error):
 )
 class AccountLockedError(Error):
     CODE: ClassVar[ErrorCode] = ErrorCode.ACCOUNT_LOCKED
+    retry_after_seconds: int = strawberry.field(
+        description="Seconds until the lock lifts by itself (also the HTTP "
+        "`Retry-After` header); 0 when it was lifted meanwhile. The same type "
+        "as `TooManyRequestsError.retryAfterSeconds`, so one selection may ask "
+        "both.",
+        default=0,
+    )
 
 
 @strawberry.type(description="WZBAM155E: the account is suspended by staff.")

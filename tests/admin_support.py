@@ -24,6 +24,7 @@ mutation($i: StaffLoginInput!) {
     ... on Error { code message remedy }
     ... on RequiredFieldError { fields }
     ... on TooManyRequestsError { retryAfterSeconds }
+    ... on AccountLockedError { retryAfterSeconds }
   }
 }
 """

@@ -4,6 +4,7 @@ import asyncio
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+import httpx
 import pytest
 from argon2 import PasswordHasher as Argon2Hasher
 
@@ -264,6 +265,52 @@ async def test_unknown_auth_id_locks_exactly_like_a_real_one(
     unknown = await _fail(execute, "QQQQQQQQQQ", 6)
 
     assert unknown == real == ["WZBAM005E"] * 4 + ["WZBAM153E"] * 2
+
+
+LOCKED_LOGIN = """
+mutation($authId: String!, $password: String!) {
+  login(input: {authId: $authId, password: $password}) {
+    __typename
+    ... on Error { code kind }
+    ... on AccountLockedError { retryAfterSeconds }
+    ... on TooManyRequestsError { retryAfterSeconds }
+  }
+}
+"""
+
+
+@pytest.mark.parametrize("known", [True, False], ids=["known", "unknown"])
+async def test_a_lock_says_how_long_until_it_lifts(
+    execute: Caller, user: User, clock: SettableClock, known: bool
+) -> None:
+    auth_id = user.auth_id if known else "QQQQQQQQQQ"
+    wrong = {"authId": auth_id, "password": "Wrong2026$"}
+    for _ in range(4):
+        await execute(LOCKED_LOGIN, wrong)
+    locking = (await execute(LOCKED_LOGIN, wrong))["login"]
+    clock.advance(timedelta(hours=1, seconds=30))
+    later = (await execute(LOCKED_LOGIN, {**wrong, "password": PASSWORD}))["login"]
+
+    assert locking == {
+        "__typename": "AccountLockedError",
+        "code": "WZBAM153E",
+        "kind": "ACCOUNT_LOCKED",
+        "retryAfterSeconds": 24 * 3600,
+    }
+    assert later["retryAfterSeconds"] == 23 * 3600 - 30
+
+
+async def test_a_lock_answer_carries_retry_after_over_http(
+    http: httpx.AsyncClient, user: User
+) -> None:
+    wrong = {"authId": user.auth_id, "password": "Wrong2026$"}
+    answers = [
+        await http.post("/graphql", json={"query": LOCKED_LOGIN, "variables": wrong})
+        for _ in range(5)
+    ]
+
+    assert [a.headers.get("retry-after") for a in answers] == [None] * 4 + ["86400"]
+    assert answers[4].json()["data"]["login"]["retryAfterSeconds"] == 86400
 
 
 async def test_lockout_threshold_and_duration_are_settings(

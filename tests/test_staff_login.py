@@ -357,6 +357,9 @@ async def test_five_failures_lock_the_staff_login_id_only(
     clock.advance(STEP)
     right = await admin.login(operator, clock.now())
     assert (right["__typename"], right["code"]) == ("AccountLockedError", "WZBAM153E")
+    # The lock lifts 24 hours after the fifth failure, one STEP ago.
+    lifts_in = timedelta(hours=24) - STEP
+    assert right["retryAfterSeconds"] == lifts_in.total_seconds()
     # Typed differently, the login ID is the same one (and stays locked).
     shouted = await staff_login(
         admin, " OPS.SATO ", STAFF_PASSWORD, code_at(operator, clock.now() + STEP)
