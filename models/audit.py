@@ -134,7 +134,8 @@ class AuditEvent(Model):
     auth_id = fields.CharField(max_length=32, null=True)
     client = fields.CharField(max_length=64, null=True)
     user_agent = fields.CharField(max_length=USER_AGENT_CHARS, null=True)
-    request_id = fields.CharField(max_length=32, null=True)
+    # A trusted proxy's X-Request-ID may be up to 128 characters (app.observe).
+    request_id = fields.CharField(max_length=128, null=True)
     # A short qualifier: which link purpose, which limit, new or existing
     # address, which items changed.
     detail = fields.CharField(max_length=64, null=True)
