@@ -251,6 +251,17 @@ class DeliveryWorker:
             if not stop.is_set():
                 await self._beat()
 
+    async def _keep_beating(self, stop: asyncio.Event) -> None:
+        """Beat every interval from a task of its own: a pass stuck in a slow
+        SMTP exchange (each command may take RAS_SMTP_TIMEOUT_SECONDS) must
+        not make a working worker look dead to /readyz."""
+        step = self.policy.heartbeat_interval.total_seconds()
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), step)
+            if not stop.is_set():
+                await self._beat()
+
     async def run(self, stop: asyncio.Event) -> None:
         """Deliver until ``stop`` is set; the message in progress is finished,
         the rest of its batch handed back for other workers. The worker's
@@ -264,6 +275,19 @@ class DeliveryWorker:
         logger.info(
             "mail worker started, delivering to %s", self.transport.target.describe()
         )
+        beating = asyncio.create_task(self._keep_beating(stop))
+        try:
+            await self._deliver_until(stop, next_sweep)
+        finally:
+            beating.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await beating
+        self._started_at = None
+        await self._remove_heartbeat()
+
+    async def _deliver_until(self, stop: asyncio.Event, next_sweep: float) -> None:
+        """Passes until ``stop``: the sweep when due, a batch, the pause."""
+        loop = asyncio.get_running_loop()
         while not stop.is_set():
             await self._beat()
             handled = 0
@@ -291,7 +315,8 @@ class DeliveryWorker:
                 pause = max(pause, self.policy.poll_interval)
             if pause > timedelta(0):
                 await self._wait(stop, pause)
-        self._started_at = None
+
+    async def _remove_heartbeat(self) -> None:
         try:
             await WorkerHeartbeat.stopped(self.identity)
         except Exception as exc:

@@ -478,6 +478,46 @@ async def test_worker_keeps_beating_through_a_long_backoff(
     assert renewed
 
 
+async def test_worker_keeps_beating_while_an_smtp_exchange_hangs(
+    user: User,
+    services: Services,
+    smtp: SmtpServer,
+    make_worker: MakeWorker,
+    clock: SettableClock,
+) -> None:
+    """A server that takes its time over DATA (under the SMTP timeout) holds
+    the delivery pass; the heartbeat has a task of its own."""
+    answer = asyncio.Event()
+    arrived = asyncio.Event()
+
+    async def slow(envelope: object) -> None:
+        arrived.set()
+        await answer.wait()
+
+    smtp.handler.on_data = slow
+    await enqueue_mails(services, user)
+    worker = make_worker(heartbeat_interval=timedelta(milliseconds=50))
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop))
+    try:
+        await asyncio.wait_for(arrived.wait(), 10)
+        clock.advance(timedelta(seconds=1))
+        renewed_at = clock.now()
+        renewed = await eventually(
+            lambda: WorkerHeartbeat.exists(id=worker.identity.id, beat_at=renewed_at),
+            within=5,
+        )
+        still_sending = not answer.is_set()
+    finally:
+        answer.set()
+        stop.set()
+        await asyncio.wait_for(task, 10)
+
+    assert renewed
+    assert still_sending
+    assert len(smtp.handler.received) == 1
+
+
 async def test_worker_delivers_when_its_heartbeat_cannot_be_written(
     user: User,
     services: Services,
