@@ -138,7 +138,17 @@ def _deprecated(old: GraphQLSchema, kind: BreakingChangeType, where: str) -> boo
 
 def _only_deprecated_paths(old: GraphQLSchema, name: str) -> bool:
     """Whether every way to reach type ``name`` in ``old`` went through a
-    deprecated field, argument or input field (and no union held it)."""
+    deprecated field, argument or input field: not a root type, not a member
+    of a union, not an implementation of an interface (a field of the
+    interface's type could answer it, and `... on` it is a client's)."""
+    roots = (old.query_type, old.mutation_type, old.subscription_type)
+    if any(root is not None and root.name == name for root in roots):
+        return False
+    removed = old.type_map.get(name)
+    if isinstance(removed, GraphQLObjectType | GraphQLInterfaceType) and (
+        removed.interfaces
+    ):
+        return False
     for owner in old.type_map.values():
         if owner.name.startswith("__") or owner.name == name:
             continue
@@ -222,6 +232,9 @@ def _dangerous_coordinate(kind: DangerousChangeType, description: str) -> str:
     if kind is DangerousChangeType.TYPE_ADDED_TO_UNION:
         # "Member was added to union type Union.": the new member is the news.
         return description.split(" ", 1)[0]
+    if kind is DangerousChangeType.IMPLEMENTED_INTERFACE_ADDED:
+        # "Interface added to interfaces implemented by Type.": the type is.
+        return description.rstrip(".").rsplit(" ", 1)[-1]
     return coordinate(description)
 
 

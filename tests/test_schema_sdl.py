@@ -113,6 +113,38 @@ def test_a_field_or_type_still_in_use_may_not_go() -> None:
     ]
 
 
+def test_removing_a_root_type_fails_whatever_the_changelog_says() -> None:
+    mutation_removed = review(
+        BASE + '"Changes."\ntype Mutation { "Do." do: Int }\n',
+        BASE,
+        _changelog("`Mutation` removed"),
+    )
+    assert mutation_removed.problems == (
+        "breaking: Mutation was removed. Deprecate it with @deprecated(reason:) "
+        "in a release first.",
+    )
+
+
+def test_removing_an_implementation_of_an_interface_fails() -> None:
+    old = BASE + (
+        '"Found by id."\ninterface Node { "Its id." id: ID }\n'
+        '"A node."\ntype Foo implements Node { "Its id." id: ID }\n'
+    )
+    old = old.replace('  "Kept."\n', '  "By id."\n  node: Node\n  "Kept."\n')
+    live = old.replace('"A node."\ntype Foo implements Node { "Its id." id: ID }\n', "")
+    found = review(old, live, _changelog("`Foo` removed"))
+    assert [p.split(" Deprecate")[0] for p in found.problems] == [
+        "breaking: Foo was removed."
+    ]
+
+
+def test_a_new_interface_must_be_named_by_the_type_that_gained_it() -> None:
+    old = BASE + '"Named."\ninterface Named { "Its name." name: String }\n'
+    live = old.replace("type Thing {", "type Thing implements Named {")
+    assert review(old, live, _changelog("`Named` grew")).problems != ()
+    assert review(old, live, _changelog("`Thing` is `Named`")).problems == ()
+
+
 def test_removing_a_deprecated_argument_passes_and_a_live_one_fails() -> None:
     without_old = BASE.replace(
         '    "Old."\n    old: Int @deprecated(reason: "unused")\n', ""
