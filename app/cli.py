@@ -238,7 +238,8 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
             mail_worker=mail_worker,
             freeze_heap=True,
         )
-        _metrics_port(settings)
+        if not _metrics_port(settings):
+            return 1
         uvicorn.run(app, **options)
         return 0
     try:
@@ -273,7 +274,8 @@ def _supervise(
     from uvicorn.config import STARTUP_FAILURE
     from uvicorn.supervisors import Multiprocess
 
-    _metrics_port(settings)
+    if not _metrics_port(settings):
+        return 1
     config = uvicorn.Config(
         "app.cli:web_process_app", factory=True, workers=args.workers, **options
     )
@@ -306,21 +308,30 @@ def _shared_metrics() -> Iterator[None]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _metrics_port(settings: Settings) -> None:
+def _metrics_port(settings: Settings) -> bool:
     """With RAS_METRICS_PORT, /metrics on that port (in a thread of this
-    process) instead of the public one."""
+    process) instead of the public one; False, said on standard error, when
+    the port cannot be had."""
     if settings.metrics_port is None:
-        return
+        return True
     from prometheus_client import start_http_server
 
     from telemetry.metrics import registry
 
-    start_http_server(
-        settings.metrics_port, addr=settings.metrics_host, registry=registry()
-    )
-    logging.getLogger("ras_identity").info(
-        "metrics on http://%s:%d/metrics", settings.metrics_host, settings.metrics_port
-    )
+    where = f"{settings.metrics_host}:{settings.metrics_port}"
+    try:
+        start_http_server(
+            settings.metrics_port, addr=settings.metrics_host, registry=registry()
+        )
+    except OSError as exc:
+        logging.getLogger("ras_identity").error(
+            "cannot serve metrics on %s (RAS_METRICS_PORT): %s",
+            where,
+            exc.strerror or exc,
+        )
+        return False
+    logging.getLogger("ras_identity").info("metrics on http://%s/metrics", where)
+    return True
 
 
 def _listening_socket(host: str, port: int) -> socket.socket:
@@ -453,20 +464,27 @@ async def _worker(settings: Settings) -> int:
     from app.audit import audit_sealing
     from app.mail import mail_delivery
     from app.main import build_services
+    from app.observe import OutboxReading
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     services = build_services(settings)
-    # Its delivery times (ras_mail_delivery_seconds), on RAS_METRICS_PORT.
-    _metrics_port(settings)
+    # Its delivery times and the outbox's figures, on RAS_METRICS_PORT.
+    if not _metrics_port(settings):
+        return 1
+    reading = OutboxReading(services.clock, settings.metrics_refresh_seconds)
     async with (
         connected(settings.database_url),
         mail_delivery(settings, services),
         audit_sealing(services, settings.audit_seal_seconds),
     ):
+        refreshing = asyncio.create_task(reading.run())
         await stop.wait()
+        refreshing.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await refreshing
     return 0
 
 

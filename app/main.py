@@ -5,7 +5,7 @@ import contextlib
 import dataclasses
 import gc
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Any
@@ -27,7 +27,7 @@ from app.database import connected, migrate
 from app.health import health_routes
 from app.mail import mail_delivery
 from app.middleware import BodyLimit, SecurityHeaders
-from app.observe import Observe, refresh_outbox_metrics
+from app.observe import Observe, OutboxReading
 from app.settings import Settings
 from app.view import GraphQLApp, error_response, incident_response
 from mailer.render import Composer
@@ -150,37 +150,42 @@ async def _address_data(*, load: bool, now: datetime) -> None:
         )
 
 
-async def metrics_refresh(services: Services, every: float) -> None:
-    """Read the outbox's figures into the gauges now and then (a scrape of a
-    separate metrics port reads what the last refresh wrote)."""
-    while True:
-        try:
-            await refresh_outbox_metrics(services.clock.now())
-        except Exception:
-            logger.exception("metrics refresh failed; trying again later")
-        await asyncio.sleep(every)
-
-
-@contextlib.contextmanager
-def _running(work: Coroutine[Any, Any, None]) -> Iterator[None]:
-    """``work`` as a task for the life of the context, cancelled at its end."""
+@asynccontextmanager
+async def _running(work: Coroutine[Any, Any, None]) -> AsyncIterator[None]:
+    """``work`` as a task for the life of the context, cancelled (and waited
+    for, so it is not mid-query when the database closes) at its end."""
     task = asyncio.create_task(work)
     try:
         yield
     finally:
         task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
-def metrics_page(services: Services) -> Callable[[Request], Awaitable[Response]]:
-    """/metrics on the public port: the outbox read for this scrape, then
-    every metric (summed over the web processes in multiprocess mode)."""
+def public_metrics(settings: Settings) -> bool:
+    """Whether /metrics is a route of the public port: in development when no
+    RAS_METRICS_PORT takes it elsewhere; in production never (its counts of
+    logins and lockouts are for the operator's scraper only, which reads
+    RAS_METRICS_PORT; without one, nothing serves them, and start-up says so)."""
+    if settings.metrics_port is not None:
+        return False
+    if not settings.is_development:
+        logger.warning(
+            "/metrics is not served: in production it needs RAS_METRICS_PORT "
+            "(a port only the scraper reaches)"
+        )
+        return False
+    return True
+
+
+def metrics_page(reading: OutboxReading) -> Callable[[Request], Awaitable[Response]]:
+    """/metrics on the public port: every metric (summed over the web
+    processes in multiprocess mode), the outbox read at most every
+    RAS_METRICS_REFRESH_SECONDS."""
 
     async def page(request: Request) -> Response:
-        try:
-            await refresh_outbox_metrics(services.clock.now())
-        except Exception:
-            # The request metrics still tell; the gauges keep the last reading.
-            logger.exception("metrics: the outbox could not be read")
+        await reading.refresh()
         body, media_type = metrics.exposition()
         return Response(body, headers={"content-type": media_type})
 
@@ -258,9 +263,7 @@ def create_app(
                     audit_sealing(services, settings.audit_seal_seconds)
                 )
             task = asyncio.create_task(housekeeping(services))
-            stack.enter_context(
-                _running(metrics_refresh(services, settings.metrics_refresh_seconds))
-            )
+            await stack.enter_async_context(_running(reading.run()))
             if freeze_heap:
                 freeze_startup_heap()
             try:
@@ -270,6 +273,7 @@ def create_app(
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
 
+    reading = OutboxReading(services.clock, settings.metrics_refresh_seconds)
     graphql = GraphQLApp(
         services,
         graphiql=settings.is_development,
@@ -290,10 +294,9 @@ def create_app(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/admin/graphql", admin_graphql, methods=["GET", "POST"]),
-            # Off the public port when RAS_METRICS_PORT serves it (app.cli).
             *(
-                [Route("/metrics", metrics_page(services), methods=["GET"])]
-                if settings.metrics_port is None
+                [Route("/metrics", metrics_page(reading), methods=["GET"])]
+                if public_metrics(settings)
                 else []
             ),
             *health_routes(settings, services.clock),

@@ -1,6 +1,7 @@
 """What operators see of each request: its id, one access log line, the
 request metrics and (when on) a trace span; and the outbox gauges."""
 
+import asyncio
 import contextlib
 import logging
 import re
@@ -11,11 +12,15 @@ from datetime import datetime
 from typing import Any
 
 from starlette.datastructures import MutableHeaders
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from tortoise import connections
 
+from app.view import incident_response
 from models import MailStatus, OutboxMail
+from schema.messages import ErrorCode
 from security.clients import Network, client_address, from_trusted_proxy
+from security.clock import Clock
 from telemetry import metrics, tracing
 from telemetry.logs import ACCESS, REQUEST_ID
 
@@ -93,10 +98,17 @@ class Observe:
                 MutableHeaders(scope=message).setdefault("x-request-id", rid)
             await send(message)
 
+        trusted = bool(self.proxies) and from_trusted_proxy(peer, self.proxies)
         try:
-            with _span(scope, rid) as span:
+            with _span(scope, rid, trusted=trusted) as span:
                 try:
                     await self.app(scope, receive, record)
+                except Exception as exc:
+                    if status:
+                        raise  # the answer has begun: nothing else can be sent
+                    # Answered here, not by Starlette's outer handler, so the
+                    # incident's log line and answer carry the request id.
+                    await incident_response(Request(scope), exc)(scope, receive, record)
                 finally:
                     self._done(scope, status, time.perf_counter() - started, span)
         finally:
@@ -108,6 +120,8 @@ class Observe:
         context = scope.get("state", {}).get("context")
         operation = getattr(context, "operation", None) or "-"
         outcome = getattr(context, "outcome", None)
+        if outcome is None and status == 500:
+            outcome = ErrorCode.SYSTEM_ERROR.value  # only incidents answer 500
         if outcome is None:
             outcome = "OK" if 0 < status < 400 else f"HTTP_{status or 'NONE'}"
         name = getattr(context, "operation_name", None)
@@ -149,14 +163,21 @@ class Observe:
 
 
 @contextlib.contextmanager
-def _span(scope: Scope, rid: str) -> Iterator[Any]:
+def _span(scope: Scope, rid: str, *, trusted: bool) -> Iterator[Any]:
+    """The request's span; it continues the caller's `traceparent` only from
+    a trusted proxy (as X-Request-ID): anyone else could choose the trace and
+    whether it is sampled."""
     tracer = tracing.tracer()
     if tracer is None:
         yield None
         return
     from opentelemetry import propagate, trace
 
-    carrier = {n.decode("latin-1"): v.decode("latin-1") for n, v in scope["headers"]}
+    carrier = (
+        {n.decode("latin-1"): v.decode("latin-1") for n, v in scope["headers"]}
+        if trusted
+        else {}
+    )
     with tracer.start_as_current_span(
         f"{scope['method']} {APIS.get(scope['path'], 'other')}",
         context=propagate.extract(carrier),
@@ -168,6 +189,38 @@ def _span(scope: Scope, rid: str) -> Iterator[Any]:
         },
     ) as span:
         yield span
+
+
+class OutboxReading:
+    """The outbox gauges, read from the database at most once per ``every``
+    seconds in this process however often /metrics is asked (a scrape of the
+    public port is anonymous: it must not be a way to load the database)."""
+
+    def __init__(self, clock: Clock, every: float) -> None:
+        self.clock = clock
+        self.every = every
+        self._read_at: float | None = None
+        self._lock = asyncio.Lock()
+
+    async def refresh(self) -> None:
+        """Read now, unless a reading is younger than ``every``; a failure is
+        logged and the gauges keep the last reading."""
+        async with self._lock:
+            moment = time.monotonic()
+            if self._read_at is not None and moment - self._read_at < self.every:
+                return
+            self._read_at = moment
+            try:
+                await refresh_outbox_metrics(self.clock.now())
+            except Exception:
+                logger.exception("metrics: the outbox could not be read")
+
+    async def run(self) -> None:
+        """Read every ``every`` seconds (for a separate metrics port, which
+        reads only what the last refresh wrote)."""
+        while True:
+            await self.refresh()
+            await asyncio.sleep(self.every)
 
 
 async def refresh_outbox_metrics(now: datetime) -> None:

@@ -26,8 +26,11 @@ from graphql import (
     ASTValidationRule,
     DocumentNode,
     FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
     GraphQLError,
     GraphQLSchema,
+    InlineFragmentNode,
     OperationDefinitionNode,
     execute,
     specified_rules,
@@ -53,6 +56,7 @@ from schema.masking import incident_error, is_unexpected
 from schema.messages import ErrorCode
 from schema.rules import VALIDATION_RULES
 from schema.scalars import SCALARS
+from telemetry import metrics
 
 logger = logging.getLogger("ras_identity.graphql")
 
@@ -123,14 +127,40 @@ def _operation(
     return None
 
 
-def root_label(operation: OperationDefinitionNode) -> str:
+def root_fields(
+    operation: OperationDefinitionNode, document: DocumentNode | None = None
+) -> set[str]:
+    """The names of the root fields ``operation`` selects, through inline
+    fragments and fragment spreads (of ``document``) as the executor goes."""
+    fragments = {
+        d.name.value: d
+        for d in (document.definitions if document else ())
+        if isinstance(d, FragmentDefinitionNode)
+    }
+    names: set[str] = set()
+    seen: set[str] = set()
+    pending = list(operation.selection_set.selections)
+    while pending:
+        selection = pending.pop()
+        if isinstance(selection, FieldNode):
+            names.add(selection.name.value)
+        elif isinstance(selection, InlineFragmentNode):
+            pending.extend(selection.selection_set.selections)
+        elif isinstance(selection, FragmentSpreadNode):
+            name = selection.name.value
+            if name not in seen and name in fragments:
+                seen.add(name)
+                pending.extend(fragments[name].selection_set.selections)
+    return names
+
+
+def root_label(
+    operation: OperationDefinitionNode, document: DocumentNode | None = None
+) -> str:
     """What the metrics and the access log call a valid operation: its one
-    root field (a name of the schema), "introspection", or "multiple"."""
-    names = set()
-    for selection in operation.selection_set.selections:
-        if not isinstance(selection, FieldNode):
-            return "multiple"
-        names.add(selection.name.value)
+    root field (a name of the schema, however the document reaches it),
+    "introspection", or "multiple"."""
+    names = root_fields(operation, document)
     names.discard("__typename")
     if any(name.startswith("__") for name in names):
         return "introspection"
@@ -175,7 +205,7 @@ def check(schema: GraphQLSchema, query: str, operation_name: str | None) -> Chec
         errors,
         OperationType(operation.operation.value),
         refused_early=False,
-        root=None if errors else root_label(operation),
+        root=None if errors else root_label(operation, document),
         name=operation.name.value if operation.name else None,
     )
 
@@ -193,25 +223,42 @@ def _outcome(result: ExecutionResult, noted: str | None) -> str:
     return noted or OK
 
 
-def _note(context: Any, result: Any) -> Any:
-    if isinstance(result, Error) and getattr(context, "outcome", "") is None:
-        context.outcome = result.code
-    return result
+def _noting_outcome(name: str, resolve: Any) -> Any:
+    """``resolve`` of the root field ``name``, noting the first expected
+    failure a root field answered (its message ID) on the context, for the
+    access log and the request metrics, and counting every login step and
+    step-up as it runs, however the document reached it (so no fragment or
+    second root field hides one). Only root fields are wrapped: nested
+    fields cost nothing."""
+    counted = name in metrics.LOGIN_OPERATIONS or name in metrics.STEP_UP_OPERATIONS
 
-
-def _noting_outcome(resolve: Any) -> Any:
-    """``resolve`` of a root field, noting the first expected failure a root
-    field answered (its message ID) on the context, for the access log and the
-    metrics; only root fields are wrapped, so nested fields cost nothing."""
+    def note(context: Any, result: Any) -> Any:
+        code = result.code if isinstance(result, Error) else None
+        if code is not None and getattr(context, "outcome", "") is None:
+            context.outcome = code
+        if counted:
+            metrics.root_field_done(name, code or OK)
+        return result
 
     async def noted(awaitable: Any, context: Any) -> Any:
-        return _note(context, await awaitable)
+        try:
+            result = await awaitable
+        except Exception:
+            if counted:
+                metrics.root_field_done(name, ErrorCode.SYSTEM_ERROR.value)
+            raise
+        return note(context, result)
 
     def resolve_noting(source: Any, info: Any, **args: Any) -> Any:
-        result = resolve(source, info, **args)
+        try:
+            result = resolve(source, info, **args)
+        except Exception:
+            if counted:
+                metrics.root_field_done(name, ErrorCode.SYSTEM_ERROR.value)
+            raise
         if optimized_is_awaitable(result):
             return noted(result, info.context)
-        return _note(info.context, result)
+        return note(info.context, result)
 
     return resolve_noting
 
@@ -226,8 +273,8 @@ class RasSchema(strawberry.Schema):
         kwargs.setdefault("scalar_overrides", SCALARS)
         super().__init__(*args, **kwargs)
         for root in (self._schema.query_type, self._schema.mutation_type):
-            for field in root.fields.values() if root else ():
-                field.resolve = _noting_outcome(field.resolve)
+            for name, field in root.fields.items() if root else ():
+                field.resolve = _noting_outcome(name, field.resolve)
         self.cache_answers = cache_answers
         # Per schema: the key is the request's text, never a syntax tree
         # (hashing a tree walked every node of it on every request).

@@ -19,6 +19,11 @@ ACCESS = "ras_access"
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 
+# Characters Unicode counts as line breaks, escaped in JSON lines.
+_LINE_BREAKS = str.maketrans(
+    {"\u2028": "\\u2028", "\u2029": "\\u2029", "\x85": "\\u0085"}
+)
+
 
 class RequestIdFilter(logging.Filter):
     """Puts the current request's id on every record (None outside one)."""
@@ -64,7 +69,9 @@ class JsonFormatter(logging.Formatter):
             entry.update(access)
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, ensure_ascii=False, default=str)
+        line = json.dumps(entry, ensure_ascii=False, default=str)
+        # JSON allows these raw, but some readers split lines at them.
+        return line.translate(_LINE_BREAKS)
 
 
 def configure(level: str, log_format: str) -> None:

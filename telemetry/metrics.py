@@ -123,9 +123,14 @@ def request_done(api: str, operation: str, outcome: str, seconds: float) -> None
     """Count one answered request."""
     REQUESTS.labels(api, operation, outcome).inc()
     LATENCY.labels(api, operation).observe(seconds)
-    if operation in LOGIN_OPERATIONS:
-        LOGINS.labels(operation, outcome).inc()
-    elif operation in STEP_UP_OPERATIONS:
+
+
+def root_field_done(field: str, outcome: str) -> None:
+    """Count one login step or step-up that ran (the pipeline calls this for
+    each such root field, whatever else the request held)."""
+    if field in LOGIN_OPERATIONS:
+        LOGINS.labels(field, outcome).inc()
+    elif field in STEP_UP_OPERATIONS:
         STEP_UPS.labels(outcome).inc()
 
 

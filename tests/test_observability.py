@@ -5,6 +5,7 @@ import asyncio
 import json
 import logging
 import re
+import socket
 import threading
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
@@ -21,9 +22,16 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import (
 )
 from prometheus_client import REGISTRY, Metric
 from prometheus_client.parser import text_string_to_metric_families
+from pydantic import SecretStr
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
 from app.main import create_app
-from app.settings import Settings
+from app.observe import Observe
+from app.settings import Environment, Settings
 from mailer.outbox import mark_dead
 from models import AuditEvent, AuditType, MailStatus, OutboxMail, User
 from resolvers.context import Services
@@ -39,6 +47,7 @@ from tests.support import (
     Mailbox,
     enqueue_mails,
     free_port,
+    run_cli,
     serve,
     serving,
 )
@@ -218,25 +227,69 @@ async def test_the_access_line_names_operation_outcome_and_client(
 
 
 def test_a_json_line_cannot_be_split_by_its_input() -> None:
+    text = "x\ny %s\u2028\u2029\x85"
     record = logging.LogRecord(
-        "ras_identity.access", logging.INFO, __file__, 1, "x\ny %s", ("z\r\n",), None
+        "ras_identity.access", logging.INFO, __file__, 1, text, ("z\r\n",), None
     )
     line = JsonFormatter().format(record)
-    assert "\n" not in line
-    assert json.loads(line)["message"] == "x\ny z\r\n"
+    assert len(line.splitlines()) == 1
+    assert json.loads(line)["message"] == "x\ny z\r\n\u2028\u2029\x85"
 
 
 def test_root_label_names_one_root_field_or_says_what_it_was() -> None:
     def label(text: str) -> str:
-        operation = parse(text).definitions[0]
-        return root_label(operation)  # type: ignore[arg-type]
+        document = parse(text)
+        return root_label(document.definitions[0], document)  # type: ignore[arg-type]
 
     assert label("{ me { __typename } }") == "me"
     assert label("{ __typename me { __typename } }") == "me"
     assert label("{ me { __typename } menu { __typename } }") == "multiple"
-    assert label("{ ... on Query { me { __typename } } }") == "multiple"
+    assert label("{ ... on Query { me { __typename } } }") == "me"
+    assert label("{ ...F } fragment F on Query { me { __typename } }") == "me"
+    assert label("{ ...F menu { __typename } } fragment F on Query { me { a } }") == (
+        "multiple"
+    )
     assert label("{ __schema { types { name } } }") == "introspection"
     assert label("{ __typename }") == "__typename"
+
+
+async def test_a_failure_outside_graphql_is_an_incident_with_the_request_id() -> None:
+    async def broken(request: Request) -> Response:
+        raise RuntimeError("a bug in a page")
+
+    app = Starlette(
+        routes=[Route("/broken", broken)],
+        middleware=[Middleware(Observe, trusted_proxies=())],
+    )
+    with captured() as records:
+        async with serve(app) as url, httpx.AsyncClient(base_url=url) as client:
+            answer = await client.get("/broken")
+    rid = answer.headers["x-request-id"]
+    incident = [r for r in records if r.getMessage().startswith("incident ")]
+    access = [r for r in records if r.name == "ras_identity.access"]
+
+    assert answer.status_code == 500
+    assert answer.json()["errors"][0]["extensions"]["code"] == "WZBAM098E"
+    assert HEX_ID.fullmatch(rid)
+    assert [r.request_id for r in incident] == [rid]  # type: ignore[attr-defined]
+    assert "outcome=WZBAM098E" in access[0].getMessage()
+
+
+def test_production_serves_no_public_metrics(tmp_path: Path) -> None:
+    settings = Settings(
+        database_url=f"sqlite://{tmp_path / 'p.sqlite3'}",
+        environment=Environment.PRODUCTION,
+        secret_key=SecretStr("k" * 32),
+    )
+    development = Settings(database_url=f"sqlite://{tmp_path / 'd.sqlite3'}")
+    elsewhere = Settings(database_url=development.database_url, metrics_port=9464)
+
+    def paths(app: Starlette) -> set[str]:
+        return {getattr(route, "path", "") for route in app.routes}
+
+    assert "/metrics" not in paths(create_app(settings, manage_database=False))
+    assert "/metrics" in paths(create_app(development, manage_database=False))
+    assert "/metrics" not in paths(create_app(elsewhere, manage_database=False))
 
 
 # Metrics in one process
@@ -283,6 +336,48 @@ async def test_requests_logins_lockouts_and_step_ups_are_counted(
     assert grew("ras_requests_total", api="metrics", operation="-", outcome="OK") == 1
 
 
+WRAPPED_LOGINS = [
+    "mutation($authId: String!, $password: String!) { ... on Mutation {"
+    " login(input: {authId: $authId, password: $password}) { __typename } } }",
+    "mutation($authId: String!, $password: String!) { ...F }"
+    " fragment F on Mutation {"
+    " login(input: {authId: $authId, password: $password}) { __typename } }",
+    "mutation($authId: String!, $password: String!) { logout { __typename }"
+    " login(input: {authId: $authId, password: $password}) { __typename } }",
+]
+
+
+async def test_no_document_shape_hides_a_login_from_the_metrics(
+    http: httpx.AsyncClient,
+) -> None:
+    before = await scrape(http)
+    for document in WRAPPED_LOGINS:
+        answer = await http.post(
+            "/graphql", json={"query": document, "variables": WRONG}
+        )
+        assert answer.json()["data"]["login"]["__typename"] == (
+            "InvalidCredentialsError"
+        )
+    after = await scrape(http)
+
+    def grew(name: str, **labels: str) -> float:
+        return value(after, name, **labels) - value(before, name, **labels)
+
+    assert grew("ras_logins_total", operation="login", outcome="WZBAM005E") == 3
+    login = {"api": "graphql", "operation": "login", "outcome": "WZBAM005E"}
+    assert grew("ras_requests_total", **login) == 2
+    # Two root fields: the request is "multiple", with the first one's outcome.
+    assert (
+        grew(
+            "ras_requests_total",
+            api="graphql",
+            operation="multiple",
+            outcome="RASX002E",
+        )
+        == 1
+    )
+
+
 async def test_outbox_gauges_read_the_database(
     http: httpx.AsyncClient, services: Services, clock: SettableClock, user: User
 ) -> None:
@@ -297,6 +392,11 @@ async def test_outbox_gauges_read_the_database(
     assert value(page, "ras_outbox_mails", status="pending") == 2
     assert value(page, "ras_outbox_mails", status="dead") == 1
     assert value(page, "ras_outbox_mails", status="sent") == 0
+    # A scrape right after reads the last reading, not the database: anyone
+    # may ask /metrics, so asking often costs no queries.
+    await enqueue_mails(services, user, 4)
+    again = await scrape(http)
+    assert value(again, "ras_outbox_mails", status="pending") == 2
     assert value(page, "ras_outbox_oldest_pending_age_seconds") == pytest.approx(
         90, abs=1
     )
@@ -363,11 +463,11 @@ def spans() -> Iterator[InMemorySpanExporter]:
         provider.shutdown()
 
 
-async def test_each_request_is_a_span_continuing_the_callers_trace(
-    http: httpx.AsyncClient, spans: InMemorySpanExporter
+async def test_each_request_is_a_span_continuing_a_trusted_proxys_trace(
+    proxied: httpx.AsyncClient, spans: InMemorySpanExporter
 ) -> None:
     trace_id = "4bf92f3577b34da6a3ce929d0e0e4736"
-    answer = await http.post(
+    answer = await proxied.post(
         "/graphql",
         json={"query": LOGIN, "variables": WRONG, "operationName": "Login"},
         headers={"traceparent": f"00-{trace_id}-00f067aa0ba902b7-01"},
@@ -389,6 +489,20 @@ async def test_each_request_is_a_span_continuing_the_callers_trace(
         "ras.operation": "login",
         "graphql.operation.name": "Login",
     }
+
+
+async def test_a_clients_own_traceparent_starts_no_trace_of_its_choosing(
+    http: httpx.AsyncClient, spans: InMemorySpanExporter
+) -> None:
+    trace_id = "4bf92f3577b34da6a3ce929d0e0e4736"
+    await http.post(
+        "/graphql",
+        json={"query": ME},
+        headers={"traceparent": f"00-{trace_id}-00f067aa0ba902b7-00"},
+    )
+    [span] = spans.get_finished_spans()
+    assert f"{span.context.trace_id:032x}" != trace_id
+    assert span.parent is None
 
 
 async def test_no_span_is_made_once_tracing_is_off(
@@ -463,6 +577,25 @@ def test_serve_logs_json_lines_and_sums_metrics_over_two_processes(
 def _pids(lines: list[dict[str, object]], operation: str) -> set[object]:
     """The processes whose access lines show ``operation``."""
     return {line["pid"] for line in lines if line.get("operation") == operation}
+
+
+def test_a_taken_metrics_port_is_said_plainly(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = run_cli(
+            ["worker"],
+            f"sqlite://{tmp_path / 'w.sqlite3'}",
+            RAS_METRICS_PORT=str(port),
+            RAS_LOG_FORMAT="json",
+        )
+    assert done.returncode == 1
+    [line] = _json_lines(done.stderr)
+    assert line["message"] == (
+        f"cannot serve metrics on 127.0.0.1:{port} (RAS_METRICS_PORT): "
+        "Address already in use"
+    )
 
 
 def test_metrics_port_takes_metrics_off_the_public_port(tmp_path: Path) -> None:
