@@ -214,6 +214,7 @@ class OutboxReading:
                 await refresh_outbox_metrics(self.clock.now())
             except Exception:
                 logger.exception("metrics: the outbox could not be read")
+            metrics.forget_ended_processes()
 
     async def run(self) -> None:
         """Read every ``every`` seconds (for a separate metrics port, which

@@ -12,6 +12,7 @@ names a folder where each process writes its values and a scrape sums them
 
 import os
 from collections.abc import Mapping
+from pathlib import Path
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -147,7 +148,28 @@ def outbox(counts: Mapping[str, int], oldest_pending_seconds: float) -> None:
     OLDEST_PENDING.set(max(0.0, oldest_pending_seconds))
 
 
-def process_exited(pid: int) -> None:
-    """Drop the per-process gauges of a web process that ended."""
-    if (folder := multiprocess_dir()) is not None:
-        multiprocess.mark_process_dead(pid, folder)  # type: ignore[no-untyped-call]
+def forget_ended_processes(folder: str | None = None) -> list[int]:
+    """Drop the live gauges (the hashing queue) of web processes that ended:
+    uvicorn restarts a process that died, and its last value would stay in
+    the sum. Returns the process ids dropped."""
+    folder = folder or multiprocess_dir()
+    if folder is None:
+        return []
+    ended = []
+    for path in Path(folder).glob("gauge_live*_*.db"):
+        pid_text = path.stem.rsplit("_", 1)[-1]
+        if not pid_text.isdigit() or _running(int(pid_text)):
+            continue
+        multiprocess.mark_process_dead(int(pid_text), folder)  # type: ignore[no-untyped-call]
+        ended.append(int(pid_text))
+    return sorted(set(ended))
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process: not ours to judge
+    return True

@@ -4,8 +4,11 @@
 import asyncio
 import json
 import logging
+import os
 import re
 import socket
+import subprocess
+import sys
 import threading
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
@@ -621,4 +624,27 @@ def test_metrics_port_takes_metrics_off_the_public_port(tmp_path: Path) -> None:
             outcome="RASX002E",
         )
         == 1
+    )
+
+
+def test_live_gauges_of_ended_processes_are_dropped(tmp_path: Path) -> None:
+    """uvicorn restarts a web process that died; its last hashing-queue value
+    must not stay in the sum."""
+    ended = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    gone = int(ended.stdout)
+    mine = os.getpid()
+    for pid in (gone, mine):
+        (tmp_path / f"gauge_livesum_{pid}.db").write_bytes(b"")
+    (tmp_path / f"counter_{gone}.db").write_bytes(b"")
+
+    dropped = metrics.forget_ended_processes(str(tmp_path))
+
+    assert dropped == [gone]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [f"counter_{gone}.db", f"gauge_livesum_{mine}.db"]
     )
