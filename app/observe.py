@@ -42,12 +42,10 @@ APIS = {
 }
 
 
-def request_id(
-    headers: list[tuple[bytes, bytes]], peer: str | None, proxies: tuple[Network, ...]
-) -> str:
+def request_id(headers: list[tuple[bytes, bytes]], *, trusted: bool) -> str:
     """The proxy's X-Request-ID when the peer is a trusted proxy and the id is
     well-formed, else a new one."""
-    if proxies and from_trusted_proxy(peer, proxies):
+    if trusted:
         for name, value in headers:
             if name == b"x-request-id":
                 text = value.decode("latin-1")
@@ -86,7 +84,8 @@ class Observe:
             return
         started = time.perf_counter()
         peer = scope["client"][0] if scope.get("client") else None
-        rid = request_id(scope["headers"], peer, self.proxies)
+        trusted = bool(self.proxies) and from_trusted_proxy(peer, self.proxies)
+        rid = request_id(scope["headers"], trusted=trusted)
         scope.setdefault("state", {})["request_id"] = rid
         token = REQUEST_ID.set(rid)
         status = 0
@@ -98,7 +97,6 @@ class Observe:
                 MutableHeaders(scope=message).setdefault("x-request-id", rid)
             await send(message)
 
-        trusted = bool(self.proxies) and from_trusted_proxy(peer, self.proxies)
         try:
             with _span(scope, rid, trusted=trusted) as span:
                 try:
