@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from app.background import running
 from models.audit import seal_pending
 from resolvers.context import Services
 
@@ -33,12 +34,9 @@ async def seal_forever(services: Services, every: float) -> None:
 async def audit_sealing(services: Services, every: float) -> AsyncIterator[None]:
     """The sealer running in the background while the context is open; on
     exit, what is queued by then is sealed once more."""
-    task = asyncio.create_task(seal_forever(services, every))
     try:
-        yield
+        async with running(seal_forever(services, every)):
+            yield
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
         with contextlib.suppress(Exception):
             await seal_pending(now=services.clock.now(), batch=SEAL_BATCH)

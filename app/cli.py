@@ -462,6 +462,7 @@ async def _load_municipalities(
 
 async def _worker(settings: Settings) -> int:
     from app.audit import audit_sealing
+    from app.background import running
     from app.mail import mail_delivery
     from app.main import build_services
     from app.observe import OutboxReading
@@ -479,12 +480,9 @@ async def _worker(settings: Settings) -> int:
         connected(settings.database_url),
         mail_delivery(settings, services),
         audit_sealing(services, settings.audit_seal_seconds),
+        running(reading.run()),
     ):
-        refreshing = asyncio.create_task(reading.run())
         await stop.wait()
-        refreshing.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await refreshing
     return 0
 
 

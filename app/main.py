@@ -5,10 +5,9 @@ import contextlib
 import dataclasses
 import gc
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
-from typing import Any
 from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
@@ -23,6 +22,7 @@ import portal
 from addresses.index import MunicipalityIndex
 from addresses.load import DATA_SET, load_addresses
 from app.audit import audit_sealing
+from app.background import running
 from app.database import connected, migrate
 from app.health import health_routes
 from app.mail import mail_delivery
@@ -150,19 +150,6 @@ async def _address_data(*, load: bool, now: datetime) -> None:
         )
 
 
-@asynccontextmanager
-async def _running(work: Coroutine[Any, Any, None]) -> AsyncIterator[None]:
-    """``work`` as a task for the life of the context, cancelled (and waited
-    for, so it is not mid-query when the database closes) at its end."""
-    task = asyncio.create_task(work)
-    try:
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-
-
 def public_metrics(settings: Settings) -> bool:
     """Whether /metrics is a route of the public port: in development when no
     RAS_METRICS_PORT takes it elsewhere; in production never (its counts of
@@ -262,16 +249,11 @@ def create_app(
                 await stack.enter_async_context(
                     audit_sealing(services, settings.audit_seal_seconds)
                 )
-            task = asyncio.create_task(housekeeping(services))
-            await stack.enter_async_context(_running(reading.run()))
+            await stack.enter_async_context(running(housekeeping(services)))
+            await stack.enter_async_context(running(reading.run()))
             if freeze_heap:
                 freeze_startup_heap()
-            try:
-                yield
-            finally:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            yield
 
     reading = OutboxReading(services.clock, settings.metrics_refresh_seconds)
     graphql = GraphQLApp(
