@@ -47,7 +47,7 @@ class DeliveryPolicy:
     claim_lease: timedelta = timedelta(minutes=5)
     sweep_interval: timedelta = timedelta(minutes=5)
     # How often the worker renews its WorkerHeartbeat row (readiness checks
-    # read it); on the worker's clock, checked once per pass and per message.
+    # read it); on the worker's clock, by a task of its own and at each pass.
     heartbeat_interval: timedelta = BEAT_INTERVAL
 
     def backoff(self, failures: int) -> timedelta:
@@ -153,7 +153,6 @@ class DeliveryWorker:
                     # send them twice. What is still ours is handed back.
                     logger.warning("mail batch lost its claim (lease ran out)")
                     return
-            await self._beat()  # a slow server must not make the worker look dead
             row = batch.rows[batch.next]
             batch.next += 1
             batch.offered += 1
@@ -239,22 +238,11 @@ class DeliveryWorker:
                 type(exc).__name__,
             )
 
-    async def _wait(self, stop: asyncio.Event, pause: timedelta) -> None:
-        """Wait out ``pause`` or until ``stop``, beating on the way: a long
-        backoff must not make the worker look dead."""
-        loop = asyncio.get_running_loop()
-        until = loop.time() + pause.total_seconds()
-        step = self.policy.heartbeat_interval.total_seconds()
-        while not stop.is_set() and (left := until - loop.time()) > 0:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), min(left, step))
-            if not stop.is_set():
-                await self._beat()
-
     async def _keep_beating(self, stop: asyncio.Event) -> None:
         """Beat every interval from a task of its own: a pass stuck in a slow
-        SMTP exchange (each command may take RAS_SMTP_TIMEOUT_SECONDS) must
-        not make a working worker look dead to /readyz."""
+        SMTP exchange (each command may take RAS_SMTP_TIMEOUT_SECONDS) or a
+        long backoff must not make a working worker look dead to /readyz.
+        (Each pass also beats when the interval is up, at no cost otherwise.)"""
         step = self.policy.heartbeat_interval.total_seconds()
         while not stop.is_set():
             with contextlib.suppress(TimeoutError):
@@ -314,7 +302,8 @@ class DeliveryWorker:
             if handled < self.policy.batch_size:
                 pause = max(pause, self.policy.poll_interval)
             if pause > timedelta(0):
-                await self._wait(stop, pause)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), pause.total_seconds())
 
     async def _remove_heartbeat(self) -> None:
         try:
